@@ -1,0 +1,1 @@
+"""The Streamlit ops console and its requests client of the ops API."""

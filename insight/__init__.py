@@ -1,0 +1,1 @@
+"""The callbridge service: webhooks, Insight Cards, ops API, worker, Bullhorn and Aircall clients."""

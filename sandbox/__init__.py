@@ -1,0 +1,1 @@
+"""Local fakes of Bullhorn REST and Aircall (ASGI apps), their demo data and a call simulator."""

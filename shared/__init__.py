@@ -1,0 +1,1 @@
+"""Code shared by the service (insight) and the console: settings, domain types, phones, store."""

@@ -1,0 +1,196 @@
+"""Settings read once from the environment (or any mapping) into one frozen object.
+
+Every variable of DESIGN §2 lives here. `load_settings(environ)` raises `SettingsError` with one
+line naming the variable that is missing or malformed; secrets keep a masked repr so the object
+can be logged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import phonenumbers
+
+T = TypeVar("T")
+
+# Only ever used when CALLBRIDGE_DEMO=1: the demo needs card links that every process can verify.
+DEMO_SIGNING_KEY = "callbridge-demo-signing-key-not-for-production"
+
+
+class SettingsError(ValueError):
+    """A variable is missing or malformed; the message names it."""
+
+
+class Secret:
+    """A string that never shows itself in repr/str (so settings can be logged)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./callbridge.db"
+    redis_url: str | None = None
+    api_key: Secret | None = None
+    api_url: str = "http://127.0.0.1:8000"
+    signing_key: Secret = field(default_factory=lambda: Secret(DEMO_SIGNING_KEY))
+    public_url: str = "http://127.0.0.1:8000"
+    default_region: str = "US"
+    cache_ttl_s: float = 300.0
+    negative_ttl_s: float = 30.0
+    note_settle_s: float = 0.0
+    max_associated: int = 3
+    default_action: str | None = None
+    excluded_statuses: tuple[str, ...] = ("Archive", "Archived")
+    aircall_api_url: str = "https://api.aircall.io"
+    aircall_api_id: str = ""
+    aircall_api_token: Secret = field(default_factory=lambda: Secret(""))
+    aircall_webhook_tokens: tuple[Secret, ...] = ()
+    bullhorn_rest_url: str = "https://rest.bullhornstaffing.com/rest-services"
+    bullhorn_client_id: str = ""
+    bullhorn_client_secret: Secret = field(default_factory=lambda: Secret(""))
+    bullhorn_username: str = ""
+    bullhorn_password: Secret = field(default_factory=lambda: Secret(""))
+    bullhorn_ui_url: str | None = None
+    bullhorn_default_user_id: int | None = None
+    demo: bool = False
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _database_url(name: str, value: str) -> str:
+    if not (value.startswith("sqlite") or value.startswith("postgresql")):
+        raise SettingsError(f"{name} must be a sqlite:// or postgresql:// URL, got {value.split('://')[0]!r}://…")
+    return value
+
+
+def _positive_float(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {value!r}") from None
+    if number < 0:
+        raise SettingsError(f"{name} must not be negative, got {value!r}")
+    return number
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value!r}")
+    return number
+
+
+def _region(name: str, value: str) -> str:
+    region = value.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(f"{name} must be an ISO 3166 region code such as US or GB, got {value!r}")
+    return region
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _text(_name: str, value: str) -> str:
+    return value
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def optional(self, name: str, cast: Callable[[str, str], T]) -> T | None:
+        raw = self._environ.get(name, "").strip()
+        return cast(name, raw) if raw else None
+
+    def get(self, name: str, cast: Callable[[str, str], T], default: T) -> T:
+        value = self.optional(name, cast)
+        return default if value is None else value
+
+    def required(self, name: str, cast: Callable[[str, str], T]) -> T:
+        value = self.optional(name, cast)
+        if value is None:
+            raise SettingsError(f"{name} is required but not set")
+        return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the one Settings object from `environ` (the process environment by default)."""
+    env = _Reader(os.environ if environ is None else environ)
+    demo = env.get("CALLBRIDGE_DEMO", _bool, False)
+    signing_key = env.optional("CALLBRIDGE_SIGNING_KEY", _text)
+    if signing_key is None and not demo:
+        raise SettingsError("CALLBRIDGE_SIGNING_KEY is required but not set (only the demo may omit it)")
+    webhook_tokens = tuple(
+        Secret(token.strip()) for token in env.required("AIRCALL_WEBHOOK_TOKEN", _text).split(",") if token.strip()
+    )
+    if not webhook_tokens:
+        raise SettingsError("AIRCALL_WEBHOOK_TOKEN must hold at least one token")
+    excluded = env.get("CALLBRIDGE_EXCLUDED_STATUSES", _text, "Archive,Archived")
+    api_key = env.optional("CALLBRIDGE_API_KEY", _text)
+    return Settings(
+        database_url=env.get("DATABASE_URL", _database_url, "sqlite:///./callbridge.db"),
+        redis_url=env.optional("REDIS_URL", _text),
+        api_key=Secret(api_key) if api_key else None,
+        api_url=env.get("CALLBRIDGE_API_URL", _url, "http://127.0.0.1:8000"),
+        signing_key=Secret(signing_key or DEMO_SIGNING_KEY),
+        public_url=env.get("CALLBRIDGE_PUBLIC_URL", _url, "http://127.0.0.1:8000"),
+        default_region=env.get("CALLBRIDGE_DEFAULT_REGION", _region, "US"),
+        cache_ttl_s=env.get("CALLBRIDGE_CACHE_TTL_S", _positive_float, 300.0),
+        negative_ttl_s=env.get("CALLBRIDGE_NEGATIVE_TTL_S", _positive_float, 30.0),
+        note_settle_s=env.get("CALLBRIDGE_NOTE_SETTLE_S", _positive_float, 0.0),
+        max_associated=env.get("CALLBRIDGE_MAX_ASSOCIATED", _positive_int, 3),
+        default_action=env.optional("CALLBRIDGE_DEFAULT_ACTION", _text),
+        excluded_statuses=tuple(status.strip() for status in excluded.split(",") if status.strip()),
+        aircall_api_url=env.get("AIRCALL_API_URL", _url, "https://api.aircall.io"),
+        aircall_api_id=env.required("AIRCALL_API_ID", _text),
+        aircall_api_token=Secret(env.required("AIRCALL_API_TOKEN", _text)),
+        aircall_webhook_tokens=webhook_tokens,
+        bullhorn_rest_url=env.get("BULLHORN_REST_URL", _url, "https://rest.bullhornstaffing.com/rest-services"),
+        bullhorn_client_id=env.required("BULLHORN_CLIENT_ID", _text),
+        bullhorn_client_secret=Secret(env.required("BULLHORN_CLIENT_SECRET", _text)),
+        bullhorn_username=env.required("BULLHORN_USERNAME", _text),
+        bullhorn_password=Secret(env.required("BULLHORN_PASSWORD", _text)),
+        bullhorn_ui_url=env.optional("BULLHORN_UI_URL", _url),
+        bullhorn_default_user_id=env.optional("BULLHORN_DEFAULT_USER_ID", _positive_int),
+        demo=demo,
+    )
