@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import pytest
+
+from shared.settings import DEMO_SIGNING_KEY, Secret, SettingsError, load_settings
+
+REQUIRED = {
+    "AIRCALL_API_ID": "id",
+    "AIRCALL_API_TOKEN": "aircall-token",
+    "AIRCALL_WEBHOOK_TOKEN": "hook-a, hook-b",
+    "BULLHORN_CLIENT_ID": "client",
+    "BULLHORN_CLIENT_SECRET": "client-secret",
+    "BULLHORN_USERNAME": "api.user",
+    "BULLHORN_PASSWORD": "hunter2",
+    "CALLBRIDGE_SIGNING_KEY": "sign-me",
+}
+
+
+def test_defaults_follow_the_design_table_when_only_required_variables_are_set() -> None:
+    settings = load_settings(REQUIRED)
+
+    assert settings.database_url == "sqlite:///./callbridge.db"
+    assert settings.redis_url is None
+    assert settings.api_key is None
+    assert settings.default_region == "US"
+    assert (settings.cache_ttl_s, settings.negative_ttl_s) == (300.0, 30.0)
+    assert settings.note_settle_s == 0.0
+    assert settings.max_associated == 3
+    assert settings.default_action is None
+    assert settings.excluded_statuses == ("Archive", "Archived")
+    assert settings.aircall_api_url == "https://api.aircall.io"
+    assert settings.bullhorn_rest_url == "https://rest.bullhornstaffing.com/rest-services"
+    assert settings.bullhorn_default_user_id is None
+
+
+def test_webhook_tokens_are_a_comma_separated_list_for_rotation() -> None:
+    settings = load_settings(REQUIRED)
+
+    assert [token.get() for token in settings.aircall_webhook_tokens] == ["hook-a", "hook-b"]
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_a_missing_required_variable_is_named_in_a_one_line_error(name: str) -> None:
+    environ = {key: value for key, value in REQUIRED.items() if key != name}
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ)
+
+    assert name in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CALLBRIDGE_CACHE_TTL_S", "five minutes"),
+        ("CALLBRIDGE_NEGATIVE_TTL_S", "-1"),
+        ("CALLBRIDGE_MAX_ASSOCIATED", "0"),
+        ("CALLBRIDGE_MAX_ASSOCIATED", "3.5"),
+        ("CALLBRIDGE_DEFAULT_REGION", "Narnia"),
+        ("CALLBRIDGE_PUBLIC_URL", "ftp://example.com"),
+        ("AIRCALL_API_URL", "api.aircall.io"),
+        ("DATABASE_URL", "mysql://db/callbridge"),
+        ("BULLHORN_DEFAULT_USER_ID", "grace"),
+        ("CALLBRIDGE_DEMO", "maybe"),
+    ],
+)
+def test_a_malformed_variable_is_named_with_what_was_wrong(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**REQUIRED, name: value})
+
+    assert str(raised.value).startswith(name)
+
+
+def test_an_all_blank_webhook_token_list_is_refused() -> None:
+    with pytest.raises(SettingsError, match="AIRCALL_WEBHOOK_TOKEN"):
+        load_settings({**REQUIRED, "AIRCALL_WEBHOOK_TOKEN": " , "})
+
+
+def test_the_signing_key_may_be_omitted_only_in_the_demo() -> None:
+    without_key = {key: value for key, value in REQUIRED.items() if key != "CALLBRIDGE_SIGNING_KEY"}
+
+    with pytest.raises(SettingsError, match="CALLBRIDGE_SIGNING_KEY"):
+        load_settings(without_key)
+    assert load_settings({**without_key, "CALLBRIDGE_DEMO": "1"}).signing_key.get() == DEMO_SIGNING_KEY
+
+
+def test_secrets_never_appear_in_the_settings_repr() -> None:
+    settings = load_settings({**REQUIRED, "CALLBRIDGE_API_KEY": "ops-key-123"})
+
+    shown = repr(settings)
+
+    for secret in ("aircall-token", "hook-a", "client-secret", "hunter2", "sign-me", "ops-key-123"):
+        assert secret not in shown
+    assert "api.user" in shown
+
+
+def test_values_are_cast_and_trimmed() -> None:
+    settings = load_settings(
+        {
+            **REQUIRED,
+            "CALLBRIDGE_DEFAULT_REGION": "gb",
+            "CALLBRIDGE_EXCLUDED_STATUSES": "Archive, Do Not Use ,",
+            "CALLBRIDGE_MAX_ASSOCIATED": "5",
+            "BULLHORN_DEFAULT_USER_ID": "42",
+            "BULLHORN_REST_URL": "http://127.0.0.1:8100/bullhorn/rest-services/",
+        }
+    )
+
+    assert settings.default_region == "GB"
+    assert settings.excluded_statuses == ("Archive", "Do Not Use")
+    assert settings.max_associated == 5
+    assert settings.bullhorn_default_user_id == 42
+    assert settings.bullhorn_rest_url == "http://127.0.0.1:8100/bullhorn/rest-services"
+
+
+def test_secret_compares_by_value_but_prints_masked() -> None:
+    assert Secret("a") == Secret("a")
+    assert str(Secret("a")) == "**********"
