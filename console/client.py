@@ -1,0 +1,92 @@
+"""The console's only way to the service: a small `requests` client of web's HTTP API.
+
+Every failure becomes a `ServiceError` whose message is a sentence the console can show as a
+banner (never a traceback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+DEFAULT_TIMEOUT_S = 5.0
+
+
+class ServiceError(Exception):
+    """The service could not answer; `str()` is a sentence for the operator."""
+
+
+class ServiceUnreachable(ServiceError):
+    pass
+
+
+class ServiceUnauthorized(ServiceError):
+    pass
+
+
+class ServiceFailed(ServiceError):
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class ServiceClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        session: requests.Session | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._session = session or requests.Session()
+        self._timeout_s = timeout_s
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/healthz", expect=(200,))
+
+    def readiness(self) -> dict[str, Any]:
+        """The readiness report; 503 is an answer here (it says what is not ready), not an error."""
+        return self._request("GET", "/readyz", expect=(200, 503))
+
+    def _request(self, method: str, path: str, *, expect: tuple[int, ...], **kwargs: Any) -> dict[str, Any]:
+        url = self._base_url + path
+        try:
+            response = self._session.request(method, url, headers=self._headers, timeout=self._timeout_s, **kwargs)
+        except requests.Timeout:
+            raise ServiceUnreachable(
+                f"The callbridge service at {self._base_url} did not answer within {self._timeout_s:g} s."
+            ) from None
+        except requests.ConnectionError:
+            raise ServiceUnreachable(
+                f"Cannot reach the callbridge service at {self._base_url}: is the web process running?"
+            ) from None
+        if response.status_code == 401:
+            raise ServiceUnauthorized(
+                "The service refused the console's API key: set CALLBRIDGE_API_KEY to the key the service uses."
+            )
+        if response.status_code not in expect:
+            raise ServiceFailed(
+                f"The service answered {response.status_code} to {method} {path}: {_detail(response)}",
+                response.status_code,
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            raise ServiceFailed(f"The service answered {method} {path} with something that is not JSON.", 502) from None
+        if not isinstance(body, dict):
+            raise ServiceFailed(f"The service answered {method} {path} with an unexpected shape.", 502)
+        return body
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return str(body["detail"])
+    return response.reason

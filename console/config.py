@@ -1,0 +1,26 @@
+"""The console needs only where the service is and the key to reach it (DESIGN §2)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    api_url: str = "http://127.0.0.1:8000"
+    api_key: str | None = None
+    refresh_s: int = 10
+
+
+def load_console_settings(environ: Mapping[str, str] | None = None) -> ConsoleSettings:
+    env = os.environ if environ is None else environ
+    refresh = env.get("CALLBRIDGE_CONSOLE_REFRESH_S", "10").strip() or "10"
+    if not refresh.isdigit() or int(refresh) < 1:
+        raise ValueError(f"CALLBRIDGE_CONSOLE_REFRESH_S must be a whole number of seconds, got {refresh!r}")
+    return ConsoleSettings(
+        api_url=(env.get("CALLBRIDGE_API_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/"),
+        api_key=env.get("CALLBRIDGE_API_KEY", "").strip() or None,
+        refresh_s=int(refresh),
+    )

@@ -1,0 +1,94 @@
+"""`POST /webhooks/aircall`: verify, parse, store durably, acknowledge — nothing slower.
+
+Aircall times out at 5 s and disables a webhook after repeated failures, so this handler never
+waits on Bullhorn or Aircall: the card push runs in a background task and the note is the
+worker's job. An event is acknowledged only once it is committed to the store.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Sequence
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from insight.api_errors import ApiError
+from insight.services import Services
+from shared.aircall_events import InvalidPayload, NotJSON, dedupe_key, is_call_event, parse_envelope
+from shared.settings import Secret
+
+log = logging.getLogger("callbridge.webhooks")
+
+MAX_BODY_BYTES = 1024 * 1024
+#: the first of these, whatever order they arrive in, triggers the call's one Insight Card
+CARD_EVENTS = frozenset({"call.created", "call.ringing_on_agent", "call.answered"})
+
+
+async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, or 413 — also for chunked requests that carry no Content-Length."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"the body is larger than {limit // 1024} KiB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the body is larger than {limit // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def token_is_valid(presented: object, expected: Sequence[Secret]) -> bool:
+    if not isinstance(presented, str) or not presented:
+        return False
+    # compare against every token (no early exit) so timing says nothing about which one matched
+    matched = False
+    for token in expected:
+        matched |= hmac.compare_digest(presented.encode(), token.get().encode())
+    return matched
+
+
+async def aircall_webhook(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    body = await read_limited_body(request)
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "the body is not valid JSON", error="not_json") from None
+    token = document.get("token") if isinstance(document, dict) else None
+    if not token_is_valid(token, services.settings.aircall_webhook_tokens):
+        services.metrics.webhook(event="unknown", outcome="unauthorized")
+        raise ApiError(401, "the webhook token is missing or does not match AIRCALL_WEBHOOK_TOKEN")
+    try:
+        envelope = parse_envelope(document)
+    except NotJSON:
+        raise ApiError(400, "the body is not a JSON object", error="not_json") from None
+    except InvalidPayload as problem:
+        services.metrics.webhook(event=str(document.get("event", "unknown"))[:64], outcome="invalid")
+        raise ApiError(422, str(problem)) from None
+    if not is_call_event(envelope.event) or envelope.call_id is None:
+        services.metrics.webhook(event=envelope.event[:64], outcome="ignored")
+        return JSONResponse({"status": "ignored"})
+
+    call_id = envelope.call_id
+    stored = await anyio.to_thread.run_sync(
+        lambda: services.store.record_event(
+            dedupe_key=dedupe_key(envelope),
+            call_id=call_id,
+            event=envelope.event,
+            event_timestamp=envelope.timestamp,
+            payload=body.decode("utf-8"),
+        )
+    )
+    if not stored.new:
+        services.metrics.webhook(event=envelope.event, outcome="duplicate")
+        return JSONResponse({"status": "duplicate"})
+    services.metrics.webhook(event=envelope.event, outcome="accepted")
+    if envelope.event in CARD_EVENTS:
+        services.cards.push_soon(call_id)
+    return JSONResponse({"status": "accepted"})

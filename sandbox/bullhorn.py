@@ -1,0 +1,217 @@
+"""A faithful fake of Bullhorn REST as a Starlette app: `create_bullhorn_app()`.
+
+The live state is `app.state.sandbox` (a `BullhornSandbox`); `/_sandbox/*` inspects and steers it.
+Where reference/bullhorn.md marks a behaviour unverified, the fake takes the harsher reading.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Scope
+
+from sandbox import people
+from sandbox.bullhorn_auth import AuthState, auth_routes, authenticate, session_routes
+from sandbox.bullhorn_errors import BullhornError, error_response, handle_bullhorn_error, rate_limited_response
+from sandbox.bullhorn_fields import BASE_FIELDS, PERSON, PERSON_ENTITIES, TO_MANY, Renderer
+from sandbox.demo_data import PHONE_FIELDS, DemoData, build_demo_data
+from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, path_in_app
+from sandbox.lucene import Analyzer, Document, analyze_record, default_analyzer
+
+
+@dataclass
+class BullhornSandboxConfig(FaultConfig):
+    client_id: str = "callbridge-demo"
+    client_secret: str = "demo-secret"
+    username: str = people.API_USERNAME
+    password: str = "demo-password"
+    #: what Bullhorn Support registered; the authorize redirect goes here
+    redirect_uri: str = "https://www.bullhorn.com/"
+    corp_token: str = "nw7k2"
+    api_user_id: int = people.API_USER_ID
+    session_lifetime_s: float = 600 * 6
+    note_edit_allowed: bool = True
+    case_insensitive_where: bool = True
+    data_center_id: int = 3
+    super_cluster_id: int = 33
+
+
+@dataclass
+class Link:
+    """A NoteEntity row: a note shown on a person's record."""
+
+    id: int
+    note_id: int
+    target_id: int
+    target_entity_name: str
+    date_added: int
+
+    def as_record(self) -> dict[str, Any]:
+        return {"id": self.id, "note": {"id": self.note_id}, "targetEntityID": self.target_id,
+                "targetEntityName": self.target_entity_name}
+
+
+@dataclass
+class BullhornSandbox:
+    data: DemoData
+    config: BullhornSandboxConfig
+    faults: FaultInjector = field(init=False)
+    auth: AuthState = field(default_factory=AuthState)
+    notes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    links: dict[int, Link] = field(default_factory=dict)
+    _pristine: DemoData = field(init=False, repr=False)
+    _documents: dict[str, dict[int, Document]] = field(default_factory=dict, repr=False)
+    _schemas: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.faults = FaultInjector(self.config)
+        self._pristine = copy.deepcopy(self.data)
+        self.renderer = Renderer(self.schema, self.resolve, self.many)
+
+    def reset(self) -> None:
+        self.data = copy.deepcopy(self._pristine)
+        self.auth = AuthState()
+        self.notes.clear()
+        self.links.clear()
+        self.faults.reset()
+        self.changed(None)
+
+    def now_ms(self) -> int:
+        return int(self.config.clock() * 1000)
+
+    def table(self, entity: str) -> dict[int, dict[str, Any]]:
+        tables: dict[str, dict[int, dict[str, Any]]] = {
+            "Candidate": self.data.candidates, "ClientContact": self.data.contacts,
+            "ClientCorporation": self.data.companies, "CorporateUser": self.data.corporate_users,
+            "Note": self.notes, "NoteEntity": {link.id: link.as_record() for link in self.links.values()},
+        }
+        if entity not in tables:
+            raise BullhornError(404, f"Unknown entity type: {entity}", "errors.unknownEntity")
+        return tables[entity]
+
+    def changed(self, entity: str | None) -> None:
+        """Drop what was derived from records of `entity` (None: everything)."""
+        if entity is None:
+            self._documents.clear()
+            self._schemas.clear()
+        else:
+            self._documents.pop(entity, None)
+            self._schemas.pop(entity, None)
+
+    def schema(self, entity: str) -> frozenset[str]:
+        if entity not in self._schemas:
+            keys = {key for record in self.table(entity).values() for key in record}
+            self._schemas[entity] = BASE_FIELDS.get(entity, frozenset()) | keys
+        return self._schemas[entity]
+
+    def person(self, person_id: int) -> tuple[str, dict[str, Any]] | None:
+        for entity in PERSON_ENTITIES:
+            record = self.table(entity).get(person_id)
+            if record is not None:
+                return entity, record
+        return None
+
+    def resolve(self, entity: str, record_id: int) -> tuple[str, Mapping[str, Any]] | None:
+        if entity == PERSON:
+            return self.person(record_id)
+        record = self.table(entity).get(record_id)
+        return None if record is None else (entity, record)
+
+    def linked_people(self, note_id: int) -> list[tuple[str, dict[str, Any]]]:
+        found = (self.person(link.target_id) for link in self.links.values()
+                 if link.note_id == note_id and link.target_entity_name == "User")
+        return [person for person in found if person is not None]
+
+    def person_notes(self, person_id: int) -> list[dict[str, Any]]:
+        note_ids = {link.note_id for link in self.links.values()
+                    if link.target_id == person_id and link.target_entity_name == "User"}
+        notes = (self.notes[note_id] for note_id in sorted(note_ids))
+        # To-many reads hide soft-deleted children.
+        return [note for note in notes if not note.get("isDeleted")]
+
+    def many(self, entity: str, record: Mapping[str, Any], name: str) -> list[tuple[str, Mapping[str, Any]]]:
+        target = TO_MANY.get(entity, {}).get(name)
+        if entity == "Note" and target is not None:
+            linked = self.linked_people(int(record["id"]))
+            return [(kind, person) for kind, person in linked if target in (PERSON, kind)]
+        if name == "notes":
+            return [("Note", note) for note in self.person_notes(int(record["id"]))]
+        return []
+
+    def documents(self, entity: str, analyzer: Analyzer, to_document: Callable[[dict[str, Any]], dict[str, Any]],
+                  ) -> dict[int, Document]:
+        """Records of `entity` analysed once, like an index; rebuilt after writes."""
+        if entity not in self._documents:
+            self._documents[entity] = {
+                record_id: analyze_record(to_document(record), analyzer)
+                for record_id, record in self.table(entity).items()
+            }
+        return self._documents[entity]
+
+
+def analyzer_for(entity: str) -> Analyzer:
+    return default_analyzer(frozenset(PHONE_FIELDS.get(entity, ())))
+
+
+RestHandler = Callable[[Request, BullhornSandbox], Awaitable[Response]]
+
+
+def bind(sandbox: BullhornSandbox, handler: RestHandler, *, session: bool = True,
+         ) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        if session:
+            authenticate(request, sandbox)
+        return await handler(request, sandbox)
+
+    return endpoint
+
+
+_ID_SEGMENT = re.compile(r"/\d+(?:,\d+)*(?=/|$)")
+
+
+def endpoint_of(scope: Scope) -> str | None:
+    """The name faults and counters use: `"PUT entity/Note"`, `"GET entity/Candidate/{id}/notes"`."""
+    path = path_in_app(scope)
+    if path.startswith(("/_sandbox", "/ats/")):
+        return None
+    parts = path.strip("/").split("/")
+    if parts[0] == "rest-services" and len(parts) > 2:
+        parts = parts[2:]
+    elif parts[0] == "rest-services":
+        parts = parts[1:]
+    name = _ID_SEGMENT.sub("/{id}", "/" + "/".join(parts)).lstrip("/")
+    return f"{scope['method']} {name}"
+
+
+def create_bullhorn_app(data: DemoData | None = None, config: BullhornSandboxConfig | None = None) -> Starlette:
+    from sandbox.bullhorn_inspect import inspect_routes
+    from sandbox.bullhorn_notes import note_routes
+    from sandbox.bullhorn_search import search_routes
+    from sandbox.openwindow import open_window
+
+    sandbox = BullhornSandbox(data if data is not None else build_demo_data(), config or BullhornSandboxConfig())
+    rest: list[BaseRoute] = [*session_routes(sandbox), *search_routes(sandbox), *note_routes(sandbox)]
+    routes: list[BaseRoute] = [
+        *auth_routes(sandbox),
+        Mount("/rest-services/{corp_token}", routes=rest),
+        Route("/ats/BullhornSTAFFING/OpenWindow.cfm", bind(sandbox, open_window, session=False)),
+        Mount("/_sandbox", routes=inspect_routes(sandbox)),
+    ]
+    app = Starlette(routes=routes, exception_handlers={BullhornError: handle_bullhorn_error})
+    app.state.sandbox = sandbox
+    app.add_middleware(
+        FaultMiddleware,
+        injector=lambda: sandbox.faults,
+        endpoint_of=endpoint_of,
+        error_response=error_response,
+        rate_limited_response=rate_limited_response,
+    )
+    return app

@@ -1,0 +1,143 @@
+"""Aircall webhook envelopes, parsed leniently: only the real invariants are required.
+
+`{"resource", "event", "timestamp", "token", "data"}` is the envelope of every event; `data` is the
+whole resource at the moment the payload was built. Everything else Aircall sends is optional,
+unknown fields are kept but never required, and JSON `null` is turned into "absent" here, once, so
+no later code has to tell `None` from a missing key. The token is *not* checked here: the web
+compares it in constant time before anything is stored.
+
+    ValueError
+     ├── NotJSON          the body is not JSON at all (400)
+     └── InvalidPayload   JSON, but an invariant fails; `.field` names it, e.g. "data.id" (422)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KNOWN_CALL_EVENTS: frozenset[str] = frozenset(
+    f"call.{name}"
+    for name in (
+        "created", "ringing_on_agent", "agent_declined", "answered", "hold", "unhold", "transferred",
+        "external_transferred", "unsuccessful_transfer", "ivr_option_selected", "hungup", "ended",
+        "voicemail_left", "comm_assets_generated", "tagged", "untagged", "commented", "assigned", "archived",
+    )
+)
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+class NotJSON(ValueError):
+    """The body could not be decoded as JSON."""
+
+
+class InvalidPayload(ValueError):
+    """The body is JSON but breaks an invariant; `field` is the dotted path of the culprit."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field} {reason}")
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(field={self.field!r}, detail={str(self)!r})"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    resource: str
+    event: str
+    timestamp: int
+    token: str = field(repr=False)
+    #: the Aircall call id for the known call events, None for every other event
+    call_id: int | None
+    #: the resource with every JSON null removed (nested too); never mutate it
+    data: Mapping[str, Any] = field(hash=False)
+
+
+def is_call_event(event: str) -> bool:
+    """True for the call events this service acts on (the web answers "ignored" to the rest)."""
+    return event in KNOWN_CALL_EVENTS
+
+
+def load_json(body: bytes | str) -> Any:
+    """Decode a webhook body; raises NotJSON. Lets the web read `token` before validating the rest."""
+    try:
+        return json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise NotJSON(f"the body is not valid JSON ({exc})") from None
+
+
+def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:
+    """Validate the envelope's invariants and normalise nulls; raises NotJSON or InvalidPayload."""
+    raw = load_json(body) if isinstance(body, bytes | str) else body
+    if not isinstance(raw, Mapping):
+        raise InvalidPayload("body", "must be a JSON object")
+    event = raw.get("event")
+    if not isinstance(event, str) or not event.strip():
+        raise InvalidPayload("event", "must be a non-empty string")
+    timestamp = coerce_int(raw.get("timestamp"))
+    if timestamp is None or timestamp < 0:
+        raise InvalidPayload("timestamp", "must be a non-negative whole number of seconds")
+    token = raw.get("token")
+    if not isinstance(token, str):
+        raise InvalidPayload("token", "must be a string")
+    data = raw.get("data")
+    if not isinstance(data, Mapping):
+        raise InvalidPayload("data", "must be a JSON object")
+    normalised: dict[str, Any] = drop_nulls(data)
+    call_id: int | None = None
+    # Only the call events we act on must carry a call id: answering 422 to an event family Aircall
+    # adds later would count as a failed delivery, and enough of those disable the whole webhook.
+    if is_call_event(event):
+        call_id = coerce_int(normalised.get("id"))
+        if call_id is None or call_id <= 0:
+            raise InvalidPayload("data.id", "must be a positive whole number (the Aircall call id)")
+        normalised["id"] = call_id
+    resource = raw.get("resource")
+    if not isinstance(resource, str) or not resource:
+        # Aircall always sends it, but routing is on `event`; its prefix is the same thing.
+        resource = event.partition(".")[0]
+    return Envelope(resource=resource, event=event, timestamp=timestamp, token=token, call_id=call_id, data=normalised)
+
+
+def dedupe_key(envelope: Envelope) -> str:
+    """A redelivery is the same event for the same `data.id` with the same `timestamp` (DESIGN §3)."""
+    data_id = envelope.data.get("id", "")
+    return f"{envelope.event}:{data_id}:{envelope.timestamp}"
+
+
+def coerce_int(value: object) -> int | None:
+    """An integer from an int, an int-valued float or a string of digits; None for anything else.
+
+    Aircall sends plain JSON integers. The leniency is for relays and replays: JavaScript tooling
+    re-serialises numbers as `1646391469.0` or quotes 64-bit ids, and the value is still exact.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        text = value.strip()
+        return int(text) if _INTEGER.fullmatch(text) else None
+    return None
+
+
+def drop_nulls(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _drop(item) for key, item in value.items() if item is not None}
+
+
+def _drop(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return drop_nulls(value)
+    if isinstance(value, list):
+        return [_drop(item) for item in value if item is not None]
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

@@ -1,0 +1,46 @@
+"""`Store`: one per process, built from DATABASE_URL; the typed entry point to every table."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from shared.store import events
+from shared.store.engine import StoreUnavailable, make_engine, safe_url
+from shared.store.events import StoredEvent
+from shared.store.migrate import migrate
+
+
+class Store:
+    """Blocking calls, each in its own short transaction; async code runs them in a worker thread."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine: Engine = make_engine(database_url)
+
+    def __repr__(self) -> str:
+        return f"Store({safe_url(self.engine.url)!r})"
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def ping(self) -> None:
+        """Raise `StoreUnavailable` naming the database and the cause unless it answers a query."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except DBAPIError as error:
+            cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise StoreUnavailable(f"database {safe_url(self.engine.url)} is unreachable: {cause}") from error
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def insert_event(self, dedupe_key: str, call_id: int, event: str, event_timestamp: int, payload: str) -> bool:
+        return events.insert_event(self.engine, dedupe_key, call_id, event, event_timestamp, payload)
+
+    def events_for_call(self, call_id: int) -> list[StoredEvent]:
+        return events.events_for_call(self.engine, call_id)

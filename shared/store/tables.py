@@ -1,0 +1,167 @@
+"""The schema as SQLAlchemy Core tables. Migrations create it; `test_migrate` checks they agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+from shared.states import SyncState
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+#: SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on both dialects.
+
+    SQLite keeps no offset, so values are stored as naive UTC text there (which also keeps
+    text comparison and ordering right); naive datetimes are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware UTC datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json() -> JSON:
+    # none_as_null: Python None is SQL NULL, not the JSON text 'null'
+    return JSON(none_as_null=True)
+
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    #: "<event>:<data.id>:<timestamp>": a redelivery carries the same three
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("call_id", BigInteger, nullable=False, index=True),
+    Column("event", String(64), nullable=False),
+    Column("event_timestamp", BigInteger, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    #: the body exactly as received, so a reducer fix can be replayed over history
+    Column("payload", Text, nullable=False),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("direction", String(16)),
+    Column("call_type", String(16)),
+    Column("agent_email", String(320)),
+    Column("agent_id", BigInteger),
+    Column("number_name", String(200)),
+    Column("raw_digits", String(64)),
+    Column("phone_e164", String(32)),
+    Column("started_at", UTCDateTime),
+    Column("answered_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("is_over", Boolean, nullable=False, default=False),
+    Column("state_json", _json(), nullable=False),
+    Column("match_json", _json()),
+    Column("flags_json", _json(), nullable=False),
+    Column("card_pushed_at", UTCDateTime),
+    Column("card_status", String(32)),
+    Column("note_id", BigInteger),
+    Column("note_person_entity", String(32)),
+    Column("note_person_id", BigInteger),
+    Column("action", String(100)),
+    #: hash of the note body last written, so an unchanged call is not written again
+    Column("synced_body_hash", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("explanation", Text),
+    Column("attempt_count", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, index=True),
+    #: set just before a note PUT and cleared with its answer: if still set, the PUT may have
+    #: landed, so look the note up by externalID before writing again
+    Column("write_intent_at", UTCDateTime),
+    #: a lease for SQLite, which has no FOR UPDATE SKIP LOCKED
+    Column("locked_by", String(128)),
+    Column("locked_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "updated_at", "call_id"),
+    CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in SyncState)})", name="status"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("call_id", BigInteger, ForeignKey("calls.call_id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("request_summary", Text),
+    Column("status_code", Integer),
+    Column("outcome", String(16)),
+    Column("error", Text),
+    Column("explanation", Text),
+)
+
+#: the one row of the Bullhorn session
+SESSION_ROW_ID = 1
+
+bullhorn_session = Table(
+    "bullhorn_session",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("rest_token", Text),
+    Column("rest_url", Text),
+    Column("refresh_token", Text),
+    Column("ats_url", Text),
+    Column("oauth_url", Text),
+    Column("expires_at", UTCDateTime),
+    Column("version", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime),
+    #: the refresh lock as a lease on SQLite (PostgreSQL uses an advisory lock instead)
+    Column("lock_owner", String(128)),
+    Column("lock_until", UTCDateTime),
+    CheckConstraint(f"id = {SESSION_ROW_ID}", name="single_row"),
+)
