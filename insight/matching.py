@@ -5,7 +5,7 @@ Pure functions over plain data; `insight.lookup` does the I/O around them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,12 +86,24 @@ def verify_and_rank(
     excluded = {status.strip().casefold() for status in excluded_statuses if status.strip()}
     # every stored format keeps the subscriber's last digits together, so a value without them is
     # skipped before the ~50 µs parse; a search page holds many such values (the other phone fields)
-    tail = e164[-4:]
+    # and repeats a shared number's text on many records, hence the memo
+    tail = phonenumbers.normalize_digits_only(e164)[-4:]
+    memo: dict[str, bool] = {}
+
+    def holds(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        known = memo.get(value)
+        if known is None:
+            known = tail in phonenumbers.normalize_digits_only(value) and normalize(value, default_region) == e164
+            memo[value] = known
+        return known
+
     found: dict[tuple[str, int], Match] = {}
     for entity, records in results.items():
-        fields = _phone_fields(entity)
+        fields = _by_preference(_phone_fields(entity))
         for record in records:
-            match = _verify(entity, fields, record, e164, tail, default_region, excluded)
+            match = _verify(entity, fields, record, holds, excluded)
             if match is not None and (match.entity, match.id) not in found:
                 found[(match.entity, match.id)] = match
     return sorted(found.values(), key=_rank)
@@ -99,11 +111,9 @@ def verify_and_rank(
 
 def _verify(
     entity: str,
-    fields: tuple[str, ...],
+    fields: Sequence[str],
     record: Mapping[str, Any],
-    e164: str,
-    tail: str,
-    default_region: str,
+    holds: Callable[[Any], bool],
     excluded: set[str],
 ) -> Match | None:
     record_id = _int(record.get("id"))
@@ -112,8 +122,7 @@ def _verify(
     status = _text(record.get("status"))
     if status is not None and status.casefold() in excluded:
         return None
-    preferred = _by_preference(fields)
-    field = next((name for name in preferred if _holds(record.get(name), e164, tail, default_region)), None)
+    field = next((name for name in fields if holds(record.get(name))), None)
     if field is None:
         return None
     return Match(
@@ -143,14 +152,6 @@ def _phone_fields(entity: str) -> tuple[str, ...]:
 
 def _by_preference(fields: tuple[str, ...]) -> list[str]:
     return [name for name in fields if name in PRIMARY_FIELDS] + [name for name in fields if name not in PRIMARY_FIELDS]
-
-
-def _holds(value: Any, e164: str, tail: str, default_region: str) -> bool:
-    return (
-        isinstance(value, str)
-        and tail in phonenumbers.normalize_digits_only(value)
-        and normalize(value, default_region) == e164
-    )
 
 
 def _quote(value: str) -> str:

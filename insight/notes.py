@@ -29,7 +29,7 @@ UPDATABLE_FIELDS = ("comments", "action", "minutesSpent", "commentingPerson", "d
 #: of those, the only one that may be cleared (the others are not-null or meaningless when empty)
 _CLEARABLE_FIELDS = frozenset({"action"})
 
-_TYPE_WORDS = {"outbound": "Outbound", "inbound": "Inbound", "voicemail": "Voicemail", "missed": "Missed"}
+_HEADLINES = {"outbound": "Outbound call", "inbound": "Inbound call", "voicemail": "Voicemail", "missed": "Missed call"}
 _TO_MANY = {"Candidate": "candidates", "ClientContact": "clientContacts"}
 
 PersonEntity = Literal["Candidate", "ClientContact"]
@@ -106,8 +106,7 @@ def body_hash(body: Mapping[str, Any]) -> str:
 
 def note_comments(state: CallState) -> str:
     """The note text as HTML; every value from Aircall is escaped."""
-    type_word = _TYPE_WORDS[state.call_type]
-    headline = f"<b>{type_word} call</b>"
+    headline = f"<b>{_HEADLINES[state.call_type]}</b>"
     if state.number_name:
         headline += f" on {_e(state.number_name)}"
     if state.number_digits:

@@ -14,6 +14,7 @@ import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
+from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -262,6 +263,8 @@ def _check_setting(name: str, value: Any) -> None:
         ok = isinstance(value, dict) and all(isinstance(v, int | float) and 0 <= v <= 1 for v in value.values())
     elif name == "requests_per_minute":
         ok = value is None or (isinstance(value, int) and value > 0)
+    elif name == "error_status":
+        ok = isinstance(value, int) and 400 <= value <= 599
     else:
         ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     if not ok:
@@ -270,8 +273,8 @@ def _check_setting(name: str, value: Any) -> None:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return aircall_error(exc.status_code, "Not found" if exc.status_code == 404 else "Error", str(exc.detail),
-                         dict(exc.headers or {}))
+    error = "Not found" if exc.status_code == 404 else HTTPStatus(exc.status_code).phrase
+    return aircall_error(exc.status_code, error, str(exc.detail), dict(exc.headers or {}))
 
 
 def create_aircall_app(config: AircallSandboxConfig | None = None) -> Starlette:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.datastructures import URL
+from starlette.datastructures import URL, QueryParams
 
 from sandbox.calls import API_BASE, Json, number_object, tag_id, user_object
 from sandbox.people import AGENTS, LINES, SYSTEM_TAGS, TAGS
@@ -51,8 +51,9 @@ def tags() -> list[Json]:
 
 def paginate(key: str, items: Sequence[Json], url: URL) -> Json:
     """One page of `items` as `{key: [...], "meta": {...}}`, the way Aircall lists answer."""
-    page = _positive_int(url.query_params.get("page"), "page", 1)
-    per_page = min(_positive_int(url.query_params.get("per_page"), "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+    query = QueryParams(url.query)
+    page = _positive_int(query.get("page"), "page", 1)
+    per_page = min(_positive_int(query.get("per_page"), "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
     start = (page - 1) * per_page
     chunk = list(items[start:start + per_page])
     has_next = start + per_page < len(items)

@@ -22,7 +22,8 @@ from sandbox import people
 from sandbox.bullhorn_auth import AuthState, auth_routes, authenticate, session_routes
 from sandbox.bullhorn_errors import BullhornError, error_response, handle_bullhorn_error, rate_limited_response
 from sandbox.bullhorn_fields import BASE_FIELDS, PERSON, PERSON_ENTITIES, TO_MANY, Renderer
-from sandbox.demo_data import PHONE_FIELDS, DemoData, build_demo_data
+from sandbox.bullhorn_store import Link, NoteStore
+from sandbox.demo_data import PHONE_FIELDS, DemoData
 from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, path_in_app
 from sandbox.lucene import Analyzer, Document, analyze_record, default_analyzer
 
@@ -44,19 +45,7 @@ class BullhornSandboxConfig(FaultConfig):
     super_cluster_id: int = 33
 
 
-@dataclass
-class Link:
-    """A NoteEntity row: a note shown on a person's record."""
-
-    id: int
-    note_id: int
-    target_id: int
-    target_entity_name: str
-    date_added: int
-
-    def as_record(self) -> dict[str, Any]:
-        return {"id": self.id, "note": {"id": self.note_id}, "targetEntityID": self.target_id,
-                "targetEntityName": self.target_entity_name}
+ToDocument = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass
@@ -65,11 +54,12 @@ class BullhornSandbox:
     config: BullhornSandboxConfig
     faults: FaultInjector = field(init=False)
     auth: AuthState = field(default_factory=AuthState)
-    notes: dict[int, dict[str, Any]] = field(default_factory=dict)
-    links: dict[int, Link] = field(default_factory=dict)
+    store: NoteStore = field(default_factory=NoteStore)
     _pristine: DemoData = field(init=False, repr=False)
     _documents: dict[str, dict[int, Document]] = field(default_factory=dict, repr=False)
     _schemas: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _indexed: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _analysis: dict[str, tuple[Analyzer, ToDocument]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.faults = FaultInjector(self.config)
@@ -79,32 +69,50 @@ class BullhornSandbox:
     def reset(self) -> None:
         self.data = copy.deepcopy(self._pristine)
         self.auth = AuthState()
-        self.notes.clear()
-        self.links.clear()
+        self.store = NoteStore()
         self.faults.reset()
         self.changed(None)
+
+    @property
+    def notes(self) -> dict[int, dict[str, Any]]:
+        return self.store.notes
+
+    @property
+    def links(self) -> dict[int, Link]:
+        return self.store.links
 
     def now_ms(self) -> int:
         return int(self.config.clock() * 1000)
 
     def table(self, entity: str) -> dict[int, dict[str, Any]]:
+        if entity == "NoteEntity":
+            return {link.id: link.as_record() for link in self.links.values()}
         tables: dict[str, dict[int, dict[str, Any]]] = {
             "Candidate": self.data.candidates, "ClientContact": self.data.contacts,
             "ClientCorporation": self.data.companies, "CorporateUser": self.data.corporate_users,
-            "Note": self.notes, "NoteEntity": {link.id: link.as_record() for link in self.links.values()},
+            "Note": self.notes,
         }
         if entity not in tables:
             raise BullhornError(404, f"Unknown entity type: {entity}", "errors.unknownEntity")
         return tables[entity]
 
-    def changed(self, entity: str | None) -> None:
-        """Drop what was derived from records of `entity` (None: everything)."""
+    def changed(self, entity: str | None, record_id: int | None = None) -> None:
+        """Bring what was derived from records up to date: one record's, or all of `entity` (None: all)."""
         if entity is None:
-            self._documents.clear()
-            self._schemas.clear()
-        else:
-            self._documents.pop(entity, None)
-            self._schemas.pop(entity, None)
+            for cache in (self._documents, self._schemas, self._indexed, self._analysis):
+                cache.clear()
+            return
+        record = self.table(entity).get(record_id) if record_id is not None else None
+        if record is None or entity not in self._documents:
+            for cache in (self._documents, self._schemas, self._indexed):
+                cache.pop(entity, None)
+            return
+        analyzer, to_document = self._analysis[entity]
+        document = analyze_record(to_document(record), analyzer)
+        self._documents[entity][int(record["id"])] = document
+        self._indexed[entity] = self._indexed[entity] | document.keys()
+        if entity in self._schemas:
+            self._schemas[entity] = self._schemas[entity] | record.keys()
 
     def schema(self, entity: str) -> frozenset[str]:
         if entity not in self._schemas:
@@ -126,14 +134,12 @@ class BullhornSandbox:
         return None if record is None else (entity, record)
 
     def linked_people(self, note_id: int) -> list[tuple[str, dict[str, Any]]]:
-        found = (self.person(link.target_id) for link in self.links.values()
-                 if link.note_id == note_id and link.target_entity_name == "User")
+        found = (self.person(link.target_id) for link in self.store.links_of_note(note_id)
+                 if link.target_entity_name == "User")
         return [person for person in found if person is not None]
 
     def person_notes(self, person_id: int) -> list[dict[str, Any]]:
-        note_ids = {link.note_id for link in self.links.values()
-                    if link.target_id == person_id and link.target_entity_name == "User"}
-        notes = (self.notes[note_id] for note_id in sorted(note_ids))
+        notes = (self.notes[note_id] for note_id in self.store.note_ids_of("User", person_id))
         # To-many reads hide soft-deleted children.
         return [note for note in notes if not note.get("isDeleted")]
 
@@ -146,15 +152,23 @@ class BullhornSandbox:
             return [("Note", note) for note in self.person_notes(int(record["id"]))]
         return []
 
-    def documents(self, entity: str, analyzer: Analyzer, to_document: Callable[[dict[str, Any]], dict[str, Any]],
+    def documents(self, entity: str, analyzer: Analyzer, to_document: ToDocument,
                   ) -> dict[int, Document]:
         """Records of `entity` analysed once, like an index; rebuilt after writes."""
         if entity not in self._documents:
+            self._analysis[entity] = (analyzer, to_document)
             self._documents[entity] = {
                 record_id: analyze_record(to_document(record), analyzer)
                 for record_id, record in self.table(entity).items()
             }
+            self._indexed[entity] = frozenset(name for doc in self._documents[entity].values() for name in doc)
         return self._documents[entity]
+
+    def indexed_fields(self, entity: str, analyzer: Analyzer,
+                       to_document: ToDocument) -> frozenset[str]:
+        """Every dotted field name some analysed record of `entity` has."""
+        self.documents(entity, analyzer, to_document)
+        return self._indexed[entity]
 
 
 def analyzer_for(entity: str) -> Analyzer:
@@ -197,7 +211,11 @@ def create_bullhorn_app(data: DemoData | None = None, config: BullhornSandboxCon
     from sandbox.bullhorn_search import search_routes
     from sandbox.openwindow import open_window
 
-    sandbox = BullhornSandbox(data if data is not None else build_demo_data(), config or BullhornSandboxConfig())
+    if data is None:
+        from sandbox.demo_data import build_demo_data
+
+        data = build_demo_data()
+    sandbox = BullhornSandbox(data, config or BullhornSandboxConfig())
     rest: list[BaseRoute] = [*session_routes(sandbox), *search_routes(sandbox), *note_routes(sandbox)]
     routes: list[BaseRoute] = [
         *auth_routes(sandbox),

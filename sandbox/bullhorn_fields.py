@@ -113,10 +113,13 @@ def _parse_list(tokens: list[str], position: int) -> tuple[tuple[FieldSpec, ...]
         return tuple(specs), position
 
 
-def fields_param(raw: str | None) -> tuple[FieldSpec, ...]:
+def fields_param(raw: Any) -> tuple[FieldSpec, ...]:
     """`fields` of a request; without it Bullhorn answers ids only."""
-    if raw is None or raw.strip() == "":
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return (FieldSpec("id"),)
+    if not isinstance(raw, str):
+        raise BullhornError(400, "Invalid fields parameter: a comma-separated string is expected.",
+                            "errors.invalidField")
     try:
         return parse_fields(raw)
     except ValueError as exc:

@@ -9,13 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.bullhorn import BullhornSandbox, Link, bind
+from sandbox.bullhorn import BullhornSandbox, bind
 from sandbox.bullhorn_errors import BullhornError, cannot_persist, property_error
 from sandbox.bullhorn_fields import BASE_FIELDS, TO_MANY, fields_param
 from sandbox.bullhorn_search import order, paging, request_body
+from sandbox.bullhorn_store import Link
 
-FIRST_NOTE_ID = 50001
-FIRST_LINK_ID = 70001
 #: the to-many fields a Note create may fill, as arrays of {"id"}
 NOTE_TO_MANY = {"candidates": "Candidate", "clientContacts": "ClientContact", "corporateUsers": "CorporateUser"}
 NOTE_WRITABLE = frozenset(("action", "comments", "commentingPerson", "personReference", "jobOrder", "dateAdded",
@@ -102,12 +101,7 @@ class _NoteChecks:
 
 
 def _link(sandbox: BullhornSandbox, note_id: int, person_id: int) -> Link | None:
-    for link in sandbox.links.values():
-        if link.note_id == note_id and link.target_id == person_id and link.target_entity_name == "User":
-            return None
-    link = Link(max(sandbox.links, default=FIRST_LINK_ID - 1) + 1, note_id, person_id, "User", sandbox.now_ms())
-    sandbox.links[link.id] = link
-    return link
+    return sandbox.store.add_link(note_id, person_id, "User", sandbox.now_ms())
 
 
 def _changed(entity: str, entity_id: int, change: str, data: dict[str, Any], messages: list[Any]) -> Response:
@@ -121,14 +115,13 @@ async def create_note(request: Request, sandbox: BullhornSandbox) -> Response:
     if checks.errors:
         raise cannot_persist("Note", 400, checks.errors)
     now = sandbox.now_ms()
-    note_id = max(sandbox.notes, default=FIRST_NOTE_ID - 1) + 1
-    note: dict[str, Any] = {"id": note_id, "action": None, "commentingPerson": {"id": sandbox.config.api_user_id},
+    note: dict[str, Any] = {"id": None, "action": None, "commentingPerson": {"id": sandbox.config.api_user_id},
                             "dateAdded": now, "minutesSpent": None, "isDeleted": False, "externalID": None,
                             "migrateGUID": None, "jobOrder": None, **checks.changes, "dateLastModified": now}
-    sandbox.notes[note_id] = note
+    note_id = sandbox.store.add_note(note)
     for person_id in [note["personReference"]["id"], *checks.people]:
         _link(sandbox, note_id, person_id)
-    sandbox.changed("Note")
+    sandbox.changed("Note", note_id)
     return _changed("Note", note_id, "INSERT", dict(note), checks.messages)
 
 
@@ -147,7 +140,7 @@ async def update_note(request: Request, sandbox: BullhornSandbox) -> Response:
     note.update(checks.changes, dateLastModified=sandbox.now_ms())
     if "personReference" in checks.changes:
         _link(sandbox, note_id, checks.changes["personReference"]["id"])
-    sandbox.changed("Note")
+    sandbox.changed("Note", note_id)
     return _changed("Note", note_id, "UPDATE", dict(checks.changes), checks.messages)
 
 
@@ -168,7 +161,6 @@ async def create_note_entity(request: Request, sandbox: BullhornSandbox) -> Resp
     link = _link(sandbox, note_id, target_id)
     if link is None:
         raise cannot_persist("NoteEntity", 500, [property_error(None, "DUPLICATE_VALUE")])
-    sandbox.changed("NoteEntity")
     return _changed("NoteEntity", link.id, "INSERT", link.as_record(), [])
 
 

@@ -83,7 +83,10 @@ def order(records: Iterable[dict[str, Any]], spec: str | None) -> list[dict[str,
         path = key.lstrip("+-")
         present = [record for record in ordered if _path_value(record, path) is not None]
         missing = [record for record in ordered if _path_value(record, path) is None]
-        present.sort(key=lambda record: _path_value(record, path), reverse=descending)
+        try:
+            present.sort(key=lambda record: _path_value(record, path), reverse=descending)
+        except TypeError:  # mixed value types in one field: compare their text, as an index would
+            present.sort(key=lambda record: str(_path_value(record, path)), reverse=descending)
         ordered = present + missing
     return ordered
 
@@ -98,9 +101,7 @@ def _check_entity(entity: str, supported: tuple[str, ...], operation: str) -> No
 def search_fields(sandbox: BullhornSandbox, entity: str) -> frozenset[str]:
     if entity == "Note":
         return NOTE_SEARCH_FIELDS
-    documents = sandbox.documents(entity, analyzer_for(entity), _same)
-    dotted = {name for document in documents.values() for name in document}
-    return frozenset(dotted) | sandbox.schema(entity)
+    return sandbox.indexed_fields(entity, analyzer_for(entity), _same) | sandbox.schema(entity)
 
 
 async def search(request: Request, sandbox: BullhornSandbox) -> Response:

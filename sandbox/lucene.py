@@ -26,6 +26,7 @@ _TERM_END = frozenset('(){}[]^"~:/! \t\r\n\u3000')
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DIGIT_RUNS = re.compile(r"\d+")
 _WORDS = re.compile(r"[^\W_]+")
+_SCALARS = frozenset({str, int, bool, float, type(None)})
 _MUST, _SHOULD, _MUST_NOT = "must", "should", "must_not"
 
 
@@ -37,16 +38,17 @@ def default_analyzer(phone_fields: frozenset[str]) -> Analyzer:
     """Phones split on non-digits, text lowercased and split on non-alphanumerics, booleans as both spellings."""
 
     def analyze(field: str, value: Any) -> list[str]:
+        if isinstance(value, str):
+            if field in phone_fields or ("." in field and field.rpartition(".")[2] in phone_fields):
+                return _DIGIT_RUNS.findall(value)
+            return _WORDS.findall(value.lower())
         if value is None:
             return []
         if isinstance(value, bool):
             return ["true", "1"] if value else ["false", "0"]
         if isinstance(value, int):
             return [str(value)]
-        text = str(value)
-        if field in phone_fields or field.rpartition(".")[2] in phone_fields:
-            return _DIGIT_RUNS.findall(text)
-        return _WORDS.findall(text.lower())
+        return analyze(field, str(value))
 
     return analyze
 
@@ -54,9 +56,29 @@ def default_analyzer(phone_fields: frozenset[str]) -> Analyzer:
 def analyze_record(record: Mapping[str, Any], analyzer: Analyzer) -> dict[str, tuple[str, ...]]:
     """Every leaf field of `record` (nested dicts as dotted names) with its tokens, to cache per record."""
     document: dict[str, tuple[str, ...]] = {}
-    for name, values in _leaves(record, ""):
-        document[name] = _analyze_values(analyzer, name, values)
+    _index_into(document, analyzer, "", record)
     return document
+
+
+def _index_into(document: dict[str, tuple[str, ...]], analyzer: Analyzer, prefix: str, record: Mapping[str, Any]
+                ) -> None:
+    for key, value in record.items():
+        name = prefix + key
+        if value.__class__ in _SCALARS:
+            document[name] = tuple(analyzer(name, value))
+        elif isinstance(value, Mapping) and not isinstance(value.get("data"), list):
+            _index_into(document, analyzer, name + ".", value)
+        else:  # a list, or a to-many association as Bullhorn writes it: {"total": n, "data": [...]}
+            merged: dict[str, list[str]] = {}
+            for element in value["data"] if isinstance(value, Mapping) else value:
+                part: dict[str, tuple[str, ...]] = {}
+                if isinstance(element, Mapping):
+                    _index_into(part, analyzer, name + ".", element)
+                else:
+                    part[name] = tuple(analyzer(name, element))
+                for leaf, tokens in part.items():
+                    merged[leaf] = [*merged[leaf], _GAP, *tokens] if leaf in merged else list(tokens)
+            document.update((leaf, tuple(tokens)) for leaf, tokens in merged.items())
 
 
 class CompiledQuery:
@@ -69,19 +91,7 @@ class CompiledQuery:
         self.fields = fields
 
     def __call__(self, record: Mapping[str, Any]) -> bool:
-        memo: dict[str, tuple[str, ...]] = {}
-
-        def tokens(field: str) -> tuple[str, ...]:
-            found = memo.get(field)
-            if found is None:
-                if field:
-                    found = _analyze_values(self._analyzer, field, _resolve(record, field))
-                else:
-                    found = _all_tokens(analyze_record(record, self._analyzer))
-                memo[field] = found
-            return found
-
-        return self._root(tokens)
+        return self.matches_document(analyze_record(record, self._analyzer))
 
     def matches_document(self, document: Document) -> bool:
         def tokens(field: str) -> tuple[str, ...]:
@@ -94,53 +104,6 @@ def compile_query(query: str, analyzer: Analyzer) -> CompiledQuery:
     parser = _Parser(query, analyzer)
     root = parser.parse()
     return CompiledQuery(root, frozenset(parser.fields), analyzer)
-
-
-def _leaves(value: Any, prefix: str) -> list[tuple[str, list[Any]]]:
-    if isinstance(value, Mapping):
-        if isinstance(value.get("data"), list):  # a to-many association as Bullhorn writes it
-            return _leaves(value["data"], prefix)
-        found: list[tuple[str, list[Any]]] = []
-        for key, item in value.items():
-            found.extend(_leaves(item, f"{prefix}.{key}" if prefix else str(key)))
-        return found
-    if isinstance(value, list):
-        merged: dict[str, list[Any]] = {}
-        for item in value:
-            for name, values in _leaves(item, prefix):
-                merged.setdefault(name, []).extend(values)
-        return list(merged.items())
-    return [(prefix, [value])]
-
-
-def _resolve(record: Mapping[str, Any], path: str) -> list[Any]:
-    values: list[Any] = [record]
-    for part in path.split("."):
-        found: list[Any] = []
-        for value in values:
-            if isinstance(value, Mapping) and isinstance(value.get("data"), list) and part not in value:
-                value = value["data"]
-            for item in value if isinstance(value, list) else (value,):
-                if isinstance(item, Mapping) and part in item:
-                    found.append(item[part])
-        values = found
-    leaves: list[Any] = []
-    for value in values:
-        for item in value if isinstance(value, list) else (value,):
-            if not isinstance(item, Mapping):  # a whole association has no tokens of its own
-                leaves.append(item)
-    return leaves
-
-
-def _analyze_values(analyzer: Analyzer, field: str, values: list[Any]) -> tuple[str, ...]:
-    if len(values) == 1:
-        return tuple(analyzer(field, values[0]))
-    tokens: list[str] = []
-    for value in values:
-        if tokens:
-            tokens.append(_GAP)
-        tokens.extend(analyzer(field, value))
-    return tuple(tokens)
 
 
 def _all_tokens(document: Document) -> tuple[str, ...]:

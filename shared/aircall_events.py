@@ -87,7 +87,10 @@ def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:
     data = raw.get("data")
     if not isinstance(data, Mapping):
         raise InvalidPayload("data", "must be a JSON object")
-    normalised: dict[str, Any] = drop_nulls(data)
+    try:
+        normalised: dict[str, Any] = drop_nulls(data)
+    except RecursionError:
+        raise InvalidPayload("data", "is nested too deeply") from None
     call_id: int | None = None
     # Only the call events we act on must carry a call id: answering 422 to an event family Aircall
     # adds later would count as a failed delivery, and enough of those disable the whole webhook.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+import phonenumbers.data
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
 from phonenumbers.phonenumber import CountryCodeSource
 
@@ -40,7 +41,11 @@ class PhoneError(ValueError):
 
 
 def normalize(raw: str, default_region: str) -> str | None:
-    """E.164 for any stored format (extension dropped), or None when it is not a usable number."""
+    """E.164 for any stored format (extension dropped), or None when it is not a usable number.
+
+    National numbers take `default_region`; `00`/`011` work from any region; `+44 (0)20 …` needs
+    nothing of ours, as phonenumbers drops a trunk prefix written after a country code (tests pin it).
+    """
     number, _reason = _parse(raw, default_region)
     return None if number is None else phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
@@ -81,15 +86,19 @@ def search_variants(e164: str) -> list[str]:
     The index splits on non-digits, so a stored value is a sequence of digit tokens and a clause must
     equal one token (a term) or a run of consecutive tokens (a phrase). Real formats give:
     - one run: the national significant number (`4155550123`), with the trunk prefix
-      (`02079460958`), with the country code (`+442079460958`, `14155550123`) or with `00` before it;
-    - national groups with the trunk prefix (`020 7946 0958`, `01 42 68 53 00`);
-    - groups without it, as after a country code (`+44 20 7946 0958`, `0044 …`, `+44 (0)20 …`,
-      `+1 415-555-0123`, `1-415-555-0123`): the country code, `0` or `1` are separate tokens in
-      front, so the phrase of the remaining groups still matches, and extensions only add tokens after.
-    Trade-off: every clause is a whole number (never a bare last-seven-digits group), so a search
-    stays selective and the right record is not pushed off the first result page by near misses;
-    the price is that a grouping phonenumbers does not produce (`0207 946 0958`, `030-123 45 67`)
-    is not found. Each clause costs one term per phone field, about thirty per query at most.
+      (`02079460958`), with the country code (`+442079460958`, `14155550123`) or `00` and it;
+    - groups after a country code (`+44 20 7946 0958`, `0044 …`, `+44 (0)20 …`, `1-415-555-0123`):
+      the country code, `(0)` and `1` are tokens of their own in front and an extension only adds
+      tokens after, so the phrase of the groups alone matches them all;
+    - national groups with the trunk prefix glued on (`020 7946 0958`, `01 42 68 53 00`), a phrase
+      of its own since `020` is not the token `20`;
+    - the same two for the other groupings phonenumbers knows to be in use (`0207 946 0958`,
+      `07700 900 123`, `030 123 45 67`).
+    Trade-off: every clause is a whole number, never a bare trailing group such as `555 0123`, so a
+    search stays selective and the true record is not pushed off the result page by near misses
+    (verification drops those anyway); the price is that an unusual grouping is not found. A clause
+    that another one already covers is left out: at most about twenty clauses, each once per phone
+    field, far below Lucene's 1024-clause limit.
     """
     number = phonenumbers.parse(e164, None)
     country = str(number.country_code)
@@ -98,12 +107,18 @@ def search_variants(e164: str) -> list[str]:
     international = _groups(phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL))
     if international and international[0] == country:
         international = international[1:]
-    trunk = _trunk_prefix(number)
-    runs = [nsn, "".join(national), country + nsn, "00" + country + nsn]
-    phrases = [national, international]
-    if trunk and national and national[0].startswith(trunk):
-        phrases.append([group for group in [national[0][len(trunk) :], *national[1:]] if group])
-    candidates: list[tuple[str, ...]] = [(run,) for run in runs] + [tuple(groups) for groups in phrases if groups]
+    trunk = ""
+    if national and international and national[0] != international[0] and national[0].endswith(international[0]):
+        trunk = national[0][: -len(international[0])]
+    runs = (nsn, "".join(national), country + nsn, "00" + country + nsn)
+    candidates: list[tuple[str, ...]] = [(run,) for run in runs]
+    if national:
+        candidates.append(tuple(national))
+    for groups in [international, *_alternate_groupings(number.country_code or 0, nsn)]:
+        if groups:
+            candidates.append(tuple(groups))
+            if trunk:
+                candidates.append((trunk + groups[0], *groups[1:]))
     kept: list[tuple[str, ...]] = []
     for tokens in candidates:
         # a clause is redundant when a kept one matches wherever it does (its tokens run inside it)
@@ -113,18 +128,26 @@ def search_variants(e164: str) -> list[str]:
     return [tokens[0] if len(tokens) == 1 else '"' + " ".join(tokens) + '"' for tokens in kept]
 
 
+def _alternate_groupings(country_code: int, nsn: str) -> list[list[str]]:
+    # phonenumbers ships the groupings seen in the wild besides the official one (its own matcher
+    # uses them to recognise numbers in text); they are data, not API, hence the defensive getattr.
+    groupings = []
+    for pattern in getattr(phonenumbers.data, "_ALT_NUMBER_FORMATS", {}).get(country_code, ()):
+        leading = pattern.leading_digits_pattern
+        if leading and not re.match(leading[0], nsn):
+            continue
+        found = re.fullmatch(pattern.pattern, nsn)
+        if found is not None:
+            groupings.append(_groups(found.expand(pattern.format)))
+    return groupings
+
+
 def _contains_run(tokens: tuple[str, ...], run: tuple[str, ...]) -> bool:
     return any(tokens[start : start + len(run)] == run for start in range(len(tokens) - len(run) + 1))
 
 
 def _groups(formatted: str) -> list[str]:
     return re.findall(r"\d+", formatted)
-
-
-def _trunk_prefix(number: PhoneNumber) -> str:
-    region = phonenumbers.region_code_for_number(number)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region or "", None)
-    return (metadata.national_prefix or "") if metadata is not None else ""
 
 
 def _parse(raw: str, default_region: str) -> tuple[PhoneNumber | None, str]:

@@ -1,11 +1,14 @@
-"""The sync-state vocabulary of a call (DESIGN §6): the same strings in the store, the API and the console."""
+"""The sync-state vocabulary of a call (DESIGN §6): the same strings in the store, the API and the console.
+
+A `StrEnum` (a `str` and an `Enum`): `str(SyncState.synced)` and f-strings give the bare value.
+"""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class SyncState(str, Enum):
+class SyncState(StrEnum):
     #: the call is known and waits for its first note write (or a settle delay)
     pending = "pending"
     #: a worker holds the call and is writing its note right now

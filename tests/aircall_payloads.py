@@ -10,7 +10,7 @@ from shared.aircall_events import Envelope, parse_envelope
 CALL_ID = 780883160
 TOKEN = "58ffd2bc0a1e4c7f9b3d"
 
-GRACE = {
+GRACE: dict[str, Any] = {
     "id": 731401,
     "direct_link": "https://api.aircall.io/v1/users/731401",
     "name": "Grace Hopper",
@@ -20,9 +20,14 @@ GRACE = {
     "language": "en-US",
     "wrap_up_time": 90,
 }
-ALAN = {**GRACE, "id": 731402, "direct_link": "https://api.aircall.io/v1/users/731402", "name": "Alan Turing",
-        "email": "alan.turing@northwind-staffing.com"}
-LONDON_DESK = {
+ALAN: dict[str, Any] = {
+    **GRACE,
+    "id": 731402,
+    "direct_link": "https://api.aircall.io/v1/users/731402",
+    "name": "Alan Turing",
+    "email": "alan.turing@northwind-staffing.com",
+}
+LONDON_DESK: dict[str, Any] = {
     "id": 397301,
     "direct_link": "https://api.aircall.io/v1/numbers/397301",
     "name": "London Desk",

@@ -1,8 +1,73 @@
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
 import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from scripts import pg_tmp
+from shared.store import Store
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the session: $CALLBRIDGE_TEST_POSTGRES_URL, or one started by pg_tmp."""
+    existing = os.environ.get("CALLBRIDGE_TEST_POSTGRES_URL")
+    if existing:
+        yield existing
+        return
+    if pg_tmp.find_binaries() is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl, createdb) not found; set PG_BIN or CALLBRIDGE_TEST_POSTGRES_URL")
+    server = pg_tmp.start()
+    try:
+        yield server.url
+    finally:
+        pg_tmp.stop(server.directory)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database, one per test: a SQLite file, or a fresh database on the test server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'callbridge.db'}"
+        return
+    server = make_url(request.getfixturevalue("postgres_url")).set(drivername="postgresql")
+    name = f"callbridge_{uuid.uuid4().hex[:12]}"
+    admin = server.render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def store_factory(store_url: str) -> Iterator[Callable[[], Store]]:
+    """Builds Stores on the test database (as separate processes would), migrated; disposes them all."""
+    built: list[Store] = []
+
+    def build() -> Store:
+        store = Store(store_url)
+        built.append(store)
+        store.migrate()
+        return store
+
+    yield build
+    for store in built:
+        store.dispose()
+
+
+@pytest.fixture
+def store(store_factory: Callable[[], Store]) -> Store:
+    return store_factory()

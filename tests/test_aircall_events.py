@@ -166,3 +166,11 @@ def test_load_json_lets_the_token_be_read_before_validation() -> None:
 def test_coerce_int_takes_only_exact_integers() -> None:
     assert [coerce_int(v) for v in (3, 3.0, " 42 ", "-4", "+4", "4_0", "٣", True, None)] == [
         3, 3, 42, -4, None, None, None, None, None]
+
+
+def test_absurdly_deep_data_is_refused_as_invalid_not_crashing() -> None:
+    deep: Any = {}
+    for _ in range(5000):
+        deep = {"x": deep}
+    payload = {**call_event("call.created", 1), "data": {"id": CALL_ID, "nested": deep}}
+    assert _invalid_field(payload) == "data"

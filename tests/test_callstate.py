@@ -5,9 +5,20 @@ import random
 
 import pytest
 
+from shared.aircall_events import Envelope, parse_envelope
 from shared.callstate import AgentRef, Comment, reduce_call
-from shared.aircall_events import parse_envelope
-from tests.aircall_payloads import ALAN, CALL_ID, GRACE, answered_call, call_event, comment, envelope, tag, user, voicemail_call
+from tests.aircall_payloads import (
+    ALAN,
+    CALL_ID,
+    GRACE,
+    answered_call,
+    call_event,
+    comment,
+    envelope,
+    tag,
+    user,
+    voicemail_call,
+)
 
 GRACE_REF = AgentRef(id=GRACE["id"], name="Grace Hopper", email="grace.hopper@northwind-staffing.com")
 
@@ -36,14 +47,14 @@ def test_an_answered_call_reduces_to_what_happened() -> None:
 
 
 @pytest.mark.parametrize("events", [answered_call(), voicemail_call()], ids=["answered", "voicemail"])
-def test_every_arrival_order_of_a_calls_events_gives_the_same_state(events: list) -> None:
+def test_every_arrival_order_of_a_calls_events_gives_the_same_state(events: list[Envelope]) -> None:
     expected = reduce_call(events)
     for order in itertools.permutations(events):
         assert reduce_call(order) == expected
 
 
 @pytest.mark.parametrize("events", [answered_call(), voicemail_call()], ids=["answered", "voicemail"])
-def test_redelivered_events_change_nothing(events: list) -> None:
+def test_redelivered_events_change_nothing(events: list[Envelope]) -> None:
     expected = reduce_call(events)
     rng = random.Random(20261125)
     for _ in range(200):

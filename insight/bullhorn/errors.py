@@ -16,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 __all__ = [
     "AuthenticationFailed",
     "SessionExpiredDuringWrite",
     "UpstreamError",
     "UpstreamRejected",
     "UpstreamUnavailable",
+    "body_of",
     "error_key_of",
     "explain",
     "explain_aircall",
@@ -30,6 +33,7 @@ __all__ = [
 Body = Mapping[str, Any] | str | None
 
 _MAX_DETAIL_CHARS = 200
+_CHECK_CREDENTIALS = "check BULLHORN_USERNAME, BULLHORN_PASSWORD, BULLHORN_CLIENT_ID and BULLHORN_CLIENT_SECRET"
 
 
 class UpstreamError(Exception):
@@ -77,6 +81,15 @@ class AuthenticationFailed(UpstreamRejected):
     """Our credentials are refused; the message names the setting to check."""
 
 
+def body_of(response: httpx.Response) -> Mapping[str, Any] | str:
+    """An error answer's JSON object, or the start of its text when it is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    return body if isinstance(body, Mapping) else response.text[:500]
+
+
 def error_key_of(body: Body) -> str | None:
     """The most specific key of an error body: an `errors[].type` (DUPLICATE_VALUE), else the message key."""
     if not isinstance(body, Mapping):
@@ -94,8 +107,7 @@ def explain(status_code: int | None, body: Body, *, operation: str) -> str:
     """Say in plain words why Bullhorn did not do `operation` ("note update", "candidate search")."""
     detail = _detail(body)
     if status_code is None:
-        reason = f" ({detail})" if detail else ""
-        return f"Bullhorn could not be reached for the {operation}{reason}; it will be retried automatically"
+        return _no_answer("Bullhorn", operation, detail)
     refused = f"Bullhorn refused the {operation}"
     if status_code == 400:
         fields = _field_summary(body)
@@ -104,10 +116,9 @@ def explain(status_code: int | None, body: Body, *, operation: str) -> str:
         return f"{refused}: the request was invalid ({detail or 'no detail given'})"
     if status_code == 401:
         if error_key_of(body) == "errors.authentication.invalidRestToken":
-            return (f"{refused}: the Bullhorn session had expired (callbridge logs in again by itself; if this "
-                    "repeats, check BULLHORN_USERNAME, BULLHORN_PASSWORD, BULLHORN_CLIENT_ID and BULLHORN_CLIENT_SECRET)")
-        return (f"{refused}: the session or the API credentials were not accepted (check BULLHORN_USERNAME, "
-                "BULLHORN_PASSWORD, BULLHORN_CLIENT_ID and BULLHORN_CLIENT_SECRET)")
+            return (f"{refused}: the Bullhorn session had expired (callbridge logs in again by itself; "
+                    f"if this repeats, {_CHECK_CREDENTIALS})")
+        return f"{refused}: the session or the API credentials were not accepted ({_CHECK_CREDENTIALS})"
     if status_code == 403:
         if "note" in operation.lower():
             return (f"{refused}: the API user lacks edit rights on notes "
@@ -135,9 +146,10 @@ def explain(status_code: int | None, body: Body, *, operation: str) -> str:
 def explain_aircall(status_code: int | None, body: Body, *, operation: str) -> str:
     """Say in plain words why Aircall did not do `operation` ("insight card push", "call fetch")."""
     detail = _detail(body)
+    if isinstance(body, Mapping) and isinstance(body.get("troubleshoot"), str) and body.get("error"):
+        detail = _shorten(f"{body['error']}: {body['troubleshoot']}")
     if status_code is None:
-        reason = f" ({detail})" if detail else ""
-        return f"Aircall could not be reached for the {operation}{reason}; it will be retried automatically"
+        return _no_answer("Aircall", operation, detail)
     refused = f"Aircall refused the {operation}"
     if status_code in (401, 403):
         return (f"{refused}: the API id or token is wrong or was revoked "
@@ -153,6 +165,15 @@ def explain_aircall(status_code: int | None, body: Body, *, operation: str) -> s
     if status_code >= 500:
         return f"Aircall is unavailable for the {operation} (HTTP {status_code}); it will be retried automatically"
     return f"{refused} with HTTP {status_code}{f': {detail}' if detail else ''}"
+
+
+def _no_answer(upstream: str, operation: str, detail: str) -> str:
+    reason = f" ({detail})" if detail else ""
+    if "timeout" in detail.lower():
+        # A request that timed out may still have been applied: say so, the retry checks first.
+        return (f"{upstream} did not answer the {operation} in time{reason}; it may or may not have been applied "
+                "and will be retried automatically")
+    return f"{upstream} could not be reached for the {operation}{reason}; it will be retried automatically"
 
 
 def _field_errors(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -7,7 +7,7 @@ loginInfo → authorize (302, code in Location) → token (code or refresh grant
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -85,12 +85,12 @@ class LoginFlow:
             params = httpx.URL(location).params
             if params.get("code"):
                 return params["code"]
-            return self._oauth_refusal(response, dict(params))
+            self._oauth_refusal(response, dict(params))
         if response.status_code == 200:
             # A refused password re-renders the login form with 200 and no Location.
             raise AuthenticationFailed(f"Bullhorn refused the login: the username or password was not accepted "
                                        f"({_CHECK_PASSWORD})", status_code=200, body=response.text[:500])
-        return self._oauth_refusal(response, _json(response))
+        self._oauth_refusal(response, _json(response))
 
     async def exchange_code(self, oauth_url: str, code: str) -> Tokens:
         return await self._token(oauth_url, {"grant_type": "authorization_code", "code": code})
@@ -130,18 +130,19 @@ class LoginFlow:
             refresh_token = body.get("refresh_token")
             return Tokens(body["access_token"], refresh_token if isinstance(refresh_token, str) else None)
         self._raise_unavailable(response, "token request")
-        return self._oauth_refusal(response, body)
+        self._oauth_refusal(response, body)
 
-    def _oauth_refusal(self, response: httpx.Response, body: dict[str, Any]) -> Any:
+    def _oauth_refusal(self, response: httpx.Response, body: dict[str, Any]) -> NoReturn:
         error = str(body.get("error") or "")
         description = str(body.get("error_description") or body.get("errorMessage") or "")
         detail = f" ({description})" if description else ""
         if error == "invalid_client":
             message = f"Bullhorn refused the client id or secret{detail} ({_CHECK_CLIENT})"
         elif error == "invalid_grant":
-            message = f"Bullhorn refused the grant{detail}; callbridge will log in with the password"
+            message = f"Bullhorn refused the grant{detail}"
         else:
-            message = f"Bullhorn refused the login with {error or f'HTTP {response.status_code}'}{detail} ({_CHECK_CLIENT})"
+            refusal = error or f"HTTP {response.status_code}"
+            message = f"Bullhorn refused the login with {refusal}{detail} ({_CHECK_CLIENT})"
         raise AuthenticationFailed(message, status_code=response.status_code, error_key=error or None,
                                    body=body or response.text[:500])
 

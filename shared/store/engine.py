@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ def normalise_url(database_url: str) -> URL:
     try:
         url = make_url(database_url)
     except ArgumentError:
-        raise StoreError(f"DATABASE_URL is not a database URL: {database_url.split('://')[0]!r}://…") from None
+        raise StoreError("DATABASE_URL is not a database URL (expected sqlite:///PATH or postgresql://…)") from None
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() not in ("sqlite", "postgresql"):
@@ -92,8 +94,7 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not in_memory:
-                # WAL lets readers (the web) carry on while the worker writes.
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor)
         finally:
             cursor.close()
 
@@ -101,3 +102,18 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _enable_wal(cursor: Any) -> None:
+    # WAL lets readers (the web) carry on while the worker writes. Switching to it is not covered
+    # by busy_timeout, and on a new database another process may be switching at the same
+    # moment: retry for as long as a writer would wait.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

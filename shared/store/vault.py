@@ -18,6 +18,7 @@ from typing import Any
 
 import anyio
 from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy.dialects import sqlite
 
 from shared.session_vault import BullhornSession
 from shared.store.core import Store
@@ -115,7 +116,8 @@ class StoreVault:
             if connection.execute(take).rowcount == 1:
                 return True
             if connection.execute(select(bullhorn_session.c.id).where(_ROW)).first() is None:
-                connection.execute(insert(bullhorn_session).values(id=SESSION_ROW_ID, version=0))
+                row = sqlite.insert(bullhorn_session).values(id=SESSION_ROW_ID, version=0)
+                connection.execute(row.on_conflict_do_nothing())
         return False
 
     def _drop_lease(self, owner: str) -> None:

@@ -93,9 +93,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text()),
         sa.Column("explanation", sa.Text()),
         sa.PrimaryKeyConstraint("id", name="pk_attempts"),
-        sa.ForeignKeyConstraint(
-            ["call_id"], ["calls.call_id"], name="fk_attempts_call_id_calls", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["call_id"], ["calls.call_id"], name="fk_attempts_call_id_calls", ondelete="CASCADE"),
     )
     op.create_index("ix_attempts_call_id", "attempts", ["call_id"])
 

@@ -1,0 +1,41 @@
+"""Prometheus metrics owned by one app (its own registry: tests build many apps per process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.webhooks = Counter(
+            "callbridge_webhooks_total", "Aircall webhooks received", ["event", "outcome"], registry=self.registry
+        )
+        self.lookup_seconds = Histogram(
+            "callbridge_lookup_seconds",
+            "Caller lookup latency (cache or Bullhorn)",
+            ["source"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        self.cache_hits = Counter(
+            "callbridge_lookup_cache_hits_total", "Lookups answered from a cache", registry=self.registry
+        )
+        self.cards = Counter(
+            "callbridge_cards_total", "Insight Cards pushed to Aircall by outcome", ["outcome"], registry=self.registry
+        )
+        self.queue_depth = Gauge(
+            "callbridge_sync_queue_depth", "Calls waiting for a note write, by state", ["state"], registry=self.registry
+        )
+        self.sync_outcomes = Counter(
+            "callbridge_sync_outcomes_total", "Note sync attempts by outcome", ["outcome"], registry=self.registry
+        )
+
+    def webhook(self, *, event: str, outcome: str) -> None:
+        self.webhooks.labels(event=event, outcome=outcome).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,61 @@
+"""`python -m sandbox serve` runs both fakes; `python -m sandbox simulate` plays calls as webhooks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import anyio
+import uvicorn
+
+from sandbox.server import build_sandbox_app
+from sandbox.simulator import simulate
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the Bullhorn (/bullhorn) and Aircall (/aircall) fakes")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8100)
+    serve.add_argument("--bullhorn-latency-ms", type=float, default=0.0, help="added to every Bullhorn answer")
+    serve.add_argument("--seed", type=int, default=None, help="demo tenant seed (default: the demo's)")
+
+    play = commands.add_parser("simulate", help="play call lifecycles as Aircall webhooks")
+    play.add_argument("--webhook-url", required=True, help="the only URL webhooks are sent to")
+    play.add_argument("--token", required=True, help="the webhook token put in every envelope")
+    play.add_argument("--aircall-url", default=None, help="Aircall fake base, to register each call's state")
+    play.add_argument("--aircall-id", default="demo-api-id")
+    play.add_argument("--aircall-token", default="demo-api-token")
+    play.add_argument("--calls", type=int, default=20)
+    play.add_argument("--seed", type=int, default=0, help="call mix seed")
+    play.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second; 0: no waiting")
+    play.add_argument("--redeliver", type=float, default=0.0, help="probability an event is delivered twice")
+    play.add_argument("--shuffle", action="store_true", help="deliver events out of order within a small window")
+    play.add_argument("--concurrency", type=int, default=10, help="calls in progress at once")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        app = build_sandbox_app(seed=args.seed, bullhorn_latency_ms=args.bullhorn_latency_ms)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        return 0
+
+    async def run() -> str:
+        summary = await simulate(
+            webhook_url=args.webhook_url, token=args.token, calls=args.calls, seed=args.seed, speed=args.speed,
+            redeliver=args.redeliver, shuffle=args.shuffle, concurrency=args.concurrency,
+            aircall_url=args.aircall_url, aircall_auth=(args.aircall_id, args.aircall_token),
+        )
+        return summary.as_text()
+
+    print(anyio.run(run))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

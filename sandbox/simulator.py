@@ -1,0 +1,223 @@
+"""Play realistic call lifecycles as Aircall webhooks against one URL.
+
+Each call's events are sent at their offsets (compressed by `speed`), optionally redelivered
+(the very same bytes, as Aircall's retries are) and shuffled within a small window (Aircall
+promises at-least-once, in no particular order). Before each batch the call's state as of that
+moment is registered with the Aircall fake, so `GET /v1/calls/{id}` and card pushes find it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import anyio
+import httpx
+
+from sandbox.call_mix import CallerLike, plan_calls
+from sandbox.calls import CallScript, ScheduledEvent, lifecycle
+
+#: Aircall gives up on a delivery after 5 s
+DELIVERY_TIMEOUT_S = 5.0
+#: simulated seconds between retries of a failed delivery
+RETRY_DELAY_S = 10.0
+_DELIVERY_HEADERS = {"content-type": "application/json", "user-agent": "axios/1.7.7", "aircall-origin": "webhooks"}
+
+
+@dataclass
+class SimulationSummary:
+    calls: int = 0
+    #: distinct envelopes built
+    events: int = 0
+    #: HTTP requests to the webhook: events + redeliveries + retries
+    deliveries: int = 0
+    redeliveries: int = 0
+    #: deliveries repeated because the webhook failed (non-2xx or no answer)
+    retries: int = 0
+    #: call states registered with the Aircall fake, and registrations it refused or never answered
+    registered: int = 0
+    registration_errors: int = 0
+    #: webhook answers by status code ("error" when no answer came)
+    by_status: Counter[str] = field(default_factory=Counter)
+
+    def as_text(self) -> str:
+        statuses = ", ".join(f"{status}: {count}" for status, count in sorted(self.by_status.items())) or "none"
+        return (f"calls {self.calls}, events {self.events}, deliveries {self.deliveries} "
+                f"(redeliveries {self.redeliveries}, retries {self.retries}), "
+                f"call states registered {self.registered} (errors {self.registration_errors}); "
+                f"webhook answers: {statuses}")
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    #: simulated seconds after the call started
+    send_at_s: int
+    event_index: int
+    body: bytes
+    redelivery: bool = False
+
+
+def delivery_plan(
+    events: Sequence[ScheduledEvent], rng: random.Random, *, redeliver: float, shuffle: bool, window: int
+) -> list[_Delivery]:
+    """When and in which order a call's events are sent.
+
+    Shuffling holds each window of events until the last of them is due, then sends them in a
+    random order, so no event ever arrives before it happened. A redelivery is the same bytes,
+    sent again a few deliveries later.
+    """
+    bodies = [json.dumps(event.envelope, separators=(",", ":")).encode() for event in events]
+    plan: list[_Delivery] = []
+    size = window if shuffle and window > 1 else 1
+    for start in range(0, len(events), size):
+        indexes = list(range(start, min(start + size, len(events))))
+        due = events[indexes[-1]].send_at_s
+        if size > 1:
+            rng.shuffle(indexes)
+        plan.extend(_Delivery(due, index, bodies[index]) for index in indexes)
+    for position in range(len(plan)):
+        original = plan[position]
+        if original.redelivery or rng.random() >= redeliver:
+            continue
+        later = min(len(plan), position + 1 + rng.randint(0, max(window, 1)))
+        due = plan[later - 1].send_at_s if later > position + 1 else original.send_at_s
+        plan.insert(later, _Delivery(due, original.event_index, original.body, redelivery=True))
+    return plan
+
+
+async def simulate(
+    *,
+    webhook_url: str,
+    token: str,
+    calls: int = 20,
+    seed: int = 0,
+    speed: float = 60.0,
+    redeliver: float = 0.0,
+    shuffle: bool = False,
+    shuffle_window: int = 3,
+    concurrency: int = 10,
+    client: httpx.AsyncClient | None = None,
+    aircall_url: str | None = None,
+    aircall_auth: tuple[str, str] = ("demo-api-id", "demo-api-token"),
+    callers: Sequence[CallerLike] | None = None,
+    started_at: int | None = None,
+    max_retries: int = 2,
+) -> SimulationSummary:
+    """Play `calls` seeded calls as webhooks to `webhook_url` and return what happened.
+
+    :param speed: simulated seconds per real second (60: a minute of calls per second); 0 sends
+        everything without waiting.
+    :param redeliver: probability that an event is delivered a second time.
+    :param shuffle: deliver each call's events out of order within windows of `shuffle_window`.
+    :param client: used for every request; only `webhook_url` and `aircall_url` are ever called.
+    :param aircall_url: base of the Aircall fake (e.g. http://127.0.0.1:8100/aircall) to register
+        each call's state with; None registers nothing.
+    :param callers: who calls; defaults to the demo tenant's callers.
+    """
+    if callers is None:
+        from sandbox.demo_data import build_demo_data
+
+        callers = build_demo_data().callers
+    base = int(time.time()) if started_at is None else started_at
+    scripts = plan_calls(calls, seed=seed, callers=callers, started_at=base)
+    summary = SimulationSummary(calls=len(scripts))
+    own_client = client is None
+    http = client or httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_S)
+    clock_zero = time.monotonic()
+
+    async def wait_until(simulated_s: float) -> None:
+        if speed > 0:
+            delay = clock_zero + simulated_s / speed - time.monotonic()
+            if delay > 0:
+                await anyio.sleep(delay)
+
+    player = _CallPlayer(http, summary, webhook_url=webhook_url, aircall_url=aircall_url, aircall_auth=aircall_auth,
+                         max_retries=max_retries, wait_until=wait_until)
+    limiter = anyio.CapacityLimiter(max(concurrency, 1))
+    rng = random.Random(seed + 1)
+    try:
+        async with anyio.create_task_group() as group:
+            for script in scripts:
+                events = lifecycle(script, token=token)
+                summary.events += len(events)
+                plan = delivery_plan(events, rng, redeliver=redeliver, shuffle=shuffle, window=shuffle_window)
+                group.start_soon(player.play, script, base, events, plan, limiter)
+    finally:
+        if own_client:
+            await http.aclose()
+    return summary
+
+
+class _CallPlayer:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        summary: SimulationSummary,
+        *,
+        webhook_url: str,
+        aircall_url: str | None,
+        aircall_auth: tuple[str, str],
+        max_retries: int,
+        wait_until: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self.http = http
+        self.summary = summary
+        self.webhook_url = webhook_url
+        self.calls_url = f"{aircall_url.rstrip('/')}/_sandbox/calls" if aircall_url else None
+        self.aircall_auth = aircall_auth
+        self.max_retries = max_retries
+        self.wait_until = wait_until
+
+    async def play(
+        self, script: CallScript, base: int, events: list[ScheduledEvent], plan: list[_Delivery],
+        limiter: anyio.CapacityLimiter,
+    ) -> None:
+        offset = script.started_at - base
+        await self.wait_until(offset)
+        async with limiter:
+            registered = -1
+            for delivery in plan:
+                await self.wait_until(offset + delivery.send_at_s)
+                # The fake should know the call as it is by now: the latest event that has happened.
+                latest = max(i for i, event in enumerate(events) if event.send_at_s <= delivery.send_at_s)
+                if latest > registered:
+                    await self._register(events[latest].envelope["data"])
+                    registered = latest
+                await self._deliver(delivery, offset)
+
+    async def _register(self, call: object) -> None:
+        if self.calls_url is None:
+            return
+        # A missing Aircall fake costs card pushes, not the webhooks the simulator exists to send.
+        try:
+            response = await self.http.post(self.calls_url, json={"call": call}, auth=self.aircall_auth)
+        except httpx.TransportError:
+            self.summary.registration_errors += 1
+            return
+        if response.is_success:
+            self.summary.registered += 1
+        else:
+            self.summary.registration_errors += 1
+
+    async def _deliver(self, delivery: _Delivery, offset: int) -> None:
+        summary = self.summary
+        if delivery.redelivery:
+            summary.redeliveries += 1
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                summary.retries += 1
+                await self.wait_until(offset + delivery.send_at_s + RETRY_DELAY_S * attempt)
+            summary.deliveries += 1
+            try:
+                response = await self.http.post(self.webhook_url, content=delivery.body, headers=_DELIVERY_HEADERS,
+                                                timeout=DELIVERY_TIMEOUT_S)
+            except httpx.TransportError:
+                summary.by_status["error"] += 1
+                continue
+            summary.by_status[str(response.status_code)] += 1
+            if response.is_success:
+                return

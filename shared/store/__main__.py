@@ -1,0 +1,49 @@
+"""Operator commands: `python -m shared.store upgrade|current|revision -m MESSAGE [--url URL]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from alembic import command
+
+from shared.store.engine import StoreError, make_engine, safe_url
+from shared.store.migrate import alembic_config, current_revision, head_revision, migrate
+
+DEFAULT_DATABASE_URL = "sqlite:///./callbridge.db"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.store", description="callbridge schema migrations")
+    parser.add_argument("command", choices=["upgrade", "current", "revision"])
+    parser.add_argument("--url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    parser.add_argument("-m", "--message", help="revision: what the new migration does")
+    args = parser.parse_args(argv)
+    try:
+        engine = make_engine(args.url)
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return 2
+    try:
+        if args.command == "upgrade":
+            migrate(engine)
+            print(f"{safe_url(engine.url)} is at revision {current_revision(engine)}")
+        elif args.command == "current":
+            current, head = current_revision(engine), head_revision()
+            print(f"{safe_url(engine.url)} is at revision {current or 'none'} (head: {head})")
+            return 0 if current == head else 1
+        else:
+            if not args.message:
+                parser.error("revision needs -m MESSAGE")
+            # Autogenerate compares tables.py with a database at head, so bring it there first.
+            migrate(engine)
+            with engine.connect() as connection:
+                command.revision(alembic_config(connection), message=args.message, autogenerate=True)
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
