@@ -55,7 +55,8 @@ async def _http_exception(_request: Request, exc: Exception) -> Response:
         detail = "no such resource"
     elif exc.status_code == 405:
         detail = "method not allowed on this resource"
-    return error_response(exc.status_code, _CODES.get(exc.status_code, "error"), detail, headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, _CODES.get(exc.status_code, "error"), detail, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

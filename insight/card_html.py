@@ -64,7 +64,7 @@ def render_card_html(card_json: Mapping[str, Any], *, refresh_s: int) -> str:
         title = _str(matches[0].get("name")) or "Bullhorn record"
         body = _match_html(matches[0], phone) + _more_html(matches[1:], _count(card_json.get("more")))
     elif phone is None:
-        title = "Anonymous caller"
+        title = "No Bullhorn match: anonymous caller"
         body = _empty_html(title, "The number is withheld, so there is nobody to look up.")
     else:
         title = f"No Bullhorn match for {phone}"

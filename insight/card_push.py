@@ -35,7 +35,13 @@ class CardSink(Protocol):
 
 class CardLedger(Protocol):
     def record_card(
-        self, call_id: int, *, status: str, phone_e164: str | None, matches: Sequence[Mapping[str, Any]], error: str | None
+        self,
+        call_id: int,
+        *,
+        status: str,
+        phone_e164: str | None,
+        matches: Sequence[Mapping[str, Any]],
+        error: str | None,
     ) -> None: ...
 
 

@@ -99,7 +99,7 @@ def build_aircall_card(
     number = _display_number(phone_display)
     if not matches:
         if number is None:
-            return [_title("Anonymous caller"), _short("Bullhorn", "No number to look up")]
+            return [_title("No Bullhorn match: anonymous caller"), _short("Number", "withheld by the caller")]
         return [_title(f"No Bullhorn match for {number}")]
     best = matches[0]
     link = _safe_link(record_link(ui_base_url, best.entity, best.id))

@@ -20,6 +20,7 @@ from insight.api_errors import ApiError
 from insight.services import Services
 from shared.aircall_events import InvalidPayload, NotJSON, dedupe_key, is_call_event, parse_envelope
 from shared.settings import Secret
+from shared.store.intake import CallIntake
 
 log = logging.getLogger("callbridge.webhooks")
 
@@ -76,6 +77,8 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ignored"})
 
     call_id = envelope.call_id
+    raw_digits = _text(envelope.data.get("raw_digits"))
+    intake = CallIntake(direction=_text(envelope.data.get("direction")), raw_digits=raw_digits)
     stored = await anyio.to_thread.run_sync(
         lambda: services.store.record_event(
             dedupe_key=dedupe_key(envelope),
@@ -83,12 +86,18 @@ async def aircall_webhook(request: Request) -> JSONResponse:
             event=envelope.event,
             event_timestamp=envelope.timestamp,
             payload=body.decode("utf-8"),
+            intake=intake,
+            claim_card=envelope.event in CARD_EVENTS,
         )
     )
     if not stored.new:
         services.metrics.webhook(event=envelope.event, outcome="duplicate")
         return JSONResponse({"status": "duplicate"})
     services.metrics.webhook(event=envelope.event, outcome="accepted")
-    if envelope.event in CARD_EVENTS:
-        services.cards.push_soon(call_id)
+    if stored.card_claimed:
+        services.cards.push_soon(call_id, raw_digits)
     return JSONResponse({"status": "accepted"})
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

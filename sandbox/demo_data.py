@@ -5,8 +5,9 @@ extensions) and are all valid for `phonenumbers`; fictional ranges are used wher
 still accepts them (US 555-01xx, Ofcom's drama ranges, ARCEP's 01 99 00). A handful of numbers are
 shared or soft-deleted on purpose, and `callers` says what a correct lookup of each test number finds.
 
-A number written without a country code is read in the country of the number being looked up: an
-agency's London desk types `020 7946 0958`, and a London caller is who dials from it.
+Expectations assume the demo's CALLBRIDGE_DEFAULT_REGION=US (demo.env) and DESIGN §4: a number
+written without a country code is read as a US number, so a UK number typed `020 7946 0958` matches
+nobody, while `+44 20 7946 0958`, `0044 20 7946 0958` and `+44 (0)20 7946 0958` match its caller.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +30,10 @@ PHONE_FIELDS: dict[str, tuple[str, ...]] = {
 #: fields a match on ranks first (DESIGN §4)
 PRIMARY_PHONE_FIELDS = frozenset({"phone", "mobile"})
 EXCLUDED_STATUSES = frozenset({"Archive", "Archived"})
+#: the region national numbers are read in when `callers` expectations are computed
+DEFAULT_REGION = "US"
+#: styles that carry their country code, so they read the same from any region
+_INTERNATIONAL_STYLES = frozenset({"intl", "idd", "intl_trunk"})
 #: "now" for the demo tenant; every timestamp is derived from it, never from the wall clock
 EPOCH_MS = int(datetime(2026, 11, 25, tzinfo=UTC).timestamp() * 1000)
 _DAY_MS = 86_400_000
@@ -55,7 +59,7 @@ class DemoData:
     corporate_users: dict[int, dict[str, Any]] = field(default_factory=dict)
     comment_actions: list[str] = field(default_factory=list)
     callers: list[Caller] = field(default_factory=list)
-    #: e164 -> every (entity, id, field) storing it, deleted and archived records included
+    #: e164 -> every (entity, id, field) where it was typed, in any format (deleted and archived included)
     phone_owners: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
 
 
@@ -82,7 +86,7 @@ _COMPANY_KINDS = ("Engines", "Logistics", "Health", "Foods", "Manufacturing", "L
 _CANDIDATE_STATUS = {"Active": 30, "Available": 20, "Placed": 12, "New Lead": 15, "Passive": 10, "Archived": 8}
 _CONTACT_STATUS = {"Active": 55, "Passive": 25, "Prospect": 15, "Archive": 5}
 _COMPANY_STATUS = {"Active Account": 60, "Prospect": 25, "Passive Account": 15}
-_REGION_WEIGHTS = {"US": 45, "GB": 30, "FR": 15, "DE": 10}
+_REGION_WEIGHTS = {"US": 45, "GB": 33, "FR": 17, "DE": 5}
 _COUNTRY_CODE = {"US": 1, "GB": 44, "FR": 33, "DE": 49}
 # US area codes starting 2 or 7 are left out: their 10 digits could equal a London or UK mobile
 # number's, and the one such pair in the tenant is put there on purpose
@@ -143,29 +147,13 @@ def _validity(region: str) -> list[tuple[frozenset[int], re.Pattern[str]]]:
     return _VALIDITY[region]
 
 
-_FORMATS: dict[str, dict[str, Callable[[tuple[str, ...]], str]]] = {
-    "US": {
-        "paren": lambda g: f"({g[0]}) {g[1]}-{g[2]}",
-        "dots": lambda g: ".".join(g),
-        "dashes": lambda g: "-".join(g),
-        "intl": lambda g: "+1 " + " ".join(g),
-        "one_dashes": lambda g: "1-" + "-".join(g),
-        "intl_dots": lambda g: "+1 " + ".".join(g),
-        "digits": lambda g: "".join(g),
-    },
-    "GB": {
-        "national": lambda g: "0" + " ".join(g),
-        "intl": lambda g: "+44 " + " ".join(g),
-        "idd": lambda g: "0044 " + " ".join(g),
-        "intl_trunk": lambda g: "+44 (0)" + " ".join(g),
-    },
-    "FR": {
-        "national": lambda g: "0" + " ".join(g),
-        "intl": lambda g: "+33 " + " ".join(g),
-        "idd": lambda g: "0033 " + " ".join(g),
-        "dots": lambda g: "0" + ".".join(g),
-    },
-    "DE": {"national": lambda g: "0" + " ".join(g), "intl": lambda g: "+49 " + " ".join(g)},
+#: region -> style -> (prefix, separator between the groups); US "paren" is the one that is not a join
+_FORMATS: dict[str, dict[str, tuple[str, str]]] = {
+    "US": {"paren": ("", ""), "dots": ("", "."), "dashes": ("", "-"), "intl": ("+1 ", " "), "one_dashes": ("1-", "-"),
+           "intl_dots": ("+1 ", "."), "digits": ("", "")},
+    "GB": {"national": ("0", " "), "intl": ("+44 ", " "), "idd": ("0044 ", " "), "intl_trunk": ("+44 (0)", " ")},
+    "FR": {"national": ("0", " "), "intl": ("+33 ", " "), "idd": ("0033 ", " "), "dots": ("0", ".")},
+    "DE": {"national": ("0", " "), "intl": ("+49 ", " ")},
 }
 
 
@@ -181,6 +169,7 @@ class _Phones:
     def draw(self, region: str | None = None) -> _Number:
         region = region or self.rng.choices(list(_REGION_WEIGHTS), list(_REGION_WEIGHTS.values()))[0]
         for attempt in range(200):
+            # the fictional blocks hold a few thousand numbers: once they keep colliding, draw real-looking ones
             number = (region, _draw_groups(self.rng, region, fictional=attempt < 4 and self.rng.random() < 0.6))
             if _e164(number) not in self.used and _is_valid(number):
                 self.used.add(_e164(number))
@@ -190,7 +179,8 @@ class _Phones:
     def format(self, number: _Number, style: str | None = None, extension: str | None = None) -> str:
         region, groups = number
         style = style or self.rng.choice(list(_FORMATS[region]))
-        text = _FORMATS[region][style](groups)
+        prefix, separator = _FORMATS[region][style]
+        text = f"({groups[0]}) {groups[1]}-{groups[2]}" if style == "paren" else prefix + separator.join(groups)
         if extension is None and region == "US" and self.rng.random() < 0.08:
             extension = self.rng.choice((f" x{self.rng.randrange(10, 1000)}", f" ext. {self.rng.randrange(1, 10)}"))
         # Bullhorn's phone fields are String(20)
@@ -216,12 +206,13 @@ class _Builder:
         self.data = DemoData(comment_actions=list(people.COMMENT_ACTIONS))
         self.owners = [agent for agent in people.AGENTS if agent.bullhorn_id is not None]
         self.serial = 0
-        #: Candidate, ClientContact and CorporateUser ids come from one sequence in Bullhorn (they are all Users)
+        #: Candidate, ClientContact and CorporateUser ids share one sequence: Bullhorn stores all three as Users
+        #: (NoteEntity's targetEntityName is "User" for each)
         self.next_person_id = 2001
 
     def times(self) -> tuple[int, int]:
         self.serial += 1
-        # the serial in the low digits keeps dateLastModified unique, so ranking never ties
+        # the serial in the low digits keeps dateLastModified unique (up to 100,000 people), so ranks never tie
         modified = EPOCH_MS - self.rng.randrange(1, 700 * 864) * 100_000 - self.serial % 100_000
         return modified - self.rng.randrange(3 * 365) * _DAY_MS - self.rng.randrange(_DAY_MS), modified
 
@@ -265,10 +256,10 @@ class _Builder:
         names += [f"{name} {index}" for index, name in enumerate(names, start=2)]
         placeholders = []
         for index in range(count):
-            number = self.phones.draw()
+            number = self.phones.draw("US" if index < 2 else None)
             phone = self.phones.format(number, extension="")
             company_id = 301 + index
-            name = names[index % len(names)] if index < len(names) else f"Client {company_id}"
+            name = names[index] if index < len(names) else f"Client {company_id}"
             # Bullhorn creates this archived contact with every ClientCorporation; most carry its switchboard
             placeholder = self.person("ClientContact", firstName="Default", lastName="Contact", name="Default Contact",
                                       email=None, status="Archive", occupation=None,
@@ -297,8 +288,8 @@ def build_demo_data(
     same_digits = {"GB": ("GB", ("20", "7946", "0958")), "US": ("US", ("207", "946", "0958"))}
     phones.used.update(_e164(number) for number in same_digits.values())
     switchboard, shared, two_candidates, archived_and_live = (phones.draw(r) for r in ("US", "GB", "FR", "US"))
-    deleted = [phones.draw() for _ in range(3)]
-    archived = phones.draw()
+    deleted = [phones.draw(region) for region in ("US", "GB", "FR")]
+    archived, foreign_national = phones.draw("US"), phones.draw("GB")
     unknown = [phones.draw(region) for region in _COUNTRY_CODE]
 
     placeholders = builder.companies(companies)
@@ -328,16 +319,17 @@ def build_demo_data(
     ):
         _restage(contact, "Active", phone=fmt(switchboard, style, extension))
     _restage(c[0], "Active", mobile=fmt(shared, "intl"))
-    _restage(k[5], "Active", phone2=fmt(shared, "national"))
+    _restage(k[5], "Active", phone2=fmt(shared, "idd"))
     if k[5]["dateLastModified"] < c[0]["dateLastModified"]:  # the secondary-field match is the fresher one
         k[5]["dateLastModified"], c[0]["dateLastModified"] = c[0]["dateLastModified"], k[5]["dateLastModified"]
-    _restage(c[1], "Active", phone=fmt(two_candidates, "national"))
-    _restage(c[2], "Available", phone=fmt(two_candidates, "dots"), mobile=fmt(phones.draw()))
-    _restage(c[3], "Active", mobile=fmt(same_digits["US"], "intl"))
-    _restage(k[6], "Active", phone=fmt(same_digits["GB"], "national"))
+    _restage(c[1], "Active", phone=fmt(two_candidates, "intl"))
+    _restage(c[2], "Available", phone=fmt(two_candidates, "idd"), mobile=fmt(phones.draw()))
+    _restage(c[3], "Active", mobile=fmt(same_digits["US"], "paren", ""))
+    _restage(k[6], "Active", phone=fmt(same_digits["GB"], "intl"))
     _restage(c[4], "Active", mobile=fmt(deleted[0]), isDeleted=True)
-    _restage(c[5], "Placed", phone=fmt(deleted[1]), isDeleted=True)
-    _restage(k[7], "Active", mobile=fmt(deleted[2]), isDeleted=True)
+    _restage(c[5], "Placed", phone=fmt(deleted[1], "intl"), isDeleted=True)
+    _restage(k[7], "Active", mobile=fmt(deleted[2], "idd"), isDeleted=True)
+    _restage(c[8], "Active", phone=fmt(foreign_national, "national"))
     _restage(c[6], "Archived", phone=fmt(archived))
     _restage(c[7], "Archived", phone=fmt(archived_and_live))
     _restage(k[8], "Active", mobile=fmt(archived_and_live, "intl"))
@@ -352,12 +344,13 @@ def build_demo_data(
         ("switchboard", switchboard), ("candidate_and_contact", shared), ("two_candidates", two_candidates),
         ("same_digits_us", same_digits["US"]), ("same_digits_gb", same_digits["GB"]),
         *(("deleted_only", number) for number in deleted), ("archived_only", archived),
-        ("archived_and_live", archived_and_live), *(("unknown", number) for number in unknown),
+        ("archived_and_live", archived_and_live), ("foreign_national_only", foreign_national),
+        *(("unknown", number) for number in unknown),
     ]
     callers = {_e164(number): kind for kind, number in staged}
     callers[phones.stored[placeholders[1]["phone"]][0]] = "placeholder_only"
     callers.update(_one_per_style_and_field(data, phones, set(callers)))
-    data.callers = [_caller(data, e164, kind) for e164, kind in callers.items()]
+    data.callers = [_caller(data, phones, e164, kind) for e164, kind in callers.items()]
     return data
 
 
@@ -371,7 +364,7 @@ def _live(record: dict[str, Any]) -> bool:
 
 
 def _one_per_style_and_field(data: DemoData, phones: _Phones, taken: set[str]) -> dict[str, str]:
-    """Numbers owned by exactly one live record, covering every stored style and field of both entities."""
+    """Numbers owned by exactly one live record, covering every readable style and field of both entities."""
     found: dict[str, str] = {}
     covered: set[tuple[str, str]] = set()
     for entity, records in (("Candidate", data.candidates), ("ClientContact", data.contacts)):
@@ -383,19 +376,24 @@ def _one_per_style_and_field(data: DemoData, phones: _Phones, taken: set[str]) -
                     continue
                 e164, style = phones.stored[record[name]]
                 wanted = {(entity, style), (entity, name)} - covered
-                if wanted and e164 not in taken and len(data.phone_owners[e164]) == 1:
+                if wanted and _readable(style) and e164 not in taken and len(data.phone_owners[e164]) == 1:
                     covered |= wanted
                     taken.add(e164)
                     found[e164] = "candidate" if entity == "Candidate" else "contact"
     return found
 
 
-def _caller(data: DemoData, e164: str, kind: str) -> Caller:
+def _readable(style: str) -> bool:
+    region, _, shape = style.partition("_")
+    return region == DEFAULT_REGION.lower() or shape.partition("+")[0] in _INTERNATIONAL_STYLES
+
+
+def _caller(data: DemoData, phones: _Phones, e164: str, kind: str) -> Caller:
     best: dict[tuple[str, int], int] = {}
     modified: dict[tuple[str, int], int] = {}
     for entity, record_id, name in data.phone_owners.get(e164, []):
         record = (data.candidates if entity == "Candidate" else data.contacts)[record_id]
-        if _live(record):
+        if _live(record) and _readable(phones.stored[record[name]][1]):
             key = (entity, record_id)
             best[key] = min(best.get(key, 1), 0 if name in PRIMARY_PHONE_FIELDS else 1)
             modified[key] = record["dateLastModified"]

@@ -3,7 +3,7 @@
 Bullhorn points at the Lucene 4.10 classic parser; how it analyses phone fields is undocumented, so
 the default analyzer takes the harsh reading (tokens on non-digits) that callers must survive.
 Supported: `field:term`, phrases, `field:(…)`, AND/OR/NOT/&&/||/!, +/-, parentheses, ranges,
-`*`/`?` wildcards, `/regex/`, `^boost` (ignored), backslash escapes, default operator OR.
+`*`/`?` wildcards, `^boost` (ignored), backslash escapes, default operator OR.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _all_tokens(document: Document) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class _Tok:
-    kind: str  # term, phrase, range, regex, lparen, rparen, colon, plus, minus, not, and, or, carat, tilde
+    kind: str  # term, phrase, range, lparen, rparen, colon, plus, minus, not, and, or, carat, tilde
     text: str
     pos: int
     end: int
@@ -140,12 +140,7 @@ def _lex(query: str) -> list[_Tok]:
         elif char == '"':
             tok = _read_quoted(query, i)
         elif char == "/":
-            end = query.find("/", i + 1)
-            while end > 0 and query[end - 1] == "\\":
-                end = query.find("/", end + 1)
-            if end < 0:
-                raise _error(query, "unterminated regular expression", i)
-            tok = _Tok("regex", query[i + 1 : end], i, end + 1)
+            raise _error(query, "regular expression queries (/…/) are not supported by the sandbox", i)
         elif char in "[{":
             tok = _read_range(query, i)
         else:
@@ -293,15 +288,12 @@ class _Parser:
     def _term(self, field: str) -> _Node | None:
         kind = self._peek()
         tok = self.tokens[self.at] if kind != "eof" else None
-        if tok is None or kind not in ("term", "phrase", "range", "regex"):
+        if tok is None or kind not in ("term", "phrase", "range"):
             raise self._unexpected("expected a term")
         self.at += 1
         self._boost()
         if kind == "range":
             return _range_node(field, *tok.bounds)
-        if kind == "regex":
-            pattern = re.compile(tok.text.lower())
-            return _any_token(field, lambda token: pattern.fullmatch(token) is not None)
         if tok.wild:
             return self._wildcard(field, tok)
         # an unquoted term the analyzer splits (415-555-0123) becomes a phrase, as with Lucene's
@@ -321,12 +313,7 @@ class _Parser:
         if text.startswith("\x01"):
             raise _error(self.query, "'*' or '?' not allowed as first character in WildcardQuery", tok.pos)
         pieces = re.split("(\x01[*?])", text)
-        if len(pieces) == 3 and pieces[1] == "\x01*" and not pieces[2]:
-            prefix = pieces[0]
-            return _any_token(field, lambda token: token.startswith(prefix))
-        pattern = re.compile(
-            "".join({"\x01*": ".*", "\x01?": "."}.get(piece, re.escape(piece)) for piece in pieces), re.DOTALL
-        )
+        pattern = re.compile("".join({"\x01*": ".*", "\x01?": "."}.get(p, re.escape(p)) for p in pieces), re.DOTALL)
         return _any_token(field, lambda token: pattern.fullmatch(token) is not None)
 
 

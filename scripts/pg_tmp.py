@@ -82,8 +82,8 @@ def _start(binaries: dict[str, Path], directory: Path, database: str) -> TempPos
     if owner is not None:
         for path in (directory, socket_dir):
             os.chown(path, owner.pw_uid, owner.pw_gid)
-    initdb = [binaries["initdb"], "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]
-    _run(owner, [*initdb, "--no-sync", "--no-instructions"], directory)
+    initdb: list[str | Path] = [binaries["initdb"], "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+    _run(owner, [*initdb, "--locale=C", "--no-sync", "--no-instructions"], directory)
     for attempt in range(3):
         # Another process may take the probed port before the server binds it; the last `port`
         # line of postgresql.conf wins, so a retry just appends a new one.

@@ -26,7 +26,9 @@ def postgres_url() -> Iterator[str]:
         yield existing
         return
     if pg_tmp.find_binaries() is None:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl, createdb) not found; set PG_BIN or CALLBRIDGE_TEST_POSTGRES_URL")
+        pytest.skip(
+            "PostgreSQL binaries (initdb, pg_ctl, createdb) not found; set PG_BIN or CALLBRIDGE_TEST_POSTGRES_URL"
+        )
     server = pg_tmp.start()
     try:
         yield server.url

@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from insight.aircall import DEFAULT_WAIT_BUDGET, AircallClient
+from insight.aircall import DEFAULT_WAIT_BUDGET, AircallClient, open_aircall
 from insight.bullhorn.errors import AuthenticationFailed, UpstreamRejected, UpstreamUnavailable
 from insight.retry import WaitBudget
-from shared.settings import Secret
+from sandbox.aircall import AircallSandboxConfig, create_aircall_app
+from shared.settings import Secret, Settings
 
 NOW = 1_800_000_000.0
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -181,3 +182,26 @@ async def test_lists_follow_next_page_links_fifty_at_a_time_on_our_own_host() ->
         assert await client.list_users() == [{"id": 1}, {"id": 2}, {"id": 3}]
     assert [str(r.url) for r in server.requests] == ["https://aircall.test/v1/users?page=1&per_page=50",
                                                      "https://aircall.test/v1/users?page=2&per_page=50"]
+
+
+@pytest.mark.anyio
+async def test_open_aircall_builds_a_client_from_settings_that_works_on_the_sandbox() -> None:
+    settings = Settings(aircall_api_url="http://aircall.test", aircall_api_id="demo-api-id",
+                        aircall_api_token=Secret("demo-api-token"))
+    transport = httpx.ASGITransport(app=create_aircall_app(AircallSandboxConfig(requests_per_minute=None)))
+    async with open_aircall(settings, transport=transport) as client:
+        assert await client.ping() == {"ping": "pong"}
+        tags = await client.list_tags()
+        users = await client.list_users()
+    assert tags and all("name" in tag for tag in tags)
+    assert users and all("email" in user for user in users)
+
+
+@pytest.mark.anyio
+async def test_wrong_credentials_on_the_aircall_sandbox_are_an_authentication_failure() -> None:
+    settings = Settings(aircall_api_url="http://aircall.test", aircall_api_id="demo-api-id",
+                        aircall_api_token=Secret("wrong"))
+    transport = httpx.ASGITransport(app=create_aircall_app())
+    async with open_aircall(settings, transport=transport) as client:
+        with pytest.raises(AuthenticationFailed, match="AIRCALL_API_ID"):
+            await client.ping()

@@ -8,14 +8,14 @@ import httpx
 import pytest
 
 from insight.bullhorn.auth import BullhornAuth
-from insight.bullhorn.client import BullhornClient, CreateResult, quote_jpql
+from insight.bullhorn.client import BullhornClient, CreateResult, open_bullhorn, quote_jpql
 from insight.bullhorn.errors import UpstreamRejected, UpstreamUnavailable
 from insight.bullhorn.login import BullhornCredentials
 from insight.retry import WaitBudget
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
 from sandbox.faults import ScriptedFault
 from shared.session_vault import BullhornSession, MemoryVault
-from shared.settings import Secret
+from shared.settings import Secret, Settings
 
 REST_URL = "http://bullhorn.test/rest-services/corp7/"
 CREDENTIALS = BullhornCredentials("http://bullhorn.test/rest-services", "c", Secret("s"), "u", Secret("p"))
@@ -196,7 +196,7 @@ async def test_a_timeout_is_unavailable() -> None:
         raise httpx.ReadTimeout("timed out", request=request)
 
     async with client_for(slow) as client:
-        with pytest.raises(UpstreamUnavailable, match=r"note creation in time \(ReadTimeout\); it may or may not") as raised:
+        with pytest.raises(UpstreamUnavailable, match=r"in time \(ReadTimeout\); it may or may not") as raised:
             await client.create_note({"comments": "x"})
     assert raised.value.status_code is None
 
@@ -253,3 +253,15 @@ async def test_the_agents_corporate_user_is_found_by_email_on_the_sandbox() -> N
         nobody = await client.corporate_users_by_email("o'brien@northwind-staffing.com")
     assert [u["email"] for u in users] == ["grace.hopper@northwind-staffing.com"] and nobody == []
     assert {"enabled", "isDeleted"} <= users[0].keys()
+
+
+@pytest.mark.anyio
+async def test_open_bullhorn_builds_a_client_from_settings_that_works_on_the_sandbox() -> None:
+    settings = Settings(bullhorn_rest_url="http://bullhorn.test/rest-services", bullhorn_client_id="callbridge-demo",
+                        bullhorn_client_secret=Secret("demo-secret"), bullhorn_username="northwind.api",
+                        bullhorn_password=Secret("demo-password"))
+    vault = MemoryVault()
+    async with open_bullhorn(settings, vault, transport=httpx.ASGITransport(app=create_bullhorn_app())) as client:
+        assert "sessionExpires" in await client.ping()
+        session = await client.auth.session()
+    assert await vault.load() == session and session.ats_url == "http://bullhorn.test/ats"

@@ -126,9 +126,9 @@ def test_aircall_card_without_match_names_the_number_in_international_form() -> 
 
 
 @pytest.mark.parametrize("phone", [None, "", "anonymous", "Anonymous"])
-def test_aircall_card_for_an_anonymous_caller(phone: str | None) -> None:
+def test_aircall_card_for_an_anonymous_caller_says_there_is_no_match(phone: str | None) -> None:
     lines = build_aircall_card(phone, [], ui_base_url=ATS)
-    assert lines[0] == {"type": "title", "text": "Anonymous caller"}
+    assert lines[0] == {"type": "title", "text": "No Bullhorn match: anonymous caller"}
 
 
 def test_aircall_card_texts_are_truncated_with_an_ellipsis() -> None:
@@ -164,7 +164,7 @@ def test_html_card_without_match_says_so_and_anonymous_too() -> None:
         build_card_json(None, [], call_id=1, ui_base_url=ATS, cached=False, looked_up_at=WHEN, card_url=None),
         refresh_s=0,
     )
-    assert "Anonymous caller" in anonymous and "http-equiv" not in anonymous
+    assert "anonymous caller" in anonymous and "http-equiv" not in anonymous
 
 
 def test_html_card_escapes_hostile_values_in_every_field() -> None:

@@ -46,6 +46,19 @@ def parsed_in(region: str) -> dict[str, str | None]:
     return result
 
 
+@cache
+def read_on_us_tenant(value: str) -> str | None:
+    """DESIGN §4 on the demo tenant: national numbers are US numbers, `00`/`011` prefixes work anyway."""
+    for text in (value, re.sub(r"^(00|011)", "+", value)):
+        try:
+            number = phonenumbers.parse(text, "US")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
 def callers_of(kind: str) -> list[Any]:
     return [caller for caller in demo().callers if caller.kind == kind]
 
@@ -126,7 +139,8 @@ def test_phones_come_in_messy_real_world_formats() -> None:
         "us 1-": r"^1-\d{3}-\d{3}-\d{4}$", "extension x": r" x\d+$", "extension ext.": r" ext\. \d$",
         "uk national": r"^0[127]\d* \d", "uk +44": r"^\+44 [127]", "uk 0044": r"^0044 ", "uk (0)": r"^\+44 \(0\)",
         "uk mobile": r"^07\d{3} \d{6}$", "fr national": r"^0[167]( \d\d){4}$", "fr +33": r"^\+33 [167] ",
-        "fr 0033": r"^0033 ", "fr dotted": r"^0[167](\.\d\d){4}$", "de national": r"^030 \d{7}$", "de +49": r"^\+49 30 ",
+        "fr 0033": r"^0033 ", "fr dotted": r"^0[167](\.\d\d){4}$", "de national": r"^030 \d{7}$",
+        "de +49": r"^\+49 30 ",
     }
     for name, pattern in patterns.items():
         assert any(re.search(pattern, value) for value in values), name
@@ -140,24 +154,20 @@ def test_many_people_have_one_to_three_phones_and_some_have_none() -> None:
 
 def test_numbers_are_unique_except_the_deliberately_shared_ones() -> None:
     shared = {caller.e164 for caller in demo().callers if caller.kind in SHARED_KINDS}
-    for region in REGIONS:
-        owners: dict[str, set[tuple[str, int]]] = defaultdict(set)
-        for entity, record, _, value in stored_phones(demo()):
-            e164 = parsed_in(region)[value]
-            if e164 and phonenumbers.region_code_for_number(phonenumbers.parse(e164)) == region:
-                owners[e164].add((entity, record["id"]))
-        assert {e164 for e164, who in owners.items() if len(who) > 1} <= shared, region
-    assert {e164 for e164, who in demo().phone_owners.items() if len(who) > 1} == shared | {
-        caller.e164 for caller in callers_of("switchboard")
-    }
+    owners: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for entity, record, _, value in stored_phones(demo()):
+        e164 = read_on_us_tenant(value)
+        if e164:
+            owners[e164].add((entity, record["id"]))
+    assert {e164 for e164, who in owners.items() if len(who) > 1} == shared
+    assert {e164 for e164, who in demo().phone_owners.items() if len(who) > 1} == shared
 
 
 def expected_for(e164: str) -> tuple[tuple[str, int], ...]:
-    """An independent lookup: read every stored phone in the caller's country and keep live owners, ranked."""
-    region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    """An independent lookup: read every stored phone as the demo tenant does and keep live owners, ranked."""
     best: dict[tuple[str, int], tuple[int, int]] = {}
     for entity, record, name, value in stored_phones(demo()):
-        if parsed_in(region)[value] != e164 or record["isDeleted"] or record["status"] in EXCLUDED:
+        if read_on_us_tenant(value) != e164 or record["isDeleted"] or record["status"] in EXCLUDED:
             continue
         rank = (0 if name in ("phone", "mobile") else 1, -record["dateLastModified"])
         best[(entity, record["id"])] = min(best.get((entity, record["id"]), rank), rank)
@@ -193,7 +203,7 @@ def test_a_company_switchboard_is_shared_by_five_live_contacts_of_that_company()
     assert len(caller.expected) == 5 and {entity for entity, _ in caller.expected} == {"ClientContact"}
     companies = {data.contacts[i]["clientCorporation"]["id"] for _, i in caller.expected}
     assert len(companies) == 1
-    assert parsed_in("US")[data.companies[companies.pop()]["phone"]] == caller.e164
+    assert read_on_us_tenant(data.companies[companies.pop()]["phone"]) == caller.e164
 
 
 def test_a_primary_field_match_outranks_a_fresher_secondary_field_match() -> None:
@@ -216,6 +226,10 @@ def test_same_national_digits_in_two_countries_are_different_people() -> None:
     us_number, gb_number = phonenumbers.parse(us.e164), phonenumbers.parse(gb.e164)
     assert us_number.national_number == gb_number.national_number
     assert len(us.expected) == len(gb.expected) == 1 and us.expected != gb.expected
+    ((_, us_id),), ((_, gb_id),) = us.expected, gb.expected
+    us_value, gb_value = demo().candidates[us_id]["mobile"], demo().contacts[gb_id]["phone"]
+    tokens = re.findall(r"\d+", us_value)
+    assert "".join(tokens) == "".join(re.findall(r"\d+", gb_value))[2:], "the same digits after +44"
 
 
 def test_soft_deleted_archived_and_placeholder_only_numbers_match_nobody() -> None:
@@ -229,6 +243,16 @@ def test_soft_deleted_archived_and_placeholder_only_numbers_match_nobody() -> No
     assert all((data.candidates | data.contacts)[i]["isDeleted"] for _, i, _ in deleted_owners)
     (archived_and_live,) = callers_of("archived_and_live")
     assert len(data.phone_owners[archived_and_live.e164]) == 2 and len(archived_and_live.expected) == 1
+
+
+def test_a_foreign_number_typed_without_its_country_code_matches_nobody_on_a_us_tenant() -> None:
+    (caller,) = callers_of("foreign_national_only")
+    data = demo()
+    ((entity, record_id, name),) = data.phone_owners[caller.e164]
+    value = (data.candidates | data.contacts)[record_id][name]
+    assert value.startswith("0") and not value.startswith("00")
+    assert parsed_in("GB")[value] == caller.e164 and read_on_us_tenant(value) is None
+    assert caller.expected == ()
 
 
 def test_some_candidates_are_archived() -> None:

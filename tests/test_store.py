@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from shared.states import SyncState
 from shared.store import Store, StoreError, StoreUnavailable, event_dedupe_key
-from shared.store.engine import normalise_url
-from shared.store.tables import calls
+from shared.store.engine import normalise_url, write_connection
+from shared.store.tables import calls, events
 
 PAYLOAD = '{"resource": "call", "event": "call.created", "timestamp": 1700000000, "data": {"id": 42}}'
 
@@ -75,6 +76,30 @@ def test_events_come_back_in_arrival_order_not_event_timestamp_order(store: Stor
 
     assert [(event.event, event.event_timestamp) for event in stored] == arrivals
     assert [event.id for event in stored] == sorted(event.id for event in stored)
+
+
+def test_read_then_write_transactions_on_a_write_connection_wait_for_each_other_instead_of_failing(
+    store: Store,
+) -> None:
+    racers = 4
+    start = threading.Barrier(racers)
+
+    def count_then_insert(n: int) -> None:
+        start.wait()
+        with write_connection(store.engine) as connection, connection.begin():
+            seen = connection.execute(select(func.count()).select_from(events)).scalar_one()
+            time.sleep(0.05)
+            values = {"dedupe_key": f"k{n}", "call_id": 3, "event": "e", "event_timestamp": seen, "payload": "{}"}
+            connection.execute(insert(events).values(received_at=datetime.now(UTC), **values))
+
+    with ThreadPoolExecutor(racers) as pool:
+        list(pool.map(count_then_insert, range(racers)))
+
+    seen = sorted(event.event_timestamp for event in store.events_for_call(3))
+    assert len(seen) == racers
+    if store.dialect == "sqlite":
+        # IMMEDIATE serialises them whole: each saw every insert before its own
+        assert seen == list(range(racers))
 
 
 def test_timestamps_come_back_timezone_aware_in_utc(store: Store) -> None:
@@ -162,11 +187,14 @@ def test_plain_postgresql_urls_use_the_psycopg_3_driver(scheme: str) -> None:
     assert normalise_url("sqlite:///x.db").drivername == "sqlite"
 
 
-def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(tmp_path: object) -> None:
+def test_sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/pragmas.db")
     try:
         with store.engine.connect() as connection:
-            pragmas: Callable[[str], object] = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+            def pragmas(name: str) -> object:
+                return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
             assert (pragmas("journal_mode"), pragmas("foreign_keys")) == ("wal", 1)
             assert int(str(pragmas("busy_timeout"))) >= 1000
     finally:

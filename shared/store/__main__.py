@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("revision needs -m MESSAGE")
             # Autogenerate compares tables.py with a database at head, so bring it there first.
             migrate(engine)
+            head = head_revision()
             with engine.connect() as connection:
-                command.revision(alembic_config(connection), message=args.message, autogenerate=True)
+                config = alembic_config(connection)
+                command.revision(config, message=args.message, autogenerate=True, rev_id=f"{int(head) + 1:04d}")
     finally:
         engine.dispose()
     return 0

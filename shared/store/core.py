@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from shared.store import events
+from shared.store import intake as intake_module
 from shared.store.engine import StoreUnavailable, make_engine, safe_url
 from shared.store.events import StoredEvent
+from shared.store.intake import CallIntake, RecordedEvent
 from shared.store.migrate import migrate
 
 
@@ -44,3 +49,41 @@ class Store:
 
     def events_for_call(self, call_id: int) -> list[StoredEvent]:
         return events.events_for_call(self.engine, call_id)
+
+    def record_event(
+        self,
+        *,
+        dedupe_key: str,
+        call_id: int,
+        event: str,
+        event_timestamp: int,
+        payload: str,
+        intake: CallIntake,
+        claim_card: bool,
+    ) -> RecordedEvent:
+        return intake_module.record_event(
+            self.engine,
+            dedupe_key=dedupe_key,
+            call_id=call_id,
+            event=event,
+            event_timestamp=event_timestamp,
+            payload=payload,
+            intake=intake,
+            claim_card=claim_card,
+        )
+
+    def record_card(
+        self,
+        call_id: int,
+        *,
+        status: str,
+        phone_e164: str | None,
+        matches: Sequence[Mapping[str, Any]],
+        error: str | None,
+    ) -> None:
+        intake_module.record_card(
+            self.engine, call_id, status=status, phone_e164=phone_e164, matches=matches, error=error
+        )
+
+    def call_raw_digits(self, call_id: int) -> tuple[bool, str | None]:
+        return intake_module.call_raw_digits(self.engine, call_id)

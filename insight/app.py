@@ -1,0 +1,116 @@
+"""The `web` process: `uvicorn insight.app:create_app --factory`.
+
+`create_app()` with no arguments reads the environment (as uvicorn's factory mode needs); tests
+pass settings and clients built on the sandbox apps or `httpx.MockTransport` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import cast
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from insight import health, insight_api
+from insight.aircall import AircallClient, open_aircall
+from insight.api_errors import EXCEPTION_HANDLERS
+from insight.bullhorn.client import BullhornClient, open_bullhorn
+from insight.card_push import CardPusher
+from insight.lookup import LookupService, SharedCache
+from insight.metrics import CONTENT_TYPE_LATEST, Metrics
+from insight.services import Services
+from insight.webhooks import aircall_webhook
+from shared.settings import Settings, load_settings
+from shared.store import Store, StoreVault
+
+log = logging.getLogger("callbridge.web")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    bullhorn: BullhornClient | None = None,
+    aircall: AircallClient | None = None,
+    store: Store | None = None,
+) -> Starlette:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            own_store = store or Store(settings.database_url)
+            if store is None:
+                stack.callback(own_store.dispose)
+            await anyio.to_thread.run_sync(own_store.migrate)
+            bullhorn_client = (
+                bullhorn
+                if bullhorn is not None
+                else await stack.enter_async_context(open_bullhorn(settings, StoreVault(own_store)))
+            )
+            aircall_client = aircall if aircall is not None else await stack.enter_async_context(open_aircall(settings))
+            shared_cache = await _open_redis(settings, stack)
+            metrics = Metrics()
+            lookup = LookupService(
+                bullhorn_client,
+                default_region=settings.default_region,
+                excluded_statuses=settings.excluded_statuses,
+                ttl_s=settings.cache_ttl_s,
+                negative_ttl_s=settings.negative_ttl_s,
+                shared=shared_cache,
+            )
+            services = Services(
+                settings=settings,
+                store=own_store,
+                bullhorn=bullhorn_client,
+                aircall=aircall_client,
+                lookup=lookup,
+                cards=CardPusher(
+                    ledger=own_store,
+                    lookup=lookup,
+                    aircall=aircall_client,
+                    ui_base_url=lambda: services.ui_base_url(),
+                    default_region=settings.default_region,
+                    metrics=metrics,
+                ),
+                metrics=metrics,
+            )
+            app.state.services = services
+            try:
+                yield
+            finally:
+                await services.cards.drain()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", health.healthz),
+            Route("/readyz", health.readyz),
+            Route("/metrics", _metrics),
+            Route("/webhooks/aircall", aircall_webhook, methods=["POST"]),
+            Route("/api/insight", insight_api.insight_for_phone),
+            Route("/api/calls/{call_id:int}/insight", insight_api.insight_for_call),
+            Route("/cards/{call_id:int}", insight_api.card_page),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+
+
+async def _metrics(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _open_redis(settings: Settings, stack: AsyncExitStack) -> SharedCache | None:
+    if not settings.redis_url:
+        return None
+    import redis.asyncio as redis
+
+    client = redis.from_url(settings.redis_url, socket_timeout=0.05, socket_connect_timeout=0.2)
+    stack.push_async_callback(client.aclose)
+    return cast(SharedCache, client)

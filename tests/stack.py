@@ -1,0 +1,122 @@
+"""The whole service in one event loop: web app + Bullhorn and Aircall sandboxes over ASGITransport.
+
+Fakes sit at the HTTP boundary only; the service code under test is exactly what runs in `web`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from insight.aircall import open_aircall
+from insight.app import create_app
+from insight.bullhorn.client import open_bullhorn
+from insight.services import Services
+from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall_app
+from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
+from sandbox.demo_data import DemoData, build_demo_data
+from shared.settings import Settings, load_settings
+from shared.store import Store, StoreVault
+
+API_KEY = "test-api-key"
+WEBHOOK_TOKEN = "test-webhook-token"
+
+_DEMO: DemoData | None = None
+
+
+def demo_data() -> DemoData:
+    global _DEMO
+    if _DEMO is None:
+        _DEMO = build_demo_data()
+    return _DEMO
+
+
+def test_environ(database_url: str, **overrides: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "CALLBRIDGE_API_KEY": API_KEY,
+        "CALLBRIDGE_SIGNING_KEY": "test-signing-key",
+        "CALLBRIDGE_PUBLIC_URL": "http://callbridge.test",
+        "AIRCALL_API_URL": "http://aircall.test",
+        "AIRCALL_API_ID": "demo-api-id",
+        "AIRCALL_API_TOKEN": "demo-api-token",
+        "AIRCALL_WEBHOOK_TOKEN": f"old-token,{WEBHOOK_TOKEN}",
+        "BULLHORN_REST_URL": "http://bullhorn.test/rest-services",
+        "BULLHORN_CLIENT_ID": "callbridge-demo",
+        "BULLHORN_CLIENT_SECRET": "demo-secret",
+        "BULLHORN_USERNAME": "northwind.api",
+        "BULLHORN_PASSWORD": "demo-password",
+        **overrides,
+    }
+
+
+@dataclass
+class Stack:
+    app: Starlette
+    web: httpx.AsyncClient
+    services: Services
+    settings: Settings
+    store: Store
+    bullhorn: BullhornSandbox
+    aircall: AircallSandbox
+
+    @property
+    def api_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {API_KEY}"}
+
+    async def deliver(self, envelope: Mapping[str, Any]) -> httpx.Response:
+        """POST one webhook as Aircall would, registering the call with the Aircall fake first."""
+        data = envelope.get("data")
+        if isinstance(data, dict) and isinstance(data.get("id"), int):
+            self.aircall.calls[data["id"]] = dict(data)
+        return await self.web.post("/webhooks/aircall", json=dict(envelope))
+
+    async def settle(self) -> None:
+        """Wait for background work the webhook started (card pushes)."""
+        await self.services.cards.drain()
+
+    def cards_for(self, call_id: int) -> list[dict[str, Any]]:
+        return [card for card in self.aircall.cards if card["call_id"] == call_id]
+
+
+@asynccontextmanager
+async def running_stack(
+    tmp_path: Path,
+    *,
+    database_url: str | None = None,
+    bullhorn_config: BullhornSandboxConfig | None = None,
+    aircall_config: AircallSandboxConfig | None = None,
+    **environ: str,
+) -> AsyncIterator[Stack]:
+    settings = load_settings(test_environ(database_url or f"sqlite:///{tmp_path / 'callbridge.db'}", **environ))
+    bullhorn_app = create_bullhorn_app(demo_data(), bullhorn_config or BullhornSandboxConfig())
+    aircall_app = create_aircall_app(aircall_config or AircallSandboxConfig())
+    store = Store(settings.database_url)
+    async with AsyncExitStack() as stack:
+        stack.callback(store.dispose)
+        bullhorn = await stack.enter_async_context(
+            open_bullhorn(settings, StoreVault(store), transport=httpx.ASGITransport(app=bullhorn_app))
+        )
+        aircall = await stack.enter_async_context(
+            open_aircall(settings, transport=httpx.ASGITransport(app=aircall_app))
+        )
+        app = create_app(settings, bullhorn=bullhorn, aircall=aircall, store=store)
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        web = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callbridge.test")
+        )
+        yield Stack(
+            app=app,
+            web=web,
+            services=app.state.services,
+            settings=settings,
+            store=store,
+            bullhorn=bullhorn_app.state.sandbox,
+            aircall=aircall_app.state.sandbox,
+        )
