@@ -5,6 +5,8 @@ Fakes sit at the HTTP boundary only; the service code under test is exactly what
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -65,6 +67,8 @@ class Stack:
     store: Store
     bullhorn: BullhornSandbox
     aircall: AircallSandbox
+    #: the Bullhorn sandbox's own HTTP API (inspection endpoints under /_sandbox/)
+    bullhorn_admin: httpx.AsyncClient
 
     @property
     def api_headers(self) -> dict[str, str]:
@@ -95,7 +99,7 @@ async def running_stack(
     **environ: str,
 ) -> AsyncIterator[Stack]:
     settings = load_settings(test_environ(database_url or f"sqlite:///{tmp_path / 'callbridge.db'}", **environ))
-    bullhorn_app = create_bullhorn_app(demo_data(), bullhorn_config or BullhornSandboxConfig())
+    bullhorn_app = create_bullhorn_app(copy.deepcopy(demo_data()), bullhorn_config or BullhornSandboxConfig())
     aircall_app = create_aircall_app(aircall_config or AircallSandboxConfig())
     store = Store(settings.database_url)
     async with AsyncExitStack() as stack:
@@ -111,6 +115,9 @@ async def running_stack(
         web = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callbridge.test")
         )
+        bullhorn_admin = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=bullhorn_app), base_url="http://bullhorn.test")
+        )
         yield Stack(
             app=app,
             web=web,
@@ -119,4 +126,5 @@ async def running_stack(
             store=store,
             bullhorn=bullhorn_app.state.sandbox,
             aircall=aircall_app.state.sandbox,
+            bullhorn_admin=bullhorn_admin,
         )

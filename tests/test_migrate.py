@@ -32,7 +32,7 @@ def test_upgrade_creates_every_table_and_stamps_the_head_revision(store_url: str
     assert _tables(store_url) == TABLES
     store = Store(store_url)
     try:
-        assert current_revision(store.engine) == head_revision() == "0001"
+        assert current_revision(store.engine) == head_revision() == "0002"
     finally:
         store.dispose()
 
@@ -44,7 +44,7 @@ def test_upgrade_twice_changes_nothing_the_second_time(store_url: str) -> None:
         store.insert_event("call.created:1:1", 1, "call.created", 1, "{}")
         migrate(store.engine)
         assert len(store.events_for_call(1)) == 1
-        assert current_revision(store.engine) == "0001"
+        assert current_revision(store.engine) == head_revision()
     finally:
         store.dispose()
 
@@ -100,5 +100,5 @@ def test_current_command_exits_non_zero_until_the_database_is_upgraded(store_url
     upgrade(store_url)
     after = current()
 
-    assert before.returncode == 1 and "revision none (head: 0001)" in before.stdout
-    assert after.returncode == 0 and "revision 0001 (head: 0001)" in after.stdout
+    assert before.returncode == 1 and "revision none (head: 0002)" in before.stdout
+    assert after.returncode == 0 and "revision 0002 (head: 0002)" in after.stdout

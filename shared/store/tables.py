@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 from shared.states import SyncState
@@ -123,6 +124,14 @@ calls = Table(
     #: a lease for SQLite, which has no FOR UPDATE SKIP LOCKED
     Column("locked_by", String(128)),
     Column("locked_until", UTCDateTime),
+    #: id of the newest event stored for the call
+    Column("last_event_id", BigInteger),
+    #: the last_event_id the last successful note write covered (newer events mean "write again")
+    Column("synced_event_id", BigInteger),
+    #: set by a Retry: the next sync looks the number up again, bypassing the card's match and caches
+    Column("rematch", Boolean, nullable=False, default=False, server_default=false()),
+    #: the note body last written (or adopted), so a later change is sent as a minimal update
+    Column("synced_body_json", _json()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "status", "next_attempt_at"),

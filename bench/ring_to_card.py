@@ -1,0 +1,134 @@
+"""Ring → card latency: webhook received by `web` to Insight Card accepted by (the fake) Aircall.
+
+Starts the real processes — the sandbox with Bullhorn answering in `--latency-ms` (80 by default)
+and `web` under uvicorn — sends `call.created` webhooks over HTTP and reads when the Aircall fake
+received each card. Cold: a number never looked up before; warm: the same numbers again.
+
+    .venv/bin/python -m bench.ring_to_card [--cold 60] [--warm 200] [--latency-ms 80]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import phonenumbers
+
+from bench.processes import free_port, process, sandbox_args, service_env, wait_until_up, web_args
+from insight.matching import SEARCH_FIELDS, build_search_query
+from sandbox.calls import CallKind, CallScript, lifecycle
+from sandbox.demo_data import build_demo_data
+from sandbox.people import AGENTS, LINES
+
+AIRCALL_AUTH = ("demo-api-id", "demo-api-token")
+
+
+def caller_numbers(limit: int) -> list[str]:
+    """Distinct numbers of live demo records, as Aircall writes raw_digits."""
+    numbers: list[str] = []
+    for record in build_demo_data().candidates.values():
+        if record.get("isDeleted") or record.get("status") == "Archived" or not record.get("mobile"):
+            continue
+        try:
+            parsed = phonenumbers.parse(record["mobile"], "US")
+        except phonenumbers.NumberParseException:
+            continue
+        raw = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        if phonenumbers.is_valid_number(parsed) and raw not in numbers:
+            numbers.append(raw)
+        if len(numbers) == limit:
+            break
+    return numbers
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def ring(http: httpx.Client, web: str, sandbox: str, call_id: int, raw_digits: str) -> float:
+    script = CallScript(
+        call_id=call_id, kind=CallKind.INBOUND_ANSWERED, agent=AGENTS[0], line=LINES[0],
+        raw_digits=raw_digits, started_at=int(time.time()), talk_s=30,
+    )
+    created = lifecycle(script, token="demo-webhook-token")[0].envelope
+    http.post(f"{sandbox}/aircall/_sandbox/calls", json=created["data"], auth=AIRCALL_AUTH).raise_for_status()
+    sent_at = time.time()
+    answer = http.post(f"{web}/webhooks/aircall", json=created)
+    if answer.json() != {"status": "accepted"}:
+        raise RuntimeError(f"webhook not accepted: {answer.text}")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        cards = http.get(f"{sandbox}/aircall/_sandbox/cards", params={"call_id": call_id}, auth=AIRCALL_AUTH)
+        found = cards.json()["cards"]
+        if found:
+            return (float(found[0]["received_at"]) - sent_at) * 1000
+        time.sleep(0.003)
+    raise RuntimeError(f"no card for call {call_id} within 10 s")
+
+
+def bullhorn_round_trip(http: httpx.Client, database: Path, raw_digits: str, samples: int = 30) -> list[float]:
+    """One Candidate phone search, as the service sends it, on the session the service established."""
+    with sqlite3.connect(database) as connection:
+        rest_url, rest_token = connection.execute("SELECT rest_url, rest_token FROM bullhorn_session").fetchone()
+    e164 = phonenumbers.format_number(phonenumbers.parse(raw_digits), phonenumbers.PhoneNumberFormat.E164)
+    query = build_search_query("Candidate", e164, ("Archive", "Archived"))
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        answer = http.post(
+            f"{rest_url}search/Candidate",
+            params={"fields": SEARCH_FIELDS["Candidate"], "count": 50},
+            json={"query": query},
+            headers={"BhRestToken": rest_token},
+        )
+        answer.raise_for_status()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", type=int, default=60)
+    parser.add_argument("--warm", type=int, default=200)
+    parser.add_argument("--latency-ms", type=float, default=80.0)
+    args = parser.parse_args()
+
+    sandbox_port, web_port = free_port(), free_port()
+    sandbox, web = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{web_port}"
+    numbers = caller_numbers(args.cold)
+    with tempfile.TemporaryDirectory() as scratch:
+        database = Path(scratch) / "bench.db"
+        env = service_env(sandbox_url=sandbox, web_url=web, database_url=f"sqlite:///{database}")
+        with process(sandbox_args(sandbox_port, bullhorn_latency_ms=args.latency_ms)):
+            wait_until_up(f"{sandbox}/")
+            with process(web_args(web_port), env=env), httpx.Client(timeout=10) as http:
+                wait_until_up(f"{web}/healthz")
+                http.patch(f"{sandbox}/aircall/_sandbox/config", json={"requests_per_minute": None}, auth=AIRCALL_AUTH)
+                ready = http.get(f"{web}/readyz").json()
+                if ready["status"] != "ready":
+                    raise RuntimeError(f"web is not ready: {ready}")
+                round_trip = bullhorn_round_trip(http, database, numbers[0])
+                cold = [ring(http, web, sandbox, 10_000 + index, raw) for index, raw in enumerate(numbers)]
+                warm = [
+                    ring(http, web, sandbox, 20_000 + index, numbers[index % min(20, len(numbers))])
+                    for index in range(args.warm)
+                ]
+
+    rt_p50 = statistics.median(round_trip)
+    print(f"ring -> card, Bullhorn latency {args.latency_ms:g} ms (web under uvicorn, SQLite, sandbox on loopback)")
+    print(f"{'measure':<34}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
+    rows = (("one Bullhorn search round trip", round_trip), ("cold ring -> card", cold), ("warm ring -> card", warm))
+    for name, values in rows:
+        print(f"{name:<34}{len(values):>6}{statistics.median(values):>10.1f}{percentile(values, 0.99):>10.1f}")
+    overhead_p99 = percentile(cold, 0.99) - percentile(round_trip, 0.99)
+    print(f"{'cold overhead over one round trip':<34}{'':>6}{statistics.median(cold) - rt_p50:>10.1f}{overhead_p99:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
