@@ -6,7 +6,6 @@ Fakes sit at the HTTP boundary only; the service code under test is exactly what
 from __future__ import annotations
 
 import copy
-
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
