@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install run test lint typecheck pytest system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,8 @@ install: $(STAMP)
 
 run: $(STAMP)
 	@mkdir -p .run
+	@# the sandbox starts from its demo tenant on every run, so the demo database does too
+	@rm -f .run/callbridge-demo.db .run/callbridge-demo.db-wal .run/callbridge-demo.db-shm
 	@echo ""
 	@echo "callbridge demo: sandbox (Bullhorn + Aircall fakes), web, worker, console, call simulator"
 	@echo "  web (API, webhooks, cards)  http://127.0.0.1:8000/healthz   http://127.0.0.1:8000/readyz"
@@ -32,7 +34,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+system-packages:
+	@scripts/system_packages.sh
+
+pytest: $(STAMP) system-packages
 	$(BIN)/pytest
 
 test: lint typecheck pytest

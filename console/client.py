@@ -26,9 +26,19 @@ class ServiceUnauthorized(ServiceError):
 
 
 class ServiceFailed(ServiceError):
-    def __init__(self, message: str, status_code: int) -> None:
+    def __init__(self, message: str, status_code: int, detail: str | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+        #: the service's own sentence (its JSON `detail`), without our framing
+        self.detail = detail or message
+
+
+class CallNotFound(ServiceFailed):
+    pass
+
+
+class RetryRefused(ServiceFailed):
+    """409 on a retry: already synced and unchanged, or a worker holds the call right now."""
 
 
 class ServiceClient:
@@ -52,6 +62,47 @@ class ServiceClient:
         """The readiness report; 503 is an answer here (it says what is not ready), not an error."""
         return self._request("GET", "/readyz", expect=(200, 503))
 
+    def calls(
+        self,
+        *,
+        status: str | None = None,
+        direction: str | None = None,
+        agent: str | None = None,
+        call_type: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """`{"calls": [...], "next_cursor": str | None}`, newest first; None filters are left out."""
+        params = {
+            "status": status,
+            "direction": direction,
+            "agent": agent,
+            "type": call_type,
+            "since": since,
+            "until": until,
+            "limit": str(limit) if limit is not None else None,
+            "cursor": cursor,
+        }
+        query = {name: value for name, value in params.items() if value}
+        return self._request("GET", "/api/calls", expect=(200,), params=query)
+
+    def call(self, call_id: int) -> dict[str, Any]:
+        """The full call: events, attempts, match, note link, card link, flags, tags."""
+        return self._request("GET", f"/api/calls/{int(call_id)}", expect=(200,))
+
+    def retry(self, call_id: int) -> dict[str, Any]:
+        """Re-match and re-queue a call; `RetryRefused` says why when there is nothing to do."""
+        return self._request("POST", f"/api/calls/{int(call_id)}/retry", expect=(200, 202))
+
+    def tags(self) -> dict[str, Any]:
+        return self._request("GET", "/api/tags", expect=(200,))
+
+    def summary(self, *, hours: int | None = None) -> dict[str, Any]:
+        params = {"hours": str(hours)} if hours is not None else {}
+        return self._request("GET", "/api/summary", expect=(200,), params=params)
+
     def _request(self, method: str, path: str, *, expect: tuple[int, ...], **kwargs: Any) -> dict[str, Any]:
         url = self._base_url + path
         try:
@@ -69,9 +120,15 @@ class ServiceClient:
                 "The service refused the console's API key: set CALLBRIDGE_API_KEY to the key the service uses."
             )
         if response.status_code not in expect:
+            detail = _detail(response)
+            if response.status_code == 404 and path.startswith("/api/calls/"):
+                raise CallNotFound(f"The service knows no such call: {detail}", 404, detail)
+            if response.status_code == 409 and path.endswith("/retry"):
+                raise RetryRefused(f"Retry refused: {detail}", 409, detail)
             raise ServiceFailed(
-                f"The service answered {response.status_code} to {method} {path}: {_detail(response)}",
+                f"The service answered {response.status_code} to {method} {path}: {detail}",
                 response.status_code,
+                detail,
             )
         try:
             body = response.json()

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from insight import health, insight_api
+from insight import health, insight_api, ops_api
 from insight.aircall import AircallClient, open_aircall
 from insight.api_errors import EXCEPTION_HANDLERS
 from insight.bullhorn.client import BullhornClient, open_bullhorn
@@ -95,6 +95,7 @@ def create_app(
             Route("/api/insight", insight_api.insight_for_phone),
             Route("/api/calls/{call_id:int}/insight", insight_api.insight_for_call),
             Route("/cards/{call_id:int}", insight_api.card_page),
+            *ops_api.ROUTES,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

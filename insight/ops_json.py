@@ -26,11 +26,16 @@ CALL_TYPES = ("outbound", "inbound", "voicemail", "missed")
 
 
 def iso(value: object) -> str | None:
-    """ISO 8601 UTC with `Z` from an aware datetime or Aircall's unix seconds; None otherwise."""
+    """ISO 8601 UTC with `Z` from a datetime, unix seconds or an ISO string (`state_json`); else None."""
     if isinstance(value, datetime):
         return iso_utc(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return iso_utc(datetime.fromtimestamp(value, UTC))
+    if isinstance(value, str) and value:
+        try:
+            return iso_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
     return None
 
 
@@ -174,10 +179,12 @@ def _tag_json(tag: Mapping[str, Any]) -> dict[str, Any]:
 
 def _comment_json(comment: Mapping[str, Any]) -> dict[str, Any]:
     author = comment.get("author")
+    if isinstance(author, Mapping):
+        author = author.get("name") or author.get("email")
     return {
         "content": comment.get("content"),
         "posted_at": iso(comment.get("posted_at")),
-        "author": author.get("name") or author.get("email") if isinstance(author, Mapping) else None,
+        "author": author if isinstance(author, str) else None,
     }
 
 
@@ -195,7 +202,9 @@ def _time(params: Mapping[str, str], name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+        # an unencoded "+01:00" offset arrives as " 01:00"
+        fixed = raw.replace(" ", "+") if "T" in raw else raw
+        moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
     except ValueError:
         raise _bad(name, f"must be an ISO 8601 time such as 2026-11-25T10:00:00Z, got {raw!r}") from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--redeliver", type=float, default=0.0, help="probability an event is delivered twice")
     play.add_argument("--shuffle", action="store_true", help="deliver events out of order within a small window")
     play.add_argument("--concurrency", type=int, default=10, help="calls in progress at once")
+    play.add_argument("--rounds", type=int, default=1, help="batches of --calls to play (0: until stopped)")
+    play.add_argument("--pause", type=float, default=20.0, help="seconds between rounds")
     return parser
 
 
@@ -45,15 +47,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
         return 0
 
-    async def run() -> str:
-        summary = await simulate(
-            webhook_url=args.webhook_url, token=args.token, calls=args.calls, seed=args.seed, speed=args.speed,
-            redeliver=args.redeliver, shuffle=args.shuffle, concurrency=args.concurrency,
-            aircall_url=args.aircall_url, aircall_auth=(args.aircall_id, args.aircall_token),
-        )
-        return summary.as_text()
+    async def run() -> None:
+        played = 0
+        while args.rounds == 0 or played < args.rounds:
+            # each round is its own seed, so call ids never repeat across rounds
+            summary = await simulate(
+                webhook_url=args.webhook_url, token=args.token, calls=args.calls, seed=args.seed + played,
+                speed=args.speed, redeliver=args.redeliver, shuffle=args.shuffle, concurrency=args.concurrency,
+                aircall_url=args.aircall_url, aircall_auth=(args.aircall_id, args.aircall_token),
+            )
+            played += 1
+            print(summary.as_text(), flush=True)
+            if args.rounds == 0 or played < args.rounds:
+                await anyio.sleep(args.pause)
 
-    print(anyio.run(run))
+    anyio.run(run)
     return 0
 
 

@@ -78,6 +78,10 @@ class Settings:
     bullhorn_password: Secret = field(default_factory=lambda: Secret(""))
     bullhorn_ui_url: str | None = None
     bullhorn_default_user_id: int | None = None
+    #: Bullhorn requests one worker process keeps in flight at most
+    bullhorn_concurrency: int = 8
+    #: sync attempts of one call before it is given up as `dead`
+    max_attempts: int = 8
     demo: bool = False
 
 
@@ -192,5 +196,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bullhorn_password=Secret(env.required("BULLHORN_PASSWORD", _text)),
         bullhorn_ui_url=env.optional("BULLHORN_UI_URL", _url),
         bullhorn_default_user_id=env.optional("BULLHORN_DEFAULT_USER_ID", _positive_int),
+        bullhorn_concurrency=env.get("CALLBRIDGE_BULLHORN_CONCURRENCY", _positive_int, 8),
+        max_attempts=env.get("CALLBRIDGE_MAX_ATTEMPTS", _positive_int, 8),
         demo=demo,
     )

@@ -8,7 +8,8 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,17 @@ from starlette.applications import Starlette
 
 from insight.aircall import open_aircall
 from insight.app import create_app
-from insight.bullhorn.client import open_bullhorn
+from insight.bullhorn.client import BullhornClient, open_bullhorn
+from insight.retry import WaitBudget
+from insight.retry_policy import RetryPolicy
 from insight.services import Services
+from insight.worker import Worker
 from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall_app
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
 from sandbox.demo_data import DemoData, build_demo_data
 from shared.settings import Settings, load_settings
 from shared.store import Store, StoreVault
+from shared.store.tables import utcnow
 
 API_KEY = "test-api-key"
 WEBHOOK_TOKEN = "test-webhook-token"
@@ -57,6 +62,19 @@ def test_environ(database_url: str, **overrides: str) -> dict[str, str]:
     }
 
 
+class ManualClock:
+    """The worker's "now": starts at the real time, moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
 @dataclass
 class Stack:
     app: Starlette
@@ -68,6 +86,12 @@ class Stack:
     aircall: AircallSandbox
     #: the Bullhorn sandbox's own HTTP API (inspection endpoints under /_sandbox/)
     bullhorn_admin: httpx.AsyncClient
+    #: for workers (`Stack.worker`): the sandbox app, and where their clients are closed
+    bullhorn_app: Starlette | None = None
+    exit_stack: AsyncExitStack | None = None
+    clock: ManualClock = field(default_factory=ManualClock)
+    #: what the workers' Bullhorn clients were asked to sleep (429 waits), instead of sleeping
+    slept: list[float] = field(default_factory=list)
 
     @property
     def api_headers(self) -> dict[str, str]:
@@ -86,6 +110,32 @@ class Stack:
 
     def cards_for(self, call_id: int) -> list[dict[str, Any]]:
         return [card for card in self.aircall.cards if card["call_id"] == call_id]
+
+    async def worker(
+        self,
+        *,
+        store: Store | None = None,
+        rate_limit: WaitBudget | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **options: Any,
+    ) -> Worker:
+        """A worker on this stack's store and Bullhorn sandbox, sharing the web's Bullhorn session.
+
+        Retries are due at once unless Retry-After asks otherwise, and `stack.clock` is its "now".
+        """
+        assert self.exit_stack is not None and self.bullhorn_app is not None
+        http = await self.exit_stack.enter_async_context(
+            httpx.AsyncClient(transport=transport or httpx.ASGITransport(app=self.bullhorn_app))
+        )
+
+        async def sleep(seconds: float) -> None:
+            self.slept.append(seconds)
+
+        client = BullhornClient(http, self.services.bullhorn.auth, rate_limit=rate_limit, sleep=sleep)
+        options.setdefault("policy", RetryPolicy(max_attempts=self.settings.max_attempts, base_delay_s=0,
+                                                 min_delay_s=0))
+        options.setdefault("clock", self.clock)
+        return Worker(store=store or self.store, bullhorn=client, settings=self.settings, **options)
 
 
 @asynccontextmanager
@@ -126,4 +176,6 @@ async def running_stack(
             bullhorn=bullhorn_app.state.sandbox,
             aircall=aircall_app.state.sandbox,
             bullhorn_admin=bullhorn_admin,
+            bullhorn_app=bullhorn_app,
+            exit_stack=stack,
         )

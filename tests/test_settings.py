@@ -117,3 +117,17 @@ def test_values_are_cast_and_trimmed() -> None:
 def test_secret_compares_by_value_but_prints_masked() -> None:
     assert Secret("a") == Secret("a")
     assert str(Secret("a")) == "**********"
+
+
+def test_worker_concurrency_and_attempt_limit_default_to_8_and_can_be_set() -> None:
+    assert (load_settings(REQUIRED).bullhorn_concurrency, load_settings(REQUIRED).max_attempts) == (8, 8)
+
+    settings = load_settings({**REQUIRED, "CALLBRIDGE_BULLHORN_CONCURRENCY": "16", "CALLBRIDGE_MAX_ATTEMPTS": "3"})
+
+    assert (settings.bullhorn_concurrency, settings.max_attempts) == (16, 3)
+
+
+@pytest.mark.parametrize("name", ["CALLBRIDGE_BULLHORN_CONCURRENCY", "CALLBRIDGE_MAX_ATTEMPTS"])
+def test_worker_limits_below_one_stop_the_process_naming_the_variable(name: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**REQUIRED, name: "0"})

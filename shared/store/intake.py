@@ -2,15 +2,22 @@
 
 All in one short transaction, so an acknowledged event always has its call row, and exactly one
 delivery (of whichever card event arrives first, on whichever replica) wins the call's card.
+
+The row's sync state moves with its events (DESIGN §6): a call becomes due once `call.ended` is
+stored; a new event for a `synced` call puts it back to `pending`, because a late tag, comment or
+recording must update the note; calls a worker holds or retries keep their schedule (the worker sees
+`last_event_id` moved past what it read); `failed`, `dead` and `unmatched` wait for a person's Retry.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, and_, case, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.states import SyncState
@@ -19,6 +26,10 @@ from shared.store.tables import calls, events, utcnow
 
 #: card_status while the push is under way (claimed, not yet answered)
 CARD_PUSHING = "pushing"
+#: Aircall gathers all call data before this one; the note is written from then on
+ENDED_EVENT = "call.ended"
+# `data.user` on these is an agent who was rung or declined, not the one who took the call.
+_NOT_THE_AGENT = frozenset({"call.ringing_on_agent", "call.agent_declined"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,8 @@ def record_event(
     claim_card: bool,
 ) -> RecordedEvent:
     now = utcnow()
+    ended = event == ENDED_EVENT
+    summary = summary_of(event, payload)
     insert_event = (sqlite.insert(events) if is_sqlite(engine) else postgresql.insert(events)).values(
         dedupe_key=dedupe_key,
         call_id=call_id,
@@ -57,34 +70,48 @@ def record_event(
         received_at=now,
         payload=payload,
     )
-    insert_call = (sqlite.insert(calls) if is_sqlite(engine) else postgresql.insert(calls)).values(
-        call_id=call_id,
-        direction=intake.direction,
-        raw_digits=intake.raw_digits,
-        is_over=False,
-        state_json={},
-        flags_json={},
-        status=SyncState.pending.value,
-        attempt_count=0,
-        created_at=now,
-        updated_at=now,
-    )
     with write_connection(engine) as connection, connection.begin():
         event_id = connection.execute(
             insert_event.on_conflict_do_nothing(index_elements=[events.c.dedupe_key]).returning(events.c.id)
         ).scalar_one_or_none()
         if event_id is None:
             return RecordedEvent(new=False, card_claimed=False)
-        connection.execute(
-            insert_call.on_conflict_do_update(
-                index_elements=[calls.c.call_id],
-                set_={
-                    "updated_at": now,
-                    "direction": _coalesce(insert_call.excluded.direction, calls.c.direction),
-                    "raw_digits": _coalesce(insert_call.excluded.raw_digits, calls.c.raw_digits),
-                },
-            )
+        insert_call = (sqlite.insert(calls) if is_sqlite(engine) else postgresql.insert(calls)).values(
+            call_id=call_id,
+            direction=intake.direction,
+            raw_digits=intake.raw_digits,
+            is_over=ended,
+            state_json={},
+            flags_json={},
+            status=SyncState.pending.value,
+            attempt_count=0,
+            next_attempt_at=now if ended else None,
+            last_event_id=event_id,
+            rematch=False,
+            created_at=now,
+            updated_at=now,
+            **summary,
         )
+        excluded = insert_call.excluded
+        over = or_(calls.c.is_over, true()) if ended else calls.c.is_over
+        waiting = calls.c.status.in_((SyncState.pending.value, SyncState.synced.value))
+        set_: dict[str, Any] = {
+            "updated_at": now,
+            "last_event_id": event_id,
+            "direction": _coalesce(excluded.direction, calls.c.direction),
+            "raw_digits": _coalesce(excluded.raw_digits, calls.c.raw_digits),
+            "is_over": over,
+            "status": case((calls.c.status == SyncState.synced.value, SyncState.pending.value), else_=calls.c.status),
+            # A pending call keeps an earlier due time (a settle delay); a synced one is due again now.
+            "next_attempt_at": case(
+                (and_(over, calls.c.status == SyncState.synced.value), now),
+                (and_(over, waiting), _coalesce(calls.c.next_attempt_at, now)),
+                else_=calls.c.next_attempt_at,
+            ),
+        }
+        for column in summary:
+            set_[column] = _coalesce(getattr(excluded, column), calls.c[column])
+        connection.execute(insert_call.on_conflict_do_update(index_elements=[calls.c.call_id], set_=set_))
         claimed = False
         if claim_card:
             claimed = (
@@ -96,6 +123,32 @@ def record_event(
                 == 1
             )
         return RecordedEvent(new=True, card_claimed=claimed)
+
+
+def summary_of(event: str, payload: str) -> dict[str, Any]:
+    """The summary columns one event can fill on its own (the worker later writes the reduced ones)."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return {}
+    data = document.get("data") if isinstance(document, Mapping) else None
+    if not isinstance(data, Mapping):
+        return {}
+    summary: dict[str, Any] = {}
+    started_at = data.get("started_at")
+    if isinstance(started_at, int) and not isinstance(started_at, bool) and started_at > 0:
+        summary["started_at"] = datetime.fromtimestamp(started_at, UTC)
+    number = data.get("number")
+    if isinstance(number, Mapping) and isinstance(number.get("name"), str) and number["name"]:
+        summary["number_name"] = number["name"][:200]
+    user = data.get("user")
+    took_the_call = event == "call.answered" or data.get("direction") == "outbound"
+    if isinstance(user, Mapping) and took_the_call and event not in _NOT_THE_AGENT:
+        if isinstance(user.get("id"), int) and not isinstance(user["id"], bool):
+            summary["agent_id"] = user["id"]
+        if isinstance(user.get("email"), str) and user["email"]:
+            summary["agent_email"] = user["email"][:320]
+    return summary
 
 
 def record_card(

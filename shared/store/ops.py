@@ -164,6 +164,8 @@ def sync_timings(engine: Engine, since: datetime) -> list[SyncTiming]:
             attempts.c.kind.in_(NOTE_WRITE_KINDS),
             attempts.c.finished_at.is_not(None),
             attempts.c.error.is_(None),
+            # a reconciliation that found no note proves nothing reached Bullhorn
+            or_(attempts.c.outcome.is_(None), attempts.c.outcome != "not_found"),
         )
         .group_by(attempts.c.call_id)
         .subquery()

@@ -1,0 +1,82 @@
+"""The ops console: `streamlit run console/app.py`. It reaches the service only through `ServiceClient`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from console.client import ServiceClient
+from console.config import load_console_settings
+from console.views.calls import render_calls
+from console.views.charts import render_charts
+from console.views.common import guarded
+from console.views.detail import render_detail
+from console.views.header import render_header
+from console.views.tags import render_tags
+
+PAGES = ("Calls", "Tags", "Charts")
+
+
+def main() -> None:
+    st.set_page_config(page_title="callbridge ops", page_icon="📞", layout="wide")
+    try:
+        settings = load_console_settings()
+    except ValueError as error:
+        st.error(f"**The console is misconfigured.** {error}")
+        return
+    client = ServiceClient(settings.api_url, settings.api_key)
+    page = st.sidebar.radio("Page", PAGES, key="page")
+    auto = st.sidebar.toggle(f"Auto-refresh every {settings.refresh_s} s", value=True, key="auto_refresh")
+    st.sidebar.caption(f"Service: {settings.api_url}")
+    if not settings.api_key:
+        st.sidebar.warning("CALLBRIDGE_API_KEY is not set: the service will refuse the console.")
+    run_every = settings.refresh_s if auto else None
+
+    st.title("callbridge · operations")
+    _live(lambda: render_header(client), run_every)
+    st.divider()
+    if page == "Tags":
+        _live(lambda: render_tags(client), run_every)
+    elif page == "Charts":
+        _live(lambda: render_charts(client), run_every)
+    else:
+        _live(lambda: _calls_page(client), run_every)
+
+
+def _calls_page(client: ServiceClient) -> None:
+    calls = render_calls(client)
+    picked = _picked_call(calls)
+    if picked is not None:
+        st.divider()
+        guarded(lambda: render_detail(client, picked))
+
+
+def _picked_call(calls: list[dict[str, Any]]) -> int | None:
+    ids = [int(call["call_id"]) for call in calls]
+    linked = st.query_params.get("call")
+    if linked and linked.isdigit() and int(linked) not in ids:
+        ids.insert(0, int(linked))  # a shared link to a call further down than the pages open
+    labels = {int(call["call_id"]): f"#{call['call_id']} · {call.get('status')} · {call.get('raw_digits') or ''}"
+              for call in calls}
+    default = ids.index(int(linked)) if linked and linked.isdigit() else None
+    picked = st.selectbox(
+        "Open a call",
+        ids,
+        index=default,
+        format_func=lambda call_id: labels.get(call_id, f"#{call_id}"),
+        placeholder="Choose a call to see its timeline, attempts and Retry",
+        key="selected_call",
+    )
+    if picked is not None:
+        st.query_params["call"] = str(picked)
+    return None if picked is None else int(picked)
+
+
+def _live(render: Callable[[], None], run_every: int | None) -> None:
+    """A section that refreshes itself on its own (a fragment), without rerunning the whole page."""
+    st.fragment(lambda: guarded(render), run_every=run_every)()
+
+
+main()

@@ -1,0 +1,1 @@
+"""The console's pages; each renders from what `console.client.ServiceClient` returns."""

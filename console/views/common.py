@@ -1,0 +1,80 @@
+"""What every page shares: status badges in the §6 vocabulary, time display, the error banner."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal
+
+import streamlit as st
+
+from console.client import ServiceError, ServiceUnauthorized, ServiceUnreachable
+
+log = logging.getLogger("callbridge.console")
+
+BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray"]
+
+#: one colour per sync state, the same in the table (as a dot) and in the detail view (as a badge)
+STATUS_COLORS: dict[str, BadgeColor] = {
+    "synced": "green",
+    "pending": "gray",
+    "syncing": "blue",
+    "retrying": "orange",
+    "failed": "red",
+    "unmatched": "yellow",
+    "dead": "violet",
+}
+_DOTS = {"green": "🟢", "gray": "⚪", "blue": "🔵", "orange": "🟠", "red": "🔴", "yellow": "🟡", "violet": "🟣"}
+
+#: what each state means, for operators who do not know the vocabulary
+STATUS_MEANINGS = {
+    "pending": "waiting for the call to end or for the first note write",
+    "syncing": "a worker is writing the note right now",
+    "synced": "the note in Bullhorn is up to date",
+    "retrying": "Bullhorn was busy or down; the write will be tried again by itself",
+    "failed": "Bullhorn refused the write; a person must fix the cause, then press Retry",
+    "unmatched": "no Bullhorn record has this number; add it to a record, then press Retry",
+    "dead": "gave up after too many attempts; fix the cause, then press Retry",
+}
+
+
+def status_label(status: str | None) -> str:
+    """A coloured dot and the state, for table cells."""
+    if not status:
+        return "—"
+    return f"{_DOTS[STATUS_COLORS.get(status, 'gray')]} {status}"
+
+
+def status_badge(status: str) -> None:
+    st.badge(status, color=STATUS_COLORS.get(status, "gray"))
+
+
+def when(value: str | None) -> str:
+    """'2026-11-25 10:00:00 UTC' from the API's ISO time, or a dash."""
+    if not value:
+        return "—"
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return value
+
+
+def show_service_error(error: ServiceError) -> None:
+    if isinstance(error, ServiceUnreachable):
+        st.error(f"**The service is unreachable.** {error}", icon="🔌")
+    elif isinstance(error, ServiceUnauthorized):
+        st.error(f"**The service refused the console.** {error}", icon="🔒")
+    else:
+        st.error(f"**The service could not answer.** {error}", icon="⚠️")
+
+
+def guarded(render: Callable[[], None]) -> None:
+    """Run a page; a service failure becomes a banner, anything else a banner and a log line."""
+    try:
+        render()
+    except ServiceError as error:
+        show_service_error(error)
+    except Exception:  # the console must never show an operator a traceback
+        log.exception("console page failed")
+        st.error("**The console hit an unexpected problem** showing this page; the details are in its log.")

@@ -1,0 +1,58 @@
+"""The header on every page: is the service up, is the Bullhorn session good, how full is the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from console.client import ServiceClient, ServiceError
+from console.views.common import show_service_error
+
+_COUNTED = ("synced", "retrying", "failed", "unmatched", "dead")
+
+
+def render_header(client: ServiceClient) -> None:
+    try:
+        client.health()
+        readiness = client.readiness()
+        summary = client.summary()
+    except ServiceError as error:
+        show_service_error(error)
+        return
+    checks: dict[str, Any] = readiness.get("checks") or {}
+    bullhorn: dict[str, Any] = checks.get("bullhorn") or {}
+    store: dict[str, Any] = checks.get("store") or {}
+    queue: dict[str, Any] = summary.get("queue") or {}
+    counts: dict[str, int] = summary.get("counts") or {}
+    latency: dict[str, Any] = summary.get("latency") or {}
+
+    service, session, database, depth, oldest = st.columns(5)
+    service.metric("Service", "up" if readiness.get("status") == "ready" else "degraded")
+    session.metric("Bullhorn session", str(bullhorn.get("session") or ("ok" if bullhorn.get("ok") else "down")))
+    database.metric("Store", "ok" if store.get("ok") else "down")
+    depth.metric("Queue depth", int(queue.get("depth") or 0), help=f"{queue.get('due', 0)} due now")
+    age = queue.get("oldest_pending_age_s")
+    oldest.metric("Oldest due call waiting", "—" if age is None else _duration(float(age)))
+    if not bullhorn.get("ok", True):
+        st.warning(f"**Bullhorn session:** {bullhorn.get('detail') or 'unavailable'}", icon="🔑")
+    if not store.get("ok", True):
+        st.error(f"**Store:** {store.get('detail') or 'unavailable'}", icon="🗄️")
+
+    columns = st.columns(len(_COUNTED) + 2)
+    for column, state in zip(columns, _COUNTED, strict=False):
+        column.metric(state.capitalize(), int(counts.get(state, 0)))
+    columns[-2].metric("Sync p50", _seconds(latency.get("p50_s")), help="call end → note in Bullhorn")
+    columns[-1].metric("Sync p95", _seconds(latency.get("p95_s")), help="call end → note in Bullhorn")
+
+
+def _seconds(value: object) -> str:
+    return "—" if not isinstance(value, int | float) else _duration(float(value))
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

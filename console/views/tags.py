@@ -1,0 +1,83 @@
+"""Every Aircall tag seen, the Bullhorn action it becomes, and how to fix the ones that do not fit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from console.client import ServiceClient
+from console.views.common import when
+
+MAX_ACTION_LEN = 30
+
+_PROBLEMS = {
+    "case_mismatch": "differs from an action only by case",
+    "not_an_action": "not in commentActionList",
+    "too_long": f"longer than {MAX_ACTION_LEN} characters",
+}
+
+
+def fix_for(tag: dict[str, Any]) -> str | None:
+    """The operator's next step for a tag that does not fit Bullhorn's action list, in one sentence."""
+    name, suggestion, problem = tag.get("tag"), tag.get("suggestion"), tag.get("problem")
+    if problem == "case_mismatch":
+        return (
+            f"Rename the Aircall tag `{name}` to `{suggestion}`, or add `{name}` to commentActionList: "
+            f"Bullhorn compares actions by case, so `{name}` is a different action from `{suggestion}`."
+        )
+    if problem == "not_an_action" and suggestion:
+        return (
+            f"Rename the Aircall tag `{name}` to `{suggestion}` (the closest action), "
+            f"or add `{name}` to commentActionList."
+        )
+    if problem == "not_an_action":
+        return f"Add `{name}` to Bullhorn's commentActionList, or rename the Aircall tag to one of its actions."
+    if problem == "too_long":
+        return (
+            f"Shorten the Aircall tag `{name}` to {MAX_ACTION_LEN} characters or fewer: Bullhorn's action holds no "
+            "more, so calls with it take their next agent tag as the action."
+        )
+    return None
+
+
+def render_tags(client: ServiceClient) -> None:
+    answer = client.tags()
+    tags: list[dict[str, Any]] = answer.get("tags") or []
+    actions: list[str] = answer.get("actions") or []
+    if answer.get("actions_stale"):
+        st.warning(
+            f"Bullhorn does not answer: this uses its action list as read at {when(answer.get('actions_read_at'))}.",
+            icon="🔌",
+        )
+    misfits = [tag for tag in tags if tag.get("problem")]
+    st.markdown(
+        f"**{len(tags)}** tag{'s' if len(tags) != 1 else ''} seen on calls; "
+        f"**{len(misfits)}** {'does' if len(misfits) == 1 else 'do'} not fit Bullhorn's action list."
+    )
+    for tag in sorted(misfits, key=lambda t: -int(t.get("calls") or 0)):
+        calls = int(tag.get("calls") or 0)
+        problem = _PROBLEMS.get(str(tag.get("problem")))
+        st.warning(
+            f"**`{tag.get('tag')}`** ({calls} call{'s' if calls != 1 else ''}): {problem}.\n\n{fix_for(tag)}",
+            icon="🏷️",
+        )
+    if tags:
+        st.dataframe(
+            [
+                {
+                    "tag": tag.get("tag"),
+                    "calls": tag.get("calls"),
+                    "Bullhorn action": tag.get("action") or "(none: skipped)",
+                    "problem": _PROBLEMS.get(str(tag.get("problem")), "ok"),
+                    "meant": tag.get("suggestion") or "",
+                }
+                for tag in tags
+            ],
+            hide_index=True,
+            key="tags_table",
+        )
+    else:
+        st.info("No call has carried a tag yet.")
+    with st.expander(f"Bullhorn's allowed actions ({len(actions)})"):
+        st.markdown("\n".join(f"- `{action}`" for action in actions) or "_none configured_")
