@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -35,22 +34,34 @@ def main() -> None:
     run_every = settings.refresh_s if auto else None
 
     st.title("callbridge · operations")
-    _live(lambda: render_header(client), run_every)
+    # Each section is a fragment that refreshes itself without rerunning the page. Streamlit tells
+    # fragments apart by their function's name, so each section has its own named function.
+    st.fragment(_header_section, run_every=run_every)(client)
     st.divider()
-    if page == "Tags":
-        _live(lambda: render_tags(client), run_every)
-    elif page == "Charts":
-        _live(lambda: render_charts(client), run_every)
-    else:
-        _live(lambda: _calls_page(client), run_every)
+    page_section = {"Tags": _tags_section, "Charts": _charts_section}.get(str(page), _calls_section)
+    st.fragment(page_section, run_every=run_every)(client)
 
 
-def _calls_page(client: ServiceClient) -> None:
-    calls = render_calls(client)
-    picked = _picked_call(calls)
-    if picked is not None:
-        st.divider()
-        guarded(lambda: render_detail(client, picked))
+def _header_section(client: ServiceClient) -> None:
+    guarded(lambda: render_header(client))
+
+
+def _tags_section(client: ServiceClient) -> None:
+    guarded(lambda: render_tags(client))
+
+
+def _charts_section(client: ServiceClient) -> None:
+    guarded(lambda: render_charts(client))
+
+
+def _calls_section(client: ServiceClient) -> None:
+    def render() -> None:
+        picked = _picked_call(render_calls(client))
+        if picked is not None:
+            st.divider()
+            guarded(lambda: render_detail(client, picked))
+
+    guarded(render)
 
 
 def _picked_call(calls: list[dict[str, Any]]) -> int | None:
@@ -72,11 +83,6 @@ def _picked_call(calls: list[dict[str, Any]]) -> int | None:
     if picked is not None:
         st.query_params["call"] = str(picked)
     return None if picked is None else int(picked)
-
-
-def _live(render: Callable[[], None], run_every: int | None) -> None:
-    """A section that refreshes itself on its own (a fragment), without rerunning the whole page."""
-    st.fragment(lambda: guarded(render), run_every=run_every)()
 
 
 main()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import cast
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -22,12 +21,17 @@ from insight.aircall import AircallClient, open_aircall
 from insight.api_errors import EXCEPTION_HANDLERS
 from insight.bullhorn.client import BullhornClient, open_bullhorn
 from insight.card_push import CardPusher
-from insight.lookup import LookupService, SharedCache
+from insight.index_source import IndexCollector, IndexSource
+from insight.lookup import LookupService
 from insight.metrics import CONTENT_TYPE_LATEST, Metrics
+from insight.openapi import openapi_json
+from insight.redis_cache import open_redis_cache
 from insight.services import Services
 from insight.webhooks import aircall_webhook
+from shared.logs import configure_from_settings
 from shared.settings import Settings, load_settings
 from shared.store import Store, StoreVault
+from shared.store.phone_index import PhoneIndex
 
 log = logging.getLogger("callbridge.web")
 
@@ -39,7 +43,10 @@ def create_app(
     aircall: AircallClient | None = None,
     store: Store | None = None,
 ) -> Starlette:
-    settings = settings or load_settings()
+    if settings is None:
+        settings = load_settings()
+        # only a process built from its environment owns logging; tests pass settings and keep theirs
+        configure_from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -54,8 +61,13 @@ def create_app(
                 else await stack.enter_async_context(open_bullhorn(settings, StoreVault(own_store)))
             )
             aircall_client = aircall if aircall is not None else await stack.enter_async_context(open_aircall(settings))
-            shared_cache = await _open_redis(settings, stack)
+            shared_cache = (
+                await stack.enter_async_context(open_redis_cache(settings.redis_url)) if settings.redis_url else None
+            )
             metrics = Metrics()
+            index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
+            metrics.registry.register(IndexCollector(index))
+            app.state.index = index
             lookup = LookupService(
                 bullhorn_client,
                 default_region=settings.default_region,
@@ -63,6 +75,7 @@ def create_app(
                 ttl_s=settings.cache_ttl_s,
                 negative_ttl_s=settings.negative_ttl_s,
                 shared=shared_cache,
+                index=index,
             )
             services = Services(
                 settings=settings,
@@ -96,6 +109,7 @@ def create_app(
             Route("/api/calls/{call_id:int}/insight", insight_api.insight_for_call),
             Route("/cards/{call_id:int}", insight_api.card_page),
             *ops_api.ROUTES,
+            Route("/openapi.json", openapi_json),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
@@ -105,13 +119,3 @@ def create_app(
 async def _metrics(request: Request) -> Response:
     services: Services = request.app.state.services
     return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
-
-
-async def _open_redis(settings: Settings, stack: AsyncExitStack) -> SharedCache | None:
-    if not settings.redis_url:
-        return None
-    import redis.asyncio as redis
-
-    client = redis.from_url(settings.redis_url, socket_timeout=0.05, socket_connect_timeout=0.2)
-    stack.push_async_callback(client.aclose)
-    return cast(SharedCache, client)

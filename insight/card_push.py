@@ -20,6 +20,7 @@ from insight.cards import build_aircall_card
 from insight.lookup import LookupService
 from insight.matching import Match
 from insight.metrics import Metrics
+from shared.logs import log_context
 from shared.phones import display, normalize
 
 log = logging.getLogger("callbridge.cards")
@@ -77,6 +78,10 @@ class CardPusher:
             await asyncio.wait(set(self._tasks), timeout=timeout_s)
 
     async def push(self, call_id: int, raw_digits: str | None) -> None:
+        with log_context(call_id=call_id):
+            await self._push(call_id, raw_digits)
+
+    async def _push(self, call_id: int, raw_digits: str | None) -> None:
         started = time.perf_counter()
         e164 = normalize(raw_digits, self._default_region) if raw_digits else None
         matches: tuple[Match, ...] = ()
@@ -92,17 +97,24 @@ class CardPusher:
             )
             await self._send(call_id, contents)
         except UpstreamError as error:
-            log.warning("card for call %s not pushed: %s", call_id, error)
+            log.warning(
+                "card for call %s not pushed: %s", call_id, error, extra=_extra(call_id, "failed", started)
+            )
             self._metrics.cards.labels(outcome="failed").inc()
             await self._record(call_id, "failed", e164, matches, str(error))
             return
         except Exception as error:  # a background task must record its failure, not vanish
-            log.exception("card for call %s failed unexpectedly", call_id)
+            log.exception("card for call %s failed unexpectedly", call_id, extra=_extra(call_id, "failed", started))
             self._metrics.cards.labels(outcome="failed").inc()
             await self._record(call_id, "failed", e164, matches, f"unexpected error: {type(error).__name__}")
             return
         self._metrics.cards.labels(outcome="pushed").inc()
-        log.info("card for call %s pushed in %.0f ms", call_id, (time.perf_counter() - started) * 1000)
+        log.info(
+            "card for call %s pushed in %.0f ms",
+            call_id,
+            (time.perf_counter() - started) * 1000,
+            extra=_extra(call_id, "pushed", started),
+        )
         await self._record(call_id, "pushed", e164, matches, None)
 
     async def _send(self, call_id: int, contents: list[dict[str, Any]]) -> None:
@@ -123,3 +135,8 @@ class CardPusher:
         await anyio.to_thread.run_sync(
             lambda: self._ledger.record_card(call_id, status=status, phone_e164=e164, matches=rows, error=error)
         )
+
+
+def _extra(call_id: int, outcome: str, started: float) -> dict[str, object]:
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    return {"event": "card_push", "call_id": call_id, "outcome": outcome, "duration_ms": duration_ms}

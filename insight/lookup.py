@@ -27,12 +27,24 @@ log = logging.getLogger("callbridge.lookup")
 SEARCH_COUNT = 50
 #: bounded so a flood of distinct numbers cannot grow the process (DESIGN §8: bounded caches)
 CACHE_MAXSIZE = 20_000
+#: after the shared tier fails, lookups skip it this long: a hung Redis would otherwise cost its
+#: socket timeout twice (read, then write) on every cold lookup, on the ring path
+SHARED_PAUSE_S = 5.0
+SHARED_KEY_PREFIX = "callbridge:lookup:v1:"
 
 
 class Searcher(Protocol):
     async def search(
         self, entity: str, query: str, *, fields: str, count: int = 20, start: int = 0, sort: str | None = None
     ) -> dict[str, Any]: ...
+
+
+class IndexLookup(Protocol):
+    """The local phone index (`insight.index_source.IndexSource`)."""
+
+    async def matches(self, e164: str) -> tuple[Match, ...] | None:
+        """The number's matches, or None while the index cannot be trusted (not built, stale)."""
+        ...
 
 
 class SharedCache(Protocol):
@@ -49,6 +61,8 @@ class Lookup:
     matches: tuple[Match, ...]
     cached: bool
     looked_up_at: datetime
+    #: "index", "cache" or "bullhorn"
+    source: str = "bullhorn"
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,7 @@ class LookupService:
         ttl_s: float,
         negative_ttl_s: float,
         shared: SharedCache | None = None,
+        index: IndexLookup | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bullhorn = bullhorn
@@ -75,20 +90,29 @@ class LookupService:
         self._ttl_s = ttl_s
         self._negative_ttl_s = negative_ttl_s
         self._shared = shared
+        self._index = index
+        self._clock = clock
+        self._shared_paused_until = float("-inf")
         self._found: TTLCache[str, _Entry] = TTLCache(CACHE_MAXSIZE, ttl_s, timer=clock)
         self._not_found: TTLCache[str, _Entry] = TTLCache(CACHE_MAXSIZE, negative_ttl_s, timer=clock)
         self._in_flight: dict[str, asyncio.Future[_Entry]] = {}
         self.bullhorn_lookups = 0
         self.cache_hits = 0
+        self.index_hits = 0
 
     def cache_sizes(self) -> dict[str, int]:
         return {"found": len(self._found), "not_found": len(self._not_found), "in_flight": len(self._in_flight)}
 
     def cached(self, e164: str) -> Lookup | None:
         entry = self._found.get(e164) or self._not_found.get(e164)
-        return Lookup(e164, entry.matches, True, entry.looked_up_at) if entry else None
+        return Lookup(e164, entry.matches, True, entry.looked_up_at, "cache") if entry else None
 
     async def lookup(self, e164: str) -> Lookup:
+        indexed = await self._from_index(e164)
+        if indexed is not None:
+            return indexed
+        # not in the index (or no usable index): the caches, then a live search, whose "no match" is
+        # then cached for the negative TTL, so an unknown number costs one Bullhorn search per TTL
         hit = self.cached(e164)
         if hit is not None:
             self.cache_hits += 1
@@ -96,7 +120,7 @@ class LookupService:
         flight = self._in_flight.get(e164)
         if flight is not None:
             entry = await asyncio.shield(flight)
-            return Lookup(e164, entry.matches, True, entry.looked_up_at)
+            return Lookup(e164, entry.matches, True, entry.looked_up_at, "cache")
         flight = asyncio.get_running_loop().create_future()
         self._in_flight[e164] = flight
         try:
@@ -109,7 +133,7 @@ class LookupService:
         else:
             flight.set_result(entry)
             (self._found if entry.matches else self._not_found)[e164] = entry
-            return Lookup(e164, entry.matches, from_shared, entry.looked_up_at)
+            return Lookup(e164, entry.matches, from_shared, entry.looked_up_at, "cache" if from_shared else "bullhorn")
         finally:
             del self._in_flight[e164]
 
@@ -117,6 +141,19 @@ class LookupService:
         """Drop a number from the local tiers (a re-match must ask Bullhorn again)."""
         self._found.pop(e164, None)
         self._not_found.pop(e164, None)
+
+    async def _from_index(self, e164: str) -> Lookup | None:
+        if self._index is None:
+            return None
+        try:
+            matches = await self._index.matches(e164)
+        except Exception as exc:  # like the shared tier, the index only saves Bullhorn requests
+            log.warning("phone index unavailable: %s", type(exc).__name__)
+            return None
+        if not matches:
+            return None
+        self.index_hits += 1
+        return Lookup(e164, matches, False, datetime.now(UTC), "index")
 
     async def _fetch(self, e164: str) -> tuple[_Entry, bool]:
         shared = await self._read_shared(e164)
@@ -133,8 +170,13 @@ class LookupService:
             excluded_statuses=self._excluded,
         )
         entry = _Entry(tuple(matches), datetime.now(UTC))
+        elapsed_ms = (time.perf_counter() - started) * 1000
         log.info(
-            "lookup %s: %d match(es) in %.0f ms", mask(e164), len(matches), (time.perf_counter() - started) * 1000
+            "lookup %s: %d match(es) in %.0f ms",
+            mask(e164),
+            len(matches),
+            elapsed_ms,
+            extra={"event": "lookup", "outcome": "match" if matches else "no_match", "duration_ms": round(elapsed_ms)},
         )
         await self._write_shared(e164, entry)
         return entry, False
@@ -145,13 +187,26 @@ class LookupService:
         data = answer.get("data", [])
         return [record for record in data if isinstance(record, dict)]
 
+    def _shared_tier(self) -> SharedCache | None:
+        return self._shared if self._clock() >= self._shared_paused_until else None
+
+    def _shared_failed(self, exc: Exception) -> None:
+        self._shared_paused_until = self._clock() + SHARED_PAUSE_S
+        log.warning(
+            "shared lookup cache unavailable (%s): skipped for %.0f s",
+            type(exc).__name__,
+            SHARED_PAUSE_S,
+            extra={"event": "shared_cache", "outcome": "unavailable"},
+        )
+
     async def _read_shared(self, e164: str) -> _Entry | None:
-        if self._shared is None:
+        shared = self._shared_tier()
+        if shared is None:
             return None
         try:
-            raw = await self._shared.get(_shared_key(e164))
+            raw = await shared.get(_shared_key(e164))
         except Exception as exc:  # the shared tier is an optimisation: never fail a lookup over it
-            log.warning("shared lookup cache unavailable: %s", type(exc).__name__)
+            self._shared_failed(exc)
             return None
         if raw is None:
             return None
@@ -165,17 +220,18 @@ class LookupService:
             return None
 
     async def _write_shared(self, e164: str, entry: _Entry) -> None:
-        if self._shared is None:
+        shared = self._shared_tier()
+        if shared is None:
             return
         ttl = self._ttl_s if entry.matches else self._negative_ttl_s
         payload = json.dumps(
             {"matches": [asdict(match) for match in entry.matches], "looked_up_at": entry.looked_up_at.isoformat()}
         )
         try:
-            await self._shared.set(_shared_key(e164), payload, ex=max(1, int(ttl)))
+            await shared.set(_shared_key(e164), payload, ex=max(1, int(ttl)))
         except Exception as exc:  # see _read_shared
-            log.warning("shared lookup cache unavailable: %s", type(exc).__name__)
+            self._shared_failed(exc)
 
 
 def _shared_key(e164: str) -> str:
-    return f"callbridge:lookup:v1:{e164}"
+    return SHARED_KEY_PREFIX + e164

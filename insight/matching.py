@@ -5,7 +5,7 @@ Pure functions over plain data; `insight.lookup` does the I/O around them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,11 @@ __all__ = [
     "PRIMARY_FIELDS",
     "SEARCH_FIELDS",
     "Match",
+    "RecordFacts",
     "build_search_query",
+    "match_record",
+    "rank",
+    "read_record",
     "verify_and_rank",
 ]
 
@@ -57,6 +61,51 @@ class Match:
     #: Bullhorn's dateLastModified, epoch milliseconds (0 when absent)
     date_last_modified: int
     is_primary: bool
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What a card shows about a record, read from Bullhorn's JSON one way for live and indexed lookups."""
+
+    entity: str
+    id: int
+    name: str
+    owner: str | None
+    company: str | None
+    status: str | None
+    date_last_modified: int
+    is_deleted: bool
+
+
+def read_record(entity: str, record: Mapping[str, Any]) -> RecordFacts | None:
+    """The card facts of a record as search or GET returns it; None without a usable id."""
+    record_id = _int(record.get("id"))
+    if record_id is None:
+        return None
+    return RecordFacts(
+        entity=entity,
+        id=record_id,
+        name=_name(record) or f"{entity} #{record_id}",
+        owner=_person(record.get("owner")),
+        company=_company(record),
+        status=_text(record.get("status")),
+        date_last_modified=_int(record.get("dateLastModified")) or 0,
+        is_deleted=_truthy(record.get("isDeleted")),
+    )
+
+
+def match_record(facts: RecordFacts, holding: Collection[str], excluded_statuses: Sequence[str]) -> Match | None:
+    """The record as a match for a number it holds in the fields `holding`; None if deleted or excluded."""
+    excluded = {status.strip().casefold() for status in excluded_statuses if status.strip()}
+    field = next((name for name in _by_preference(_phone_fields(facts.entity)) if name in holding), None)
+    if field is None or not _live(facts, excluded):
+        return None
+    return _match(facts, field)
+
+
+def rank(matches: Iterable[Match]) -> list[Match]:
+    """Best first: primary field, then most recently modified (DESIGN §4)."""
+    return sorted(matches, key=_rank)
 
 
 def build_search_query(entity: str, e164: str, excluded_statuses: Sequence[str]) -> str:
@@ -106,7 +155,7 @@ def verify_and_rank(
             match = _verify(entity, fields, record, holds, excluded)
             if match is not None and (match.entity, match.id) not in found:
                 found[(match.entity, match.id)] = match
-    return sorted(found.values(), key=_rank)
+    return rank(found.values())
 
 
 def _verify(
@@ -116,24 +165,27 @@ def _verify(
     holds: Callable[[Any], bool],
     excluded: set[str],
 ) -> Match | None:
-    record_id = _int(record.get("id"))
-    if record_id is None or _truthy(record.get("isDeleted")):
-        return None
-    status = _text(record.get("status"))
-    if status is not None and status.casefold() in excluded:
+    facts = read_record(entity, record)
+    if facts is None or not _live(facts, excluded):
         return None
     field = next((name for name in fields if holds(record.get(name))), None)
-    if field is None:
-        return None
+    return None if field is None else _match(facts, field)
+
+
+def _live(facts: RecordFacts, excluded: set[str]) -> bool:
+    return not facts.is_deleted and (facts.status is None or facts.status.casefold() not in excluded)
+
+
+def _match(facts: RecordFacts, field: str) -> Match:
     return Match(
-        entity=entity,
-        id=record_id,
-        name=_name(record) or f"{entity} #{record_id}",
-        owner=_person(record.get("owner")),
-        company=_company(record),
-        status=status,
+        entity=facts.entity,
+        id=facts.id,
+        name=facts.name,
+        owner=facts.owner,
+        company=facts.company,
+        status=facts.status,
         phone_field=field,
-        date_last_modified=_int(record.get("dateLastModified")) or 0,
+        date_last_modified=facts.date_last_modified,
         is_primary=field in PRIMARY_FIELDS,
     )
 

@@ -63,17 +63,17 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         raise ApiError(400, "the body is not valid JSON", error="not_json") from None
     token = document.get("token") if isinstance(document, dict) else None
     if not token_is_valid(token, services.settings.aircall_webhook_tokens):
-        services.metrics.webhook(event="unknown", outcome="unauthorized")
+        _outcome(services, "unknown", "unauthorized", None)
         raise ApiError(401, "the webhook token is missing or does not match AIRCALL_WEBHOOK_TOKEN")
     try:
         envelope = parse_envelope(document)
     except NotJSON:
         raise ApiError(400, "the body is not a JSON object", error="not_json") from None
     except InvalidPayload as problem:
-        services.metrics.webhook(event=str(document.get("event", "unknown"))[:64], outcome="invalid")
+        _outcome(services, str(document.get("event", "unknown"))[:64], "invalid", None, field=problem.field)
         raise ApiError(422, str(problem)) from None
     if not is_call_event(envelope.event) or envelope.call_id is None:
-        services.metrics.webhook(event=envelope.event[:64], outcome="ignored")
+        _outcome(services, envelope.event[:64], "ignored", None)
         return JSONResponse({"status": "ignored"})
 
     call_id = envelope.call_id
@@ -91,12 +91,25 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         )
     )
     if not stored.new:
-        services.metrics.webhook(event=envelope.event, outcome="duplicate")
+        _outcome(services, envelope.event, "duplicate", call_id)
         return JSONResponse({"status": "duplicate"})
-    services.metrics.webhook(event=envelope.event, outcome="accepted")
+    _outcome(services, envelope.event, "accepted", call_id)
     if stored.card_claimed:
         services.cards.push_soon(call_id, raw_digits)
     return JSONResponse({"status": "accepted"})
+
+
+def _outcome(services: Services, event: str, outcome: str, call_id: int | None, **extra: str) -> None:
+    services.metrics.webhook(event=event, outcome=outcome)
+    level = logging.INFO if outcome in ("accepted", "duplicate", "ignored") else logging.WARNING
+    log.log(
+        level,
+        "webhook %s for call %s: %s",
+        event,
+        call_id,
+        outcome,
+        extra={"event": event, "call_id": call_id, "outcome": outcome, **extra},
+    )
 
 
 def _text(value: object) -> str | None:

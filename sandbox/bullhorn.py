@@ -21,6 +21,7 @@ from starlette.types import Scope
 from sandbox import people
 from sandbox.bullhorn_auth import AuthState, auth_routes, authenticate, session_routes
 from sandbox.bullhorn_errors import BullhornError, error_response, handle_bullhorn_error, rate_limited_response
+from sandbox.bullhorn_events import EventHub, event_routes
 from sandbox.bullhorn_fields import BASE_FIELDS, PERSON, PERSON_ENTITIES, TO_MANY, Renderer
 from sandbox.bullhorn_store import Link, NoteStore
 from sandbox.demo_data import PHONE_FIELDS, DemoData
@@ -43,6 +44,8 @@ class BullhornSandboxConfig(FaultConfig):
     case_insensitive_where: bool = True
     data_center_id: int = 3
     super_cluster_id: int = 33
+    #: an unpolled event subscription expires after this (7 days per the events guide, 30 per the KB)
+    subscription_ttl_s: float = 7 * 86_400
 
 
 ToDocument = Callable[[dict[str, Any]], dict[str, Any]]
@@ -53,6 +56,7 @@ class BullhornSandbox:
     data: DemoData
     config: BullhornSandboxConfig
     faults: FaultInjector = field(init=False)
+    events: EventHub = field(init=False)
     auth: AuthState = field(default_factory=AuthState)
     store: NoteStore = field(default_factory=NoteStore)
     _pristine: DemoData = field(init=False, repr=False)
@@ -63,6 +67,7 @@ class BullhornSandbox:
 
     def __post_init__(self) -> None:
         self.faults = FaultInjector(self.config)
+        self.events = self._event_hub()
         self._pristine = copy.deepcopy(self.data)
         self.renderer = Renderer(self.schema, self.resolve, self.many)
 
@@ -71,7 +76,11 @@ class BullhornSandbox:
         self.auth = AuthState()
         self.store = NoteStore()
         self.faults.reset()
+        self.events = self._event_hub()
         self.changed(None)
+
+    def _event_hub(self) -> EventHub:
+        return EventHub(lambda: self.config.clock(), lambda: self.config.subscription_ttl_s, self.config.api_user_id)
 
     @property
     def notes(self) -> dict[int, dict[str, Any]]:
@@ -216,7 +225,8 @@ def create_bullhorn_app(data: DemoData | None = None, config: BullhornSandboxCon
 
         data = build_demo_data()
     sandbox = BullhornSandbox(data, config or BullhornSandboxConfig())
-    rest: list[BaseRoute] = [*session_routes(sandbox), *search_routes(sandbox), *note_routes(sandbox)]
+    rest: list[BaseRoute] = [*session_routes(sandbox), *search_routes(sandbox), *note_routes(sandbox),
+                             *event_routes(sandbox)]
     routes: list[BaseRoute] = [
         *auth_routes(sandbox),
         Mount("/rest-services/{corp_token}", routes=rest),

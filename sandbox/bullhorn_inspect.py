@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.bullhorn_events import write_record
 from sandbox.bullhorn_search import request_body
 from sandbox.faults import ScriptedFault
 
@@ -38,6 +39,7 @@ _SETTABLE: dict[str, Callable[[Any], bool]] = {
     "error_status": lambda value: isinstance(value, int) and 400 <= value <= 599,
     "note_edit_allowed": lambda value: isinstance(value, bool),
     "case_insensitive_where": lambda value: isinstance(value, bool),
+    "subscription_ttl_s": _number,
 }
 
 
@@ -120,15 +122,31 @@ async def get_requests(request: Request, sandbox: BullhornSandbox) -> Response:
 
 
 async def put_record(request: Request, sandbox: BullhornSandbox) -> Response:
+    """Create or replace a record, as a recruiter would in the UI (subscribers get the event)."""
+    return await _write(request, sandbox, replace=True)
+
+
+async def patch_record(request: Request, sandbox: BullhornSandbox) -> Response:
+    """Change some fields of a record."""
+    if request.path_params["id"] not in sandbox.table(request.path_params["entity"]):
+        return JSONResponse({"error": "not_found", "detail": "no such record"}, status_code=404)
+    return await _write(request, sandbox, replace=False)
+
+
+async def delete_record(request: Request, sandbox: BullhornSandbox) -> Response:
+    """Soft delete, as Bullhorn's UI does: the record stays, with isDeleted=true."""
+    entity, record_id = request.path_params["entity"], request.path_params["id"]
+    if entity not in RECORD_ENTITIES or record_id not in sandbox.table(entity):
+        return JSONResponse({"error": "not_found", "detail": "no such record"}, status_code=404)
+    return JSONResponse({"data": write_record(sandbox, entity, record_id, {"isDeleted": True}, replace=False)})
+
+
+async def _write(request: Request, sandbox: BullhornSandbox, *, replace: bool) -> Response:
     entity = request.path_params["entity"]
     if entity not in RECORD_ENTITIES:
-        return _bad_request(f"records can be put for {', '.join(RECORD_ENTITIES)}")
-    record = {**await request_body(request), "id": request.path_params["id"]}
-    record.setdefault("isDeleted", False)
-    record.setdefault("dateLastModified", sandbox.now_ms())
-    sandbox.table(entity)[record["id"]] = record
-    sandbox.changed(entity, record["id"])
-    return JSONResponse({"data": record})
+        return _bad_request(f"records can be written for {', '.join(RECORD_ENTITIES)}")
+    body = await request_body(request)
+    return JSONResponse({"data": write_record(sandbox, entity, request.path_params["id"], body, replace=replace)})
 
 
 async def expire_sessions(request: Request, sandbox: BullhornSandbox) -> Response:
@@ -155,5 +173,7 @@ def inspect_routes(sandbox: BullhornSandbox) -> list[BaseRoute]:
         route("/faults", get_faults, "GET"), route("/faults", post_faults, "POST"),
         route("/faults", delete_faults, "DELETE"),
         route("/records/{entity}/{id:int}", put_record, "PUT"),
+        route("/records/{entity}/{id:int}", patch_record, "PATCH"),
+        route("/records/{entity}/{id:int}", delete_record, "DELETE"),
         route("/expire-sessions", expire_sessions, "POST"), route("/reset", reset, "POST"),
     ]

@@ -82,6 +82,10 @@ class Settings:
     bullhorn_concurrency: int = 8
     #: sync attempts of one call before it is given up as `dead`
     max_attempts: int = 8
+    #: DEBUG, INFO, WARNING, ERROR or CRITICAL
+    log_level: str = "INFO"
+    #: `json` (one object per line, for log collectors) or `text` (people at a terminal: the demo)
+    log_format: str = "json"
     demo: bool = False
 
 
@@ -132,6 +136,20 @@ def _bool(name: str, value: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _log_level(name: str, value: str) -> str:
+    level = value.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise SettingsError(f"{name} must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {value!r}")
+    return level
+
+
+def _log_format(name: str, value: str) -> str:
+    form = value.lower()
+    if form not in ("json", "text"):
+        raise SettingsError(f"{name} must be json or text, got {value!r}")
+    return form
 
 
 def _text(_name: str, value: str) -> str:
@@ -198,5 +216,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bullhorn_default_user_id=env.optional("BULLHORN_DEFAULT_USER_ID", _positive_int),
         bullhorn_concurrency=env.get("CALLBRIDGE_BULLHORN_CONCURRENCY", _positive_int, 8),
         max_attempts=env.get("CALLBRIDGE_MAX_ATTEMPTS", _positive_int, 8),
+        log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, "INFO"),
+        log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, "json"),
         demo=demo,
     )

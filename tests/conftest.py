@@ -9,7 +9,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from scripts import pg_tmp
+from scripts import pg_tmp, redis_tmp
 from shared.store import Store
 
 
@@ -34,6 +34,22 @@ def postgres_url() -> Iterator[str]:
         yield server.url
     finally:
         pg_tmp.stop(server.directory)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server for the session: $CALLBRIDGE_TEST_REDIS_URL, or one started by redis_tmp."""
+    existing = os.environ.get("CALLBRIDGE_TEST_REDIS_URL")
+    if existing:
+        yield existing
+        return
+    if redis_tmp.find_binary() is None:
+        pytest.skip("redis-server not found (`make test` installs it); set REDIS_SERVER or CALLBRIDGE_TEST_REDIS_URL")
+    server = redis_tmp.start()
+    try:
+        yield server.url
+    finally:
+        redis_tmp.stop(server.directory)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

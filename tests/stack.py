@@ -63,16 +63,16 @@ def test_environ(database_url: str, **overrides: str) -> dict[str, str]:
 
 
 class ManualClock:
-    """The worker's "now": starts at the real time, moves only when a test says so."""
+    """The worker's "now": the real time, plus however far a test has moved it forward."""
 
     def __init__(self) -> None:
-        self.now = utcnow()
+        self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return self.now
+        return utcnow() + self.offset
 
     def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+        self.offset += timedelta(seconds=seconds)
 
 
 @dataclass

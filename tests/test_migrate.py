@@ -15,7 +15,10 @@ from shared.store.migrate import downgrade
 from shared.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = {"events", "calls", "attempts", "bullhorn_session", "alembic_version"}
+TABLES = {
+    "events", "calls", "attempts", "bullhorn_session", "alembic_version",
+    "indexed_records", "phone_index", "index_state", "index_feed",
+}
 
 
 def _tables(url: str) -> set[str]:
@@ -32,7 +35,7 @@ def test_upgrade_creates_every_table_and_stamps_the_head_revision(store_url: str
     assert _tables(store_url) == TABLES
     store = Store(store_url)
     try:
-        assert current_revision(store.engine) == head_revision() == "0002"
+        assert current_revision(store.engine) == head_revision() == "0003"
     finally:
         store.dispose()
 
@@ -100,5 +103,5 @@ def test_current_command_exits_non_zero_until_the_database_is_upgraded(store_url
     upgrade(store_url)
     after = current()
 
-    assert before.returncode == 1 and "revision none (head: 0002)" in before.stdout
-    assert after.returncode == 0 and "revision 0002 (head: 0002)" in after.stdout
+    assert before.returncode == 1 and "revision none (head: 0003)" in before.stdout
+    assert after.returncode == 0 and "revision 0003 (head: 0003)" in after.stdout

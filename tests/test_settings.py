@@ -131,3 +131,17 @@ def test_worker_concurrency_and_attempt_limit_default_to_8_and_can_be_set() -> N
 def test_worker_limits_below_one_stop_the_process_naming_the_variable(name: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({**REQUIRED, name: "0"})
+
+
+def test_logs_default_to_json_at_info_and_can_be_set() -> None:
+    assert (load_settings(REQUIRED).log_level, load_settings(REQUIRED).log_format) == ("INFO", "json")
+
+    settings = load_settings({**REQUIRED, "CALLBRIDGE_LOG_LEVEL": "debug", "CALLBRIDGE_LOG_FORMAT": "Text"})
+
+    assert (settings.log_level, settings.log_format) == ("DEBUG", "text")
+
+
+@pytest.mark.parametrize(("name", "value"), [("CALLBRIDGE_LOG_LEVEL", "loud"), ("CALLBRIDGE_LOG_FORMAT", "xml")])
+def test_an_unknown_log_level_or_format_stops_the_process_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**REQUIRED, name: value})

@@ -59,18 +59,29 @@ def _explanation(call: dict[str, Any], status: str) -> None:
 
 
 def _retry(client: ServiceClient, call_id: int) -> None:
-    outcomes: dict[int, tuple[str, str]] = st.session_state.setdefault("retry_outcomes", {})
-    if st.button("Retry: look up again and rewrite the note", key=f"retry-{call_id}", type="primary"):
-        try:
-            answer = client.retry(call_id)
-            outcomes[call_id] = ("success", f"Queued again: now **{answer.get('status')}**. {answer.get('detail', '')}")
-        except RetryRefused as refusal:
-            outcomes[call_id] = ("warning", refusal.detail)
-        except ServiceError as error:
-            outcomes[call_id] = ("error", str(error))
+    # A callback runs before the rerun, so the call read below already shows the retried state.
+    st.button(
+        "Retry: look up again and rewrite the note",
+        key=f"retry-{call_id}",
+        type="primary",
+        on_click=_send_retry,
+        args=(client, call_id),
+    )
+    outcomes: dict[int, tuple[str, str]] = st.session_state.get("retry_outcomes", {})
     if call_id in outcomes:
         kind, message = outcomes[call_id]
         {"success": st.success, "warning": st.warning, "error": st.error}[kind](message)
+
+
+def _send_retry(client: ServiceClient, call_id: int) -> None:
+    outcomes: dict[int, tuple[str, str]] = st.session_state.setdefault("retry_outcomes", {})
+    try:
+        answer = client.retry(call_id)
+        outcomes[call_id] = ("success", f"Queued again: now **{answer.get('status')}**. {answer.get('detail', '')}")
+    except RetryRefused as refusal:
+        outcomes[call_id] = ("warning", f"Nothing to retry: {refusal.detail}")
+    except ServiceError as error:
+        outcomes[call_id] = ("error", str(error))
 
 
 def _facts(call: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ def fix_for(tag: dict[str, Any]) -> str | None:
     if problem == "case_mismatch":
         return (
             f"Rename the Aircall tag `{name}` to `{suggestion}`, or add `{name}` to commentActionList: "
-            f"Bullhorn compares actions by case, so `{name}` is a different action from `{suggestion}`."
+            f"actions are case-sensitive, so notes now get `{name}`, an action Bullhorn does not list."
         )
     if problem == "not_an_action" and suggestion:
         return (

@@ -106,6 +106,29 @@ class BullhornClient:
         # A single id answers an object even when asked as a list.
         return [data] if isinstance(data, dict) else list(data or [])
 
+    async def subscribe_events(self, subscription_id: str, entities: Sequence[str],
+                               event_types: Sequence[str] = ("INSERTED", "UPDATED", "DELETED")) -> JSON:
+        """`PUT event/subscription/{id}`: entity events from now on; the answer carries `lastRequestId`."""
+        params = {"type": "entity", "names": ",".join(entities), "eventTypes": ",".join(event_types)}
+        return await self._json("PUT", f"event/subscription/{subscription_id}", operation="event subscription",
+                                params=params)
+
+    async def events(self, subscription_id: str, *, max_events: int = 100, request_id: int | None = None) -> JSON:
+        """The next events, which reading purges (`{}` when there are none), or batch `request_id` again."""
+        params = _params(maxEvents=max_events, requestId=request_id)
+        return await self._json("GET", f"event/subscription/{subscription_id}", operation="event read",
+                                params=params)
+
+    async def last_event_request_id(self, subscription_id: str) -> int:
+        """The requestId of the subscription's latest event read."""
+        body = await self._json("GET", f"event/subscription/{subscription_id}/lastRequestId",
+                                operation="event read")
+        result = body.get("result")
+        return result if isinstance(result, int) else 0
+
+    async def unsubscribe_events(self, subscription_id: str) -> None:
+        await self._json("DELETE", f"event/subscription/{subscription_id}", operation="event unsubscription")
+
     async def create_note(self, body: Mapping[str, Any]) -> CreateResult:
         """`PUT entity/Note`. Never resent on its own: a 401 raises `SessionExpiredDuringWrite` instead."""
         answer = await self._json("PUT", "entity/Note", operation="note creation", json=body, idempotent=False)

@@ -151,8 +151,6 @@ def queue_figures(engine: Engine, now: datetime) -> QueueFigures:
     with engine.connect() as connection:
         depth = connection.execute(select(func.count()).where(queued)).scalar_one()
         due_count, oldest = connection.execute(select(func.count(), func.min(calls.c.next_attempt_at)).where(due)).one()
-    if isinstance(oldest, str):  # SQLite's MIN() drops the column type, so the text comes back as is
-        oldest = datetime.fromisoformat(oldest).replace(tzinfo=now.tzinfo)
     return QueueFigures(depth=int(depth), due=int(due_count), oldest_due_at=oldest)
 
 
@@ -183,7 +181,7 @@ def sync_timings(engine: Engine, since: datetime) -> list[SyncTiming]:
             created_at=row.created_at,
             status=row.status,
             ended_at=row.ended_at,
-            synced_at=_as_aware(row.synced_at, like=row.created_at),
+            synced_at=row.synced_at,
         )
         for row in rows
     ]
@@ -212,10 +210,3 @@ def _states(engine: Engine) -> Iterator[Any]:
     with engine.connect() as connection:
         for (state,) in connection.execute(statement):
             yield state
-
-
-def _as_aware(value: Any, *, like: datetime) -> datetime | None:
-    # An aggregate over a subquery loses the column's type on SQLite: the naive UTC text comes back.
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value)).replace(tzinfo=like.tzinfo)

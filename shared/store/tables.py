@@ -174,3 +174,71 @@ bullhorn_session = Table(
     Column("lock_until", UTCDateTime),
     CheckConstraint(f"id = {SESSION_ROW_ID}", name="single_row"),
 )
+
+#: the phone index (migration 0003): every Candidate/ClientContact with its card facts, kept by the worker
+indexed_records = Table(
+    "indexed_records",
+    metadata,
+    Column("entity", String(32), primary_key=True),
+    Column("record_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("owner", Text),
+    Column("company", Text),
+    Column("status", String(100)),
+    Column("date_last_modified", BigInteger, nullable=False),
+    Column("is_deleted", Boolean, nullable=False),
+    #: phone field -> value as stored in Bullhorn
+    Column("phones_json", _json(), nullable=False),
+    #: the scan that last wrote the row; a finished re-scan drops rows of older scans (records gone meanwhile)
+    Column("scan", Integer, nullable=False),
+    Column("indexed_at", UTCDateTime, nullable=False),
+)
+
+#: one row per phone field holding a usable number: what a ring-time lookup reads
+phone_index = Table(
+    "phone_index",
+    metadata,
+    Column("entity", String(32), primary_key=True),
+    Column("record_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("field", String(32), primary_key=True),
+    Column("e164", String(32), nullable=False, index=True),
+    Column("is_primary", Boolean, nullable=False),
+)
+
+#: build progress of the current scan, per entity
+index_state = Table(
+    "index_state",
+    metadata,
+    Column("entity", String(32), primary_key=True),
+    Column("scan", Integer, nullable=False),
+    #: highest record id the current scan has stored: a restarted build continues after it
+    Column("cursor", BigInteger, nullable=False),
+    Column("indexed", Integer, nullable=False),
+    Column("total", Integer),
+    Column("done", Boolean, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("built_at", UTCDateTime),
+)
+
+#: the one row of the Bullhorn event subscription that keeps the index fresh
+FEED_ROW_ID = 1
+
+index_feed = Table(
+    "index_feed",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("subscription_id", String(100)),
+    Column("subscribed_at", UTCDateTime),
+    #: bumped by every (re)subscription; the scan it starts carries this number
+    Column("scan", Integer, nullable=False, default=0),
+    #: the last event batch applied; a higher lastRequestId at Bullhorn means batches were read, not applied
+    Column("last_request_id", BigInteger, nullable=False, default=0),
+    Column("last_poll_at", UTCDateTime),
+    Column("last_event_at", UTCDateTime),
+    Column("last_batch_size", Integer, nullable=False, default=0),
+    Column("events_applied", BigInteger, nullable=False, default=0),
+    #: one keeper at a time (several workers may run): a lease, as for the session row
+    Column("locked_by", String(128)),
+    Column("locked_until", UTCDateTime),
+    CheckConstraint(f"id = {FEED_ROW_ID}", name="single_row"),
+)
