@@ -115,16 +115,17 @@ async def _drain(workers: list[Worker], store: Store, counts: Counter[str]) -> N
 
 
 async def _chaos(sandbox: BullhornSandbox, admin: httpx.AsyncClient, stop: asyncio.Event) -> None:
-    """A 429 burst every 2 s, and one session expiry 3 s in."""
+    """A burst of 429s every 3 s (once the previous one is spent), and one session expiry 3 s in."""
     started = time.monotonic()
     expired = False
     while not stop.is_set():
         try:
-            await asyncio.wait_for(stop.wait(), 2.0)
+            await asyncio.wait_for(stop.wait(), 3.0)
         except TimeoutError:
             pass
-        sandbox.faults.script(ScriptedFault("* search/*", status=429, remaining=10))
-        sandbox.faults.script(ScriptedFault("PUT entity/Note", status=429, remaining=5))
+        if not sandbox.faults.scripted:
+            sandbox.faults.script(ScriptedFault("* search/*", status=429, remaining=6))
+            sandbox.faults.script(ScriptedFault("PUT entity/Note", status=429, remaining=3))
         if not expired and time.monotonic() - started > 3.0:
             assert (await admin.post("/_sandbox/expire-sessions")).is_success
             expired = True

@@ -20,6 +20,7 @@ from insight import health, insight_api, ops_api
 from insight.aircall import AircallClient, open_aircall
 from insight.api_errors import EXCEPTION_HANDLERS
 from insight.bullhorn.client import BullhornClient, open_bullhorn
+from insight.call_id import CALL_ID
 from insight.card_push import CardPusher
 from insight.index_source import IndexCollector, IndexSource
 from insight.lookup import LookupService
@@ -106,8 +107,8 @@ def create_app(
             Route("/metrics", _metrics),
             Route("/webhooks/aircall", aircall_webhook, methods=["POST"]),
             Route("/api/insight", insight_api.insight_for_phone),
-            Route("/api/calls/{call_id:int}/insight", insight_api.insight_for_call),
-            Route("/cards/{call_id:int}", insight_api.card_page),
+            Route(f"/api/calls/{CALL_ID}/insight", insight_api.insight_for_call),
+            Route(f"/cards/{CALL_ID}", insight_api.card_page),
             *ops_api.ROUTES,
             Route("/openapi.json", openapi_json),
         ],

@@ -13,12 +13,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from insight.call_id import MAX_CALL_ID
 from insight.openapi_schemas import SCHEMAS, Schema, ref
 from insight.ops_json import CALL_TYPES, DIRECTIONS, MAX_PAGE_SIZE
 
 API_VERSION = "1.0.0"
-#: Starlette's `{call_id:int}` accepts digits only; beyond a 64-bit id the store could not hold it
-CALL_ID = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+CALL_ID = {"type": "integer", "minimum": 0, "maximum": MAX_CALL_ID}
 
 _ERRORS: dict[str, tuple[str, str]] = {
     "400": ("BadRequest", "the request is malformed: an unparseable phone, a bad parameter, a body that is not JSON"),
@@ -129,8 +129,9 @@ def _paths() -> dict[str, Any]:
                 operationId="listCalls",
                 parameters=[
                     _query("status", "sync states, comma-separated", {"type": "string", "examples": ["failed,dead"]}),
-                    _query("direction", "inbound or outbound", {"type": "string", "enum": list(DIRECTIONS)}),
-                    _query("type", "the call type", {"type": "string", "enum": list(CALL_TYPES)}),
+                    _query("direction", "inbound or outbound (empty: either)",
+                           {"type": "string", "enum": ["", *DIRECTIONS]}),
+                    _query("type", "the call type (empty: every type)", {"type": "string", "enum": ["", *CALL_TYPES]}),
                     _query("agent", "the agent's e-mail", {"type": "string"}),
                     _query("since", "calls started at or after (ISO 8601)", {"type": "string", "format": "date-time"}),
                     _query("until", "calls started before (ISO 8601)", {"type": "string", "format": "date-time"}),

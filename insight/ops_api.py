@@ -22,6 +22,7 @@ from insight.actions import classify_tag
 from insight.api_auth import require_api_key
 from insight.api_errors import ApiError
 from insight.bullhorn.errors import UpstreamError
+from insight.call_id import CALL_ID
 from insight.cards import record_link
 from insight.ops_json import (
     call_detail_json,
@@ -197,8 +198,8 @@ async def summary(request: Request) -> JSONResponse:
 
 ROUTES = [
     Route("/api/calls", list_calls),
-    Route("/api/calls/{call_id:int}", get_call),
-    Route("/api/calls/{call_id:int}/retry", retry_call, methods=["POST"]),
+    Route(f"/api/calls/{CALL_ID}", get_call),
+    Route(f"/api/calls/{CALL_ID}/retry", retry_call, methods=["POST"]),
     Route("/api/tags", list_tags),
     Route("/api/summary", summary),
 ]

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from insight.api_errors import ApiError
+from insight.call_id import MAX_CALL_ID
 from insight.cards import iso_utc
 from shared.states import SyncState
 from shared.store.events import StoredEvent
@@ -159,9 +160,12 @@ def decode_cursor(cursor: str) -> PageKey:
         call_id = body["id"]
         if created_at.tzinfo is None or not isinstance(call_id, int) or isinstance(call_id, bool):
             raise ValueError("cursor fields of the wrong type")
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        if not 0 <= call_id <= MAX_CALL_ID:
+            raise ValueError("no call has that id")
+        created_at = created_at.astimezone(UTC)
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError):
         raise _bad("cursor", "is not a cursor this API handed out; start again without it") from None
-    return PageKey(created_at=created_at.astimezone(UTC), call_id=call_id)
+    return PageKey(created_at=created_at, call_id=call_id)
 
 
 def parse_window_hours(params: Mapping[str, str], *, default: int, maximum: int) -> int:
@@ -205,9 +209,10 @@ def _time(params: Mapping[str, str], name: str) -> datetime | None:
         # an unencoded "+01:00" offset arrives as " 01:00"
         fixed = raw.replace(" ", "+") if "T" in raw else raw
         moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
-    except ValueError:
+        # year 1 east of UTC (or 9999 west of it) has no UTC equivalent: OverflowError
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise _bad(name, f"must be an ISO 8601 time such as 2026-11-25T10:00:00Z, got {raw!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _bad(parameter: str, problem: str) -> ApiError:

@@ -122,7 +122,7 @@ async def simulate(
         from sandbox.demo_data import build_demo_data
 
         callers = build_demo_data().callers
-    base = int(time.time()) if started_at is None else started_at
+    base = _anchor(calls, seed, callers, speed) if started_at is None else started_at
     scripts = plan_calls(calls, seed=seed, callers=callers, started_at=base)
     summary = SimulationSummary(calls=len(scripts))
     own_client = client is None
@@ -150,6 +150,21 @@ async def simulate(
         if own_client:
             await http.aclose()
     return summary
+
+
+def _anchor(calls: int, seed: int, callers: Sequence[CallerLike], speed: float) -> int:
+    """Where simulated time starts so that no event is ever stamped later than it is sent.
+
+    Aircall stamps an event when it builds it; compressed time would otherwise put the round's
+    timestamps in the future, and everything measured from them (sync latency) would be nonsense.
+    """
+    span = max(
+        (script.started_at + lifecycle(script, token="")[-1].send_at_s
+         for script in plan_calls(calls, seed=seed, callers=callers, started_at=0)),
+        default=0,
+    )
+    lag = span if speed <= 0 else span * (1 - 1 / speed)
+    return int(time.time() - max(lag, 0))
 
 
 class _CallPlayer:

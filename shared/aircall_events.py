@@ -28,6 +28,10 @@ KNOWN_CALL_EVENTS: frozenset[str] = frozenset(
     )
 )
 _INTEGER = re.compile(r"-?[0-9]+")
+#: Aircall's ids and times are 64-bit; a larger integer fits no database column (and is no real event)
+MAX_INT64 = 2**63 - 1
+#: 9999-12-31T23:59:59Z: seconds beyond it are no date at all (Python's datetime stops there)
+MAX_TIMESTAMP_S = 253_402_300_799
 
 
 class NotJSON(ValueError):
@@ -79,8 +83,8 @@ def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:
     if not isinstance(event, str) or not event.strip():
         raise InvalidPayload("event", "must be a non-empty string")
     timestamp = coerce_int(raw.get("timestamp"))
-    if timestamp is None or timestamp < 0:
-        raise InvalidPayload("timestamp", "must be a non-negative whole number of seconds")
+    if timestamp is None or not 0 <= timestamp <= MAX_TIMESTAMP_S:
+        raise InvalidPayload("timestamp", "must be a whole number of seconds from 0 to year 9999")
     token = raw.get("token")
     if not isinstance(token, str):
         raise InvalidPayload("token", "must be a string")
@@ -91,12 +95,13 @@ def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:
         normalised: dict[str, Any] = drop_nulls(data)
     except RecursionError:
         raise InvalidPayload("data", "is nested too deeply") from None
+    _check_numbers(normalised, "data")
     call_id: int | None = None
     # Only the call events we act on must carry a call id: answering 422 to an event family Aircall
     # adds later would count as a failed delivery, and enough of those disable the whole webhook.
     if is_call_event(event):
         call_id = coerce_int(normalised.get("id"))
-        if call_id is None or call_id <= 0:
+        if call_id is None or not 0 < call_id <= MAX_INT64:
             raise InvalidPayload("data.id", "must be a positive whole number (the Aircall call id)")
         normalised["id"] = call_id
     resource = raw.get("resource")
@@ -140,6 +145,22 @@ def _drop(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop(item) for item in value if item is not None]
     return value
+
+
+def _check_numbers(value: Any, path: str) -> None:
+    """Integers must fit 64 bits and `*_at` times must be dates, so that storing them cannot fail later."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if str(key).endswith("_at") and isinstance(item, int | float) and not isinstance(item, bool):
+                if not 0 <= item <= MAX_TIMESTAMP_S:
+                    raise InvalidPayload(where, "must be a time in seconds from 0 to year 9999")
+            _check_numbers(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_numbers(item, f"{path}[{index}]")
+    elif isinstance(value, int) and not isinstance(value, bool) and not -MAX_INT64 - 1 <= value <= MAX_INT64:
+        raise InvalidPayload(path, "is a whole number larger than 64 bits")
 
 
 def _reject_constant(name: str) -> Any:

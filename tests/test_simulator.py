@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections import Counter
 from typing import Any
 
@@ -149,3 +150,17 @@ async def test_with_a_speed_the_simulator_waits_in_compressed_time_and_still_del
     summary = await run(app, calls=2, seed=8, speed=1_000_000.0, aircall_url="http://sim.test/nowhere")
     assert len(received) == summary.events == len(expected_envelopes(2, 8))
     assert summary.registered == 0 and summary.registration_errors > 0
+
+
+@pytest.mark.anyio
+async def test_without_a_given_start_no_event_is_stamped_later_than_it_is_sent():
+    app, received = recording_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service.test") as client:
+        await simulate(webhook_url="http://service.test/webhooks/aircall", token=TOKEN, calls=6, seed=4, speed=0,
+                       client=client, callers=CALLERS)
+    sent_by = time.time()
+
+    stamps = [json.loads(body)["timestamp"] for body in received]
+
+    assert stamps and max(stamps) <= sent_by
+    assert max(stamps) > sent_by - 60

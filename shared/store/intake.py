@@ -11,17 +11,18 @@ recording must update the note; calls a worker holds or retries keep their sched
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select, true, update
+from sqlalchemy import Boolean, Engine, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.states import SyncState
-from shared.store.engine import is_sqlite, write_connection
+from shared.store.engine import write_connection
 from shared.store.tables import calls, events, utcnow
 
 #: card_status while the push is under way (claimed, not yet answered)
@@ -61,57 +62,21 @@ def record_event(
 ) -> RecordedEvent:
     now = utcnow()
     ended = event == ENDED_EVENT
-    summary = summary_of(event, payload)
-    insert_event = (sqlite.insert(events) if is_sqlite(engine) else postgresql.insert(events)).values(
-        dedupe_key=dedupe_key,
-        call_id=call_id,
-        event=event,
-        event_timestamp=event_timestamp,
-        received_at=now,
-        payload=payload,
-    )
+    dialect = engine.dialect.name
     with write_connection(engine) as connection, connection.begin():
         event_id = connection.execute(
-            insert_event.on_conflict_do_nothing(index_elements=[events.c.dedupe_key]).returning(events.c.id)
+            _insert_event(dialect),
+            {"dedupe_key": dedupe_key, "call_id": call_id, "event": event, "event_timestamp": event_timestamp,
+             "received_at": now, "payload": payload},
         ).scalar_one_or_none()
         if event_id is None:
             return RecordedEvent(new=False, card_claimed=False)
-        insert_call = (sqlite.insert(calls) if is_sqlite(engine) else postgresql.insert(calls)).values(
-            call_id=call_id,
-            direction=intake.direction,
-            raw_digits=intake.raw_digits,
-            is_over=ended,
-            state_json={},
-            flags_json={},
-            status=SyncState.pending.value,
-            attempt_count=0,
-            next_attempt_at=now if ended else None,
-            last_event_id=event_id,
-            rematch=False,
-            created_at=now,
-            updated_at=now,
-            **summary,
+        summary = dict.fromkeys(_SUMMARY_COLUMNS) | summary_of(event, payload)
+        connection.execute(
+            _upsert_call(dialect),
+            {"call_id": call_id, "direction": intake.direction, "raw_digits": intake.raw_digits, "ended": ended,
+             "due": now if ended else None, "event_id": event_id, "now": now, **summary},
         )
-        excluded = insert_call.excluded
-        over = or_(calls.c.is_over, true()) if ended else calls.c.is_over
-        waiting = calls.c.status.in_((SyncState.pending.value, SyncState.synced.value))
-        set_: dict[str, Any] = {
-            "updated_at": now,
-            "last_event_id": event_id,
-            "direction": _coalesce(excluded.direction, calls.c.direction),
-            "raw_digits": _coalesce(excluded.raw_digits, calls.c.raw_digits),
-            "is_over": over,
-            "status": case((calls.c.status == SyncState.synced.value, SyncState.pending.value), else_=calls.c.status),
-            # A pending call keeps an earlier due time (a settle delay); a synced one is due again now.
-            "next_attempt_at": case(
-                (and_(over, calls.c.status == SyncState.synced.value), now),
-                (and_(over, waiting), _coalesce(calls.c.next_attempt_at, now)),
-                else_=calls.c.next_attempt_at,
-            ),
-        }
-        for column in summary:
-            set_[column] = _coalesce(getattr(excluded, column), calls.c[column])
-        connection.execute(insert_call.on_conflict_do_update(index_elements=[calls.c.call_id], set_=set_))
         claimed = False
         if claim_card:
             claimed = (
@@ -123,6 +88,52 @@ def record_event(
                 == 1
             )
         return RecordedEvent(new=True, card_claimed=claimed)
+
+
+_SUMMARY_COLUMNS = ("started_at", "number_name", "agent_email", "agent_id")
+
+
+def _param(name: str, column: str | None = None) -> Any:
+    return bindparam(name, type_=calls.c[column or name].type)
+
+
+@functools.cache
+def _insert_event(dialect: str) -> Any:
+    # Built once per dialect with bound parameters: building an ON CONFLICT statement per event
+    # (and compiling it) costs more than the two inserts themselves.
+    insert = sqlite.insert(events) if dialect == "sqlite" else postgresql.insert(events)
+    return insert.on_conflict_do_nothing(index_elements=[events.c.dedupe_key]).returning(events.c.id)
+
+
+@functools.cache
+def _upsert_call(dialect: str) -> Any:
+    insert = sqlite.insert(calls) if dialect == "sqlite" else postgresql.insert(calls)
+    now, ended = _param("now", "updated_at"), bindparam("ended", type_=Boolean)
+    new_values: dict[str, Any] = {name: _param(name) for name in ("call_id", "direction", "raw_digits",
+                                                                   *_SUMMARY_COLUMNS)}
+    statement = insert.values(
+        **new_values, is_over=ended, next_attempt_at=_param("due", "next_attempt_at"),
+        last_event_id=_param("event_id", "last_event_id"), state_json={}, flags_json={},
+        status=SyncState.pending.value, attempt_count=0, rematch=False, created_at=now, updated_at=now,
+    )
+    over = or_(calls.c.is_over, ended)
+    synced = calls.c.status == SyncState.synced.value
+    waiting = calls.c.status.in_((SyncState.pending.value, SyncState.synced.value))
+    set_: dict[str, Any] = {
+        "updated_at": now,
+        "last_event_id": _param("event_id", "last_event_id"),
+        "is_over": over,
+        "status": case((synced, SyncState.pending.value), else_=calls.c.status),
+        # A pending call keeps an earlier due time (a settle delay); a synced one is due again now.
+        "next_attempt_at": case(
+            (and_(over, synced), now),
+            (and_(over, waiting), func.coalesce(calls.c.next_attempt_at, now)),
+            else_=calls.c.next_attempt_at,
+        ),
+    }
+    for name in ("direction", "raw_digits", *_SUMMARY_COLUMNS):
+        set_[name] = func.coalesce(_param(name), calls.c[name])
+    return statement.on_conflict_do_update(index_elements=[calls.c.call_id], set_=set_)
 
 
 def summary_of(event: str, payload: str) -> dict[str, Any]:
@@ -181,7 +192,3 @@ def call_raw_digits(engine: Engine, call_id: int) -> tuple[bool, str | None]:
     with engine.connect() as connection:
         row = connection.execute(select(calls.c.raw_digits).where(calls.c.call_id == call_id)).first()
     return (False, None) if row is None else (True, row.raw_digits)
-
-
-def _coalesce(first: Any, second: Any) -> Any:
-    return func.coalesce(first, second)
