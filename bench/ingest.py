@@ -20,12 +20,13 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import psycopg
+from psycopg import sql
 from sqlalchemy import func, select
 
 from bench.load_client import Step, StepResult, build_request, run_steps
@@ -54,12 +55,13 @@ def load_in_child(port: int, steps: Sequence[Step], started_at: int, calls: int,
     """Runs in its own process: rebuilds the (seeded) traffic and plays it."""
     scripts = call_scripts(calls, seed=7, started_at=started_at)
     requests = [build_request("127.0.0.1", port, PATH, body) for body in encoded(webhook_stream(scripts, token=TOKEN))]
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
     try:
         import uvloop
 
         loop_factory = uvloop.new_event_loop
     except ImportError:  # uvicorn[standard] brings it; without it asyncio's loop does, slower
-        loop_factory = asyncio.new_event_loop
+        pass
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         return runner.run(run_steps("127.0.0.1", port, requests, steps, connections=connections))
 
@@ -77,7 +79,7 @@ def postgres() -> Iterator[str]:
     try:
         with psycopg.connect(server.url, autocommit=True) as connection:
             for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-                connection.execute(f"ALTER SYSTEM SET {setting} = on")  # type: ignore[arg-type]
+                connection.execute(sql.SQL("ALTER SYSTEM SET {} = on").format(sql.Identifier(setting)))
             connection.execute("SELECT pg_reload_conf()")
         yield server.url
     finally:
@@ -169,7 +171,9 @@ def main() -> None:
         f"{os.cpu_count()} CPUs; uvicorn {args.web_workers} process(es) {' '.join(UVICORN_FLAGS)}"
         f"{' (with access log)' if args.access_log else ''}; {calls} calls (~6.4 events each, 5 % redelivered)"
     )
-    with ExitStack() as stack, tempfile.TemporaryDirectory(dir=ROOT / ".run" if (ROOT / ".run").is_dir() else None) as d:
+    # the database on the repository's disk, not a tmpfs /tmp where fsync costs nothing
+    (ROOT / ".run").mkdir(exist_ok=True)
+    with ExitStack() as stack, tempfile.TemporaryDirectory(dir=ROOT / ".run") as d:
         stack.enter_context(process(sandbox_args(sandbox_port, bullhorn_latency_ms=5)))
         wait_until_up(f"{sandbox}/")
         register_calls(sandbox, started_at, calls)

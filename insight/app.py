@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,10 +21,12 @@ from starlette.routing import Route
 from insight import health, insight_api, ops_api
 from insight.aircall import AircallClient, open_aircall
 from insight.api_errors import EXCEPTION_HANDLERS
+from insight.body_limit import BodyLimit
 from insight.bullhorn.client import BullhornClient, open_bullhorn
 from insight.call_id import CALL_ID
 from insight.card_push import CardPusher
 from insight.index_source import IndexCollector, IndexSource
+from insight.intake_writer import BatchedCardLedger, IntakeWriter
 from insight.lookup import LookupService
 from insight.metrics import CONTENT_TYPE_LATEST, Metrics
 from insight.openapi import openapi_json
@@ -32,6 +36,7 @@ from insight.webhooks import aircall_webhook
 from shared.logs import configure_from_settings
 from shared.settings import Settings, load_settings
 from shared.store import Store, StoreVault
+from shared.store.intake_batch import record_batch
 from shared.store.phone_index import PhoneIndex
 
 log = logging.getLogger("callbridge.web")
@@ -66,6 +71,8 @@ def create_app(
                 await stack.enter_async_context(open_redis_cache(settings.redis_url)) if settings.redis_url else None
             )
             metrics = Metrics()
+            intake = await stack.enter_async_context(IntakeWriter(partial(record_batch, own_store.engine)).running())
+            app.state.intake = intake
             index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
             metrics.registry.register(IndexCollector(index))
             app.state.index = index
@@ -85,7 +92,7 @@ def create_app(
                 aircall=aircall_client,
                 lookup=lookup,
                 cards=CardPusher(
-                    ledger=own_store,
+                    ledger=BatchedCardLedger(intake),
                     lookup=lookup,
                     aircall=aircall_client,
                     ui_base_url=lambda: services.ui_base_url(),
@@ -113,6 +120,7 @@ def create_app(
             Route("/openapi.json", openapi_json),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(BodyLimit)],
         lifespan=lifespan,
     )
 

@@ -72,6 +72,8 @@ def _paths() -> dict[str, Any]:
                     "200": _json("stored (`accepted`), already stored (`duplicate`) or not a call event (`ignored`)",
                                  ref("WebhookAck")),
                     **{status: _error(status) for status in ("400", "401", "413", "422")},
+                    "503": _json("the store could not commit the event: not accepted, Aircall delivers it again",
+                                 ref("Error")),
                 },
             }
         },

@@ -2,7 +2,9 @@
 
 Aircall times out at 5 s and disables a webhook after repeated failures, so this handler never
 waits on Bullhorn or Aircall: the card push runs in a background task and the note is the
-worker's job. An event is acknowledged only once it is committed to the store.
+worker's job. An event is acknowledged only once it is committed to the store: the intake writer
+(`insight.intake_writer`) commits the events of concurrent requests together and answers each
+request after its batch's commit.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ import json
 import logging
 from collections.abc import Sequence
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from insight.api_errors import ApiError
+from insight.intake_writer import IntakeFailed, IntakeWriter
 from insight.services import Services
 from shared.aircall_events import InvalidPayload, NotJSON, dedupe_key, is_call_event, parse_envelope
 from shared.settings import Secret
 from shared.store.intake import CallIntake
+from shared.store.intake_batch import EventToRecord
 
 log = logging.getLogger("callbridge.webhooks")
 
@@ -78,18 +81,22 @@ async def aircall_webhook(request: Request) -> JSONResponse:
 
     call_id = envelope.call_id
     raw_digits = _text(envelope.data.get("raw_digits"))
-    intake = CallIntake(direction=_text(envelope.data.get("direction")), raw_digits=raw_digits)
-    stored = await anyio.to_thread.run_sync(
-        lambda: services.store.record_event(
-            dedupe_key=dedupe_key(envelope),
-            call_id=call_id,
-            event=envelope.event,
-            event_timestamp=envelope.timestamp,
-            payload=body.decode("utf-8"),
-            intake=intake,
-            claim_card=envelope.event in CARD_EVENTS,
+    writer: IntakeWriter = request.app.state.intake
+    try:
+        stored = await writer.record(
+            EventToRecord(
+                dedupe_key=dedupe_key(envelope),
+                call_id=call_id,
+                event=envelope.event,
+                event_timestamp=envelope.timestamp,
+                payload=body.decode("utf-8"),
+                intake=CallIntake(direction=_text(envelope.data.get("direction")), raw_digits=raw_digits),
+                claim_card=envelope.event in CARD_EVENTS,
+            )
         )
-    )
+    except IntakeFailed:
+        _outcome(services, envelope.event, "not_stored", call_id)
+        raise ApiError(503, "the event could not be stored and is not accepted; deliver it again") from None
     if not stored.new:
         _outcome(services, envelope.event, "duplicate", call_id)
         return JSONResponse({"status": "duplicate"})

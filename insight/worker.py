@@ -117,7 +117,12 @@ class Worker:
         """Poll until `stop` is set; calls already claimed are finished first."""
         counts = dict.fromkeys(OUTCOMES, 0)
         while not stop.is_set():
-            if not await self._drain(counts, stop=stop):
+            try:
+                claimed = await self._drain(counts, stop=stop)
+            except Exception:  # the database restarting must not end the process; poll again shortly
+                log.exception("worker %s could not drain the queue", self.worker_id)
+                claimed = False
+            if not claimed:
                 try:
                     await asyncio.wait_for(stop.wait(), poll_delay_s)
                 except TimeoutError:

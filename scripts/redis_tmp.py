@@ -98,7 +98,7 @@ def _launch(binary: Path, directory: Path, port: int) -> None:
         raise RedisTmpError(f"redis-server failed ({result.returncode}): {result.stderr.strip()}{_tail(log)}")
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if _ping(port):
+        if ping(port):
             return
         server = pid(directory)
         if server is not None and not _alive(server):
@@ -170,7 +170,8 @@ def _alive(server: int) -> bool:
         return True
 
 
-def _ping(port: int) -> bool:
+def ping(port: int) -> bool:
+    """True when a Redis answers PING on this loopback port."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
             connection.sendall(b"PING\r\n")

@@ -47,8 +47,8 @@ MIN_SECRET_CHARS = 4
 #: loggers of libraries whose INFO lines repeat every upstream request (httpx logs whole URLs)
 _CHATTY = ("httpx", "httpcore", "hpack", "multipart")
 _UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access")
-#: attributes every LogRecord has; anything else on a record came in through `extra=`
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+#: attributes every LogRecord has (and uvicorn's ANSI twin of the message); the rest came in through `extra=`
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "color_message"}
 
 _QUERY_SECRET = re.compile(
     r"(?<![\w-])(access_token|refresh_token|password|client_secret|code|sig|BhRestToken)=([^&\s\"'<>]*)", re.I

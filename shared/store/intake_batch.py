@@ -1,7 +1,9 @@
-"""Webhook events recorded several to a transaction (group commit), writing `intake.record_event`'s rows.
+"""The web's writes, several to a transaction (group commit), with the rows of `shared.store.intake`.
 
-`record_events` records a batch in order in one transaction: one commit, so one fsync, for all its
-events, and nothing in it is acknowledged before that commit. Per event it runs what
+`record_batch` writes a batch in order in one transaction: one commit, so one fsync, for all of it,
+and nothing in it is acknowledged before that commit. A batch holds webhook events and Insight
+Card outcomes (`intake.record_card`), so the card pushes under way do not contend with the intake
+for SQLite's single write lock. Per event it runs what
 `intake.record_event` runs — the event insert with `ON CONFLICT DO NOTHING` on the dedupe key (a
 redelivery inside the same batch is a duplicate of the first), the call upsert with the same
 rules, the conditional card claim — so dedupe and the card claim stay race-safe across processes.
@@ -12,12 +14,12 @@ the rest of a webhook's handling. Here the statements are built once per dialect
 parameters for everything that varies: a value `record_event` writes only when present (an
 event's summary columns) is bound as NULL when absent, which `coalesce` turns into "unchanged"
 exactly as leaving it out does. tests/test_intake_batch.py checks that both paths write the same
-rows for the same events; keep the two in step when either changes.
+rows for the same events and card outcomes; keep the two in step when either changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -51,17 +53,38 @@ class EventToRecord:
 
 
 @dataclass(frozen=True)
+class CardOutcome:
+    """The arguments of `intake.record_card`: how a call's Insight Card push ended."""
+
+    call_id: int
+    status: str
+    phone_e164: str | None
+    matches: Sequence[Mapping[str, Any]]
+    error: str | None
+
+
+BatchItem = EventToRecord | CardOutcome
+
+
+@dataclass(frozen=True)
 class _Statements:
     insert_event: Insert
     upsert_call: Insert
     claim_card: Update
 
 
-def record_events(engine: Engine, batch: Sequence[EventToRecord]) -> list[RecordedEvent]:
-    """Record `batch` in order in one transaction; one result per event, all or nothing."""
+def record_batch(engine: Engine, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+    """Write `batch` in order in one transaction, all or nothing: per item, what it recorded (None for a card)."""
     statements = _statements(engine.dialect.name)
+    results: list[RecordedEvent | None] = []
     with write_connection(engine) as connection, connection.begin():
-        return [_record(connection, statements, item, utcnow()) for item in batch]
+        for item in batch:
+            if isinstance(item, EventToRecord):
+                results.append(_record(connection, statements, item, utcnow()))
+            else:
+                _record_card(connection, item, utcnow())
+                results.append(None)
+    return results
 
 
 def _record(connection: Connection, statements: _Statements, item: EventToRecord, now: datetime) -> RecordedEvent:
@@ -99,8 +122,21 @@ def _record(connection: Connection, statements: _Statements, item: EventToRecord
             **{column: summary.get(column) for column in SUMMARY_COLUMNS},
         },
     )
-    claimed = item.claim_card and connection.execute(statements.claim_card, {"claim_call_id": item.call_id}).rowcount == 1
+    claimed = False
+    if item.claim_card:
+        claimed = connection.execute(statements.claim_card, {"claim_call_id": item.call_id}).rowcount == 1
     return RecordedEvent(new=True, card_claimed=claimed)
+
+
+def _record_card(connection: Connection, outcome: CardOutcome, now: datetime) -> None:
+    # as `intake.record_card`: cheap to build (no `excluded` alias), so built the same way
+    values: dict[str, Any] = {"card_status": outcome.status, "phone_e164": outcome.phone_e164, "updated_at": now}
+    if outcome.status == "pushed":
+        values["card_pushed_at"] = now
+    values["match_json"] = {"matches": [dict(match) for match in outcome.matches], "looked_up_at": now.isoformat()}
+    if outcome.error:
+        values["explanation"] = f"Insight Card not shown: {outcome.error}"
+    connection.execute(update(calls).where(calls.c.call_id == outcome.call_id).values(**values))
 
 
 @cache
