@@ -98,8 +98,16 @@ class IntakeWriter:
 
     async def _write(self, batch: list[_Entry]) -> None:
         items = [item for item, _ in batch]
+        import sys, time
+        t0 = time.perf_counter()
+        def timed(items):
+            t1 = time.perf_counter()
+            r = self._write_batch(items)
+            return r, t1, time.perf_counter()
         try:
-            results = await anyio.to_thread.run_sync(self._write_batch, items, limiter=self._thread)
+            results, t1, t2 = await anyio.to_thread.run_sync(timed, items, limiter=self._thread)
+            t3 = time.perf_counter()
+            print(f"B n={len(items)} start={1000*(t1-t0):.1f} write={1000*(t2-t1):.1f} back={1000*(t3-t2):.1f}", file=sys.stderr)
         except Exception as error:
             if len(batch) == 1:
                 log.warning("%s not stored: %s", _name(items[0]), error, extra={"call_id": items[0].call_id})

@@ -32,7 +32,7 @@ from insight.ops_json import (
     iso,
     parse_call_filters,
     parse_limit,
-    parse_window_hours,
+    parse_window,
 )
 from insight.ops_summary import hourly_timeline, latency_figures
 from insight.services import Services
@@ -50,6 +50,10 @@ NOTE_LINK_TIMEOUT_S = 3.0
 SUMMARY_DEFAULT_HOURS = 24
 #: a week of hourly buckets is as much as a chart shows legibly
 SUMMARY_MAX_HOURS = 168
+#: the tags page looks at calls first seen this many days back: enough to see every tag in use,
+#: bounded so the page does not read the whole history on every refresh
+TAG_WINDOW_DAYS = 30
+TAG_WINDOW_MAX_DAYS = 366
 
 
 async def list_calls(request: Request) -> JSONResponse:
@@ -138,7 +142,9 @@ async def list_tags(request: Request) -> JSONResponse:
         action_list = await _action_cache(request, services).get()
     except ActionListUnavailable as error:
         raise ApiError(503, str(error), error="bullhorn_unavailable") from None
-    counts = await anyio.to_thread.run_sync(lambda: ops.tag_counts(services.store.engine))
+    days = parse_window(request.query_params, "days", default=TAG_WINDOW_DAYS, maximum=TAG_WINDOW_MAX_DAYS)
+    since = utcnow() - timedelta(days=days)
+    counts = await anyio.to_thread.run_sync(lambda: ops.tag_counts(services.store.engine, since=since))
     tags = []
     for tag, calls in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         verdict = classify_tag(tag, action_list.actions)
@@ -163,7 +169,7 @@ async def list_tags(request: Request) -> JSONResponse:
 
 async def summary(request: Request) -> JSONResponse:
     services = _authorised(request)
-    hours = parse_window_hours(request.query_params, default=SUMMARY_DEFAULT_HOURS, maximum=SUMMARY_MAX_HOURS)
+    hours = parse_window(request.query_params, "hours", default=SUMMARY_DEFAULT_HOURS, maximum=SUMMARY_MAX_HOURS)
     engine = services.store.engine
     now = utcnow()
 

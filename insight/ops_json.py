@@ -168,12 +168,13 @@ def decode_cursor(cursor: str) -> PageKey:
     return PageKey(created_at=created_at, call_id=call_id)
 
 
-def parse_window_hours(params: Mapping[str, str], *, default: int, maximum: int) -> int:
-    raw = params.get("hours", "").strip()
+def parse_window(params: Mapping[str, str], name: str, *, default: int, maximum: int) -> int:
+    """A window length query parameter (`hours`, `days`): a whole number from 1 to `maximum`."""
+    raw = params.get(name, "").strip()
     if not raw:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise _bad("hours", f"must be a whole number from 1 to {maximum}, got {raw!r}")
+        raise _bad(name, f"must be a whole number from 1 to {maximum}, got {raw!r}")
     return int(raw)
 
 

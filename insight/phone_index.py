@@ -17,7 +17,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -118,14 +118,21 @@ class IndexKeeper:
         await self._scan(run)
         return run
 
-    async def run_forever(self, *, poll_s: float = DEFAULT_POLL_S) -> None:
-        while True:
-            try:
-                run = await self.run_once()
-            except Exception:  # the keeper must outlive a Bullhorn or database outage
-                log.exception("phone index: round failed; next try in %.0f s", poll_s)
-                run = KeeperRun()
-            await asyncio.sleep(0 if run.building else poll_s)
+    async def run_forever(self, *, poll_s: float = DEFAULT_POLL_S, stop: asyncio.Event | None = None) -> None:
+        """Rounds until `stop` is set (or the task is cancelled); then the lease is handed back."""
+        stop = stop or asyncio.Event()
+        try:
+            while not stop.is_set():
+                try:
+                    run = await self.run_once()
+                except Exception:  # the keeper must outlive a Bullhorn or database outage
+                    log.exception("phone index: round failed; next try in %.0f s", poll_s)
+                    run = KeeperRun()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0 if run.building else poll_s)
+        finally:
+            # a restarted worker takes over at once instead of waiting out the lease
+            await asyncio.shield(anyio.to_thread.run_sync(self._index.release_lease, self._owner))
 
     async def _refresh(self, feed: Feed, run: KeeperRun) -> None:
         subscription = feed.subscription_id
@@ -257,7 +264,7 @@ def _events_of(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def run_index_keeper(settings: Settings, store: Store, bullhorn: IndexBullhorn, *,
-                           poll_s: float = DEFAULT_POLL_S) -> None:
-    """The worker's background task: build the phone index, then keep it fresh, until cancelled."""
+                           poll_s: float = DEFAULT_POLL_S, stop: asyncio.Event | None = None) -> None:
+    """The worker's background task: build the phone index, then keep it fresh, until `stop` or cancelled."""
     keeper = IndexKeeper(bullhorn, PhoneIndex(store.engine), default_region=settings.default_region)
-    await keeper.run_forever(poll_s=poll_s)
+    await keeper.run_forever(poll_s=poll_s, stop=stop)

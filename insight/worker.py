@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import os
 import signal
 import socket
@@ -27,6 +28,7 @@ from insight.lookup import LookupService
 from insight.note_writer import LeaseLost
 from insight.retry_policy import GiveUp, RetryPolicy
 from insight.sync import CallSyncer, SyncOutcome
+from shared.logs import configure_from_settings
 from shared.settings import Settings, SettingsError, load_settings
 from shared.states import SyncState
 from shared.store import Store, StoreVault, queue
@@ -212,12 +214,12 @@ async def main(settings: Settings) -> None:
 
 
 def cli() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = load_settings()
     except SettingsError as error:
-        print(error)
+        print(error, file=sys.stderr)
         return 2
+    configure_from_settings(settings)
     asyncio.run(main(settings))
     return 0
 

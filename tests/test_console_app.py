@@ -110,6 +110,20 @@ def test_a_failed_call_shows_its_explanation_prominently(service: responses.Requ
     assert "a person must fix the cause" in app.error[0].value
 
 
+def test_a_call_that_synced_after_a_failure_does_not_headline_the_old_failure(
+    service: responses.RequestsMock,
+) -> None:
+    service.replace(responses.GET, f"{BASE}/api/calls/1003", json={**DETAIL, "status": "synced", "explanation": None})
+    app = _run()
+
+    app.selectbox(key="selected_call").select(1003).run()
+
+    assert not app.exception
+    assert not app.error
+    assert EXPLANATION not in _texts(app.success)
+    assert "the note in Bullhorn is up to date" in _texts(app.success)
+
+
 def test_retry_calls_the_api_and_shows_the_outcome(service: responses.RequestsMock) -> None:
     retry = service.post(f"{BASE}/api/calls/1003/retry", status=202,
                          json={"call_id": 1003, "status": "pending", "detail": "queued"})

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from insight.bullhorn.errors import UpstreamUnavailable
 from shared.store.tables import calls, utcnow
 from tests.ops_rows import T0, add_attempt, add_call, add_event, update_call
 from tests.stack import Stack, running_stack
@@ -261,6 +260,25 @@ async def test_retrying_a_call_a_worker_holds_right_now_is_a_409(stack: Stack) -
     assert _row(stack, 43).status == "syncing"
 
 
+def _recent(minutes: int) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+async def test_tags_leave_out_aircall_system_tags_and_calls_older_than_the_window(stack: Stack) -> None:
+    engine = stack.store.engine
+    system = {"name": "Callback Request", "tagged_at": "2026-11-25T09:00:00Z", "by_agent": False}
+    add_call(engine, 1, created_at=_recent(5), state_json={"tags": [system, *_tagged("BD Call")["tags"]]})
+    add_call(engine, 2, created_at=datetime.now(UTC) - timedelta(days=40), state_json=_tagged("Cold Call"))
+
+    default = await _get(stack, "/api/tags")
+    wider = await _get(stack, "/api/tags", days=60)
+
+    assert [tag["tag"] for tag in default["tags"]] == ["BD Call"]
+    assert sorted(tag["tag"] for tag in wider["tags"]) == ["BD Call", "Cold Call"]
+    bad = await stack.web.get("/api/tags?days=0", headers=stack.api_headers)
+    assert bad.status_code == 400 and "days" in bad.json()["detail"]
+
+
 def _tagged(*names: str) -> dict[str, Any]:
     return {"tags": [{"name": name, "tagged_at": "2026-11-25T09:00:00Z", "by_agent": True} for name in names]}
 
@@ -268,10 +286,10 @@ def _tagged(*names: str) -> dict[str, Any]:
 async def test_tags_name_the_action_each_becomes_and_why_it_does_not_fit(stack: Stack) -> None:
     engine = stack.store.engine
     too_long = "Follow up with hiring manager re Q3 contract roles"
-    add_call(engine, 1, state_json=_tagged("Sourcing Call", "sourcing call"))
-    add_call(engine, 2, state_json=_tagged("sourcing call", "sourcing call"))
-    add_call(engine, 3, state_json=_tagged(too_long, "Cold Call"))
-    add_call(engine, 4)  # still ringing: no state yet
+    add_call(engine, 1, created_at=_recent(1), state_json=_tagged("Sourcing Call", "sourcing call"))
+    add_call(engine, 2, created_at=_recent(2), state_json=_tagged("sourcing call", "sourcing call"))
+    add_call(engine, 3, created_at=_recent(3), state_json=_tagged(too_long, "Cold Call"))
+    add_call(engine, 4, created_at=_recent(4))  # still ringing: no state yet
 
     answer = await _get(stack, "/api/tags")
 
@@ -332,18 +350,14 @@ def _row(stack: Stack, call_id: int) -> Any:
     return row
 
 
-async def test_tags_answer_503_with_the_reason_when_bullhorn_is_down_and_no_list_was_read(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def down() -> list[str]:
-        raise UpstreamUnavailable("Bullhorn did not answer (connection refused)")
-
-    monkeypatch.setattr(stack.services.bullhorn, "comment_actions", down)
+async def test_tags_answer_503_with_the_reason_when_bullhorn_is_down_and_no_list_was_read(stack: Stack) -> None:
+    await stack.services.bullhorn.auth.session()
+    fault = {"endpoint": "GET settings/commentActionList", "status": 503, "count": 5}
+    assert (await stack.bullhorn_admin.post("/_sandbox/faults", json=fault)).status_code < 300
 
     response = await stack.web.get("/api/tags", headers=stack.api_headers)
 
     assert response.status_code == 503
-    assert response.json() == {
-        "error": "bullhorn_unavailable",
-        "detail": "Bullhorn's commentActionList could not be read: Bullhorn did not answer (connection refused)",
-    }
+    body = response.json()
+    assert body["error"] == "bullhorn_unavailable"
+    assert body["detail"].startswith("Bullhorn's commentActionList could not be read: ")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from pathlib import Path
@@ -9,9 +10,11 @@ import pytest
 from insight.bullhorn.errors import UpstreamUnavailable
 from insight.lookup import LookupService
 from insight.matching import PHONE_FIELDS
+from insight.phone_index import run_index_keeper
 from sandbox.faults import ScriptedFault
 from shared.phones import normalize
 from shared.store.phone_index import PhoneIndex
+from shared.store.tables import utcnow
 from tests.index_kit import build, keeper_for, key, searches, source_for
 from tests.stack import Stack, demo_data, running_stack
 
@@ -163,6 +166,22 @@ async def test_a_second_keeper_stands_by_while_the_first_holds_the_lease(tmp_pat
         run = await keeper_for(stack, owner="worker-2").run_once()
 
         assert run.standby and run.pages == 0
+
+
+async def test_run_forever_builds_polls_and_hands_the_lease_back_when_stopped(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_index_keeper(stack.settings, stack.store, stack.services.bullhorn,
+                                                    poll_s=0.01, stop=stop))
+        for _ in range(500):
+            if source_for(stack).status().ready:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+        assert source_for(stack).status().ready
+        assert PhoneIndex(stack.store.engine).take_lease("worker-2", now=utcnow(), lease_s=60)
 
 
 async def test_the_build_is_ready_only_when_every_entity_is_scanned_and_reports_progress(tmp_path: Path) -> None:

@@ -45,7 +45,9 @@ def render_detail(client: ServiceClient, call_id: int) -> None:
 
 
 def _explanation(call: dict[str, Any], status: str) -> None:
-    explanation = call.get("explanation") or _last_attempt_explanation(call)
+    # an old attempt's failure must not headline a call that has since synced
+    fallback = _last_attempt_explanation(call) if status != "synced" else None
+    explanation = call.get("explanation") or fallback
     meaning = STATUS_MEANINGS.get(status, status)
     text = f"**{explanation}**\n\n_{status}: {meaning}._" if explanation else f"_{status}: {meaning}._"
     if status in _NEEDS_A_PERSON:

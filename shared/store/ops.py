@@ -116,14 +116,22 @@ def attempts_for_call(engine: Engine, call_id: int) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in connection.execute(statement)]
 
 
-def tag_counts(engine: Engine) -> Counter[str]:
-    """How many calls carry each tag name (a tag pushed twice on one call counts once)."""
+def tag_counts(engine: Engine, *, since: datetime) -> Counter[str]:
+    """How many calls first seen since `since` carry each agent tag (once per call).
+
+    Tags Aircall sets itself (`tagged_by` empty) are left out: they never become the note's
+    action, so there is nothing to fix about them.
+    """
     counts: Counter[str] = Counter()
-    for state in _states(engine):
+    for state in _states(engine, since):
         tags = state.get("tags") if isinstance(state, dict) else None
         if not isinstance(tags, list):
             continue
-        names = {tag["name"] for tag in tags if isinstance(tag, dict) and isinstance(tag.get("name"), str)}
+        names = {
+            tag["name"]
+            for tag in tags
+            if isinstance(tag, dict) and isinstance(tag.get("name"), str) and tag.get("by_agent") is not False
+        }
         counts.update(names)
     return counts
 
@@ -205,8 +213,8 @@ def _conditions(filters: CallFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _states(engine: Engine) -> Iterator[Any]:
-    statement = select(calls.c.state_json).execution_options(yield_per=500)
+def _states(engine: Engine, since: datetime) -> Iterator[Any]:
+    statement = select(calls.c.state_json).where(calls.c.created_at >= since).execution_options(yield_per=500)
     with engine.connect() as connection:
         for (state,) in connection.execute(statement):
             yield state

@@ -102,6 +102,11 @@ class PhoneIndex:
             )
             return taken.rowcount == 1
 
+    def release_lease(self, owner: str) -> None:
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID, index_feed.c.locked_by == owner)
+                               .values(locked_by=None, locked_until=None))
+
     def feed(self) -> Feed:
         with self.engine.connect() as connection:
             row = connection.execute(select(index_feed).where(index_feed.c.id == FEED_ROW_ID)).mappings().one()
