@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import os
 import signal
 import socket
+import sys
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
