@@ -89,7 +89,7 @@ class CardPusher:
             if e164 is not None:
                 found = await self._lookup.lookup(e164)
                 matches = found.matches
-                self._metrics.lookup_seconds.labels(source="cache" if found.cached else "bullhorn").observe(
+                self._metrics.lookup_seconds.labels(source=found.source).observe(
                     time.perf_counter() - started
                 )
             contents = build_aircall_card(

@@ -183,6 +183,7 @@ async def summary(request: Request) -> JSONResponse:
         )
 
     counts, cards, queue, timings = await anyio.to_thread.run_sync(read)
+    index = await anyio.to_thread.run_sync(request.app.state.index.status)
     oldest = queue.oldest_due_at
     timeline = hourly_timeline(timings, now=now, hours=hours)
     return JSONResponse(
@@ -198,6 +199,7 @@ async def summary(request: Request) -> JSONResponse:
             "latency": {"window_hours": hours, **latency_figures(timings)},
             "cards": {"pushed": cards.get("pushed", 0), "failed": cards.get("failed", 0)},
             "timeline": [{**bucket, "hour": iso(bucket["hour"])} for bucket in timeline],
+            "index": index.as_json(),
         }
     )
 

@@ -26,6 +26,7 @@ from insight.authors import AuthorDirectory
 from insight.bullhorn.client import BullhornClient, CreateResult, open_bullhorn
 from insight.lookup import LookupService
 from insight.note_writer import LeaseLost
+from insight.phone_index import run_index_keeper
 from insight.retry_policy import GiveUp, RetryPolicy
 from insight.sync import CallSyncer, SyncOutcome
 from shared.logs import configure_from_settings
@@ -208,7 +209,8 @@ async def main(settings: Settings) -> None:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             log.info("worker %s started (Bullhorn concurrency %d)", worker.worker_id, settings.bullhorn_concurrency)
-            await worker.run(stop)
+            # the worker process also keeps the phone index fresh, on the same Bullhorn session
+            await asyncio.gather(worker.run(stop), run_index_keeper(settings, store, bullhorn, stop=stop))
     finally:
         store.dispose()
 

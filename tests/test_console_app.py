@@ -24,6 +24,7 @@ SUMMARY = {
     "queue": {"depth": 1, "due": 1, "oldest_pending_age_s": 12.0},
     "latency": {"window_hours": 24, "samples": 2, "p50_s": 35.0, "p95_s": 80.0},
     "cards": {"pushed": 4, "failed": 0},
+    "index": {"ready": False, "scan": 1, "records_indexed": 400, "records_total": 825, "eta_s": 90.0, "lag_s": None},
     "timeline": [
         {"hour": "2026-11-25T09:00:00Z", "calls": 3, "pending": 0, "syncing": 0, "synced": 2, "retrying": 0,
          "failed": 1, "unmatched": 0, "dead": 0, "latency_p50_s": 35.0, "latency_p95_s": 80.0},
@@ -98,6 +99,12 @@ def test_the_calls_table_shows_the_calls_the_api_returns_with_status_badges(serv
     assert table["explanation"][0] == EXPLANATION
     assert all(call.request.headers["Authorization"] == "Bearer console-key" for call in service.calls)
     assert {metric.label: metric.value for metric in app.metric}["Failed"] == "1"
+
+
+def test_the_header_shows_the_phone_index_build_progress_and_eta(service: responses.RequestsMock) -> None:
+    app = _run()
+
+    assert "Phone index building: 400 / 825 records, about 90 s left" in _texts(app.caption)
 
 
 def test_a_failed_call_shows_its_explanation_prominently(service: responses.RequestsMock) -> None:

@@ -334,6 +334,7 @@ async def test_the_summary_counts_states_queue_cards_and_sync_latency(any_db_sta
     assert summary["latency"] | {"window_hours": 24} == {"window_hours": 24, "samples": 3, "p50_s": 60.0,
                                                         "p95_s": 100.0}
     assert summary["cards"] == {"pushed": 3, "failed": 1}
+    assert summary["index"]["ready"] is False and summary["index"]["records_indexed"] == 0
     assert len(summary["timeline"]) == 24 and summary["timeline"][-1]["hour"].endswith(":00:00Z")
     assert sum(bucket["synced"] for bucket in summary["timeline"]) == 3
 

@@ -39,11 +39,32 @@ def render_header(client: ServiceClient) -> None:
     if not store.get("ok", True):
         st.error(f"**Store:** {store.get('detail') or 'unavailable'}", icon="🗄️")
 
+    _index_line(summary.get("index"))
+
     columns = st.columns(len(_COUNTED) + 2)
     for column, state in zip(columns, _COUNTED, strict=False):
         column.metric(state.capitalize(), int(counts.get(state, 0)))
     columns[-2].metric("Sync p50", _seconds(latency.get("p50_s")), help="call end → note in Bullhorn")
     columns[-1].metric("Sync p95", _seconds(latency.get("p95_s")), help="call end → note in Bullhorn")
+
+
+def _index_line(index: object) -> None:
+    """One line on the local phone index: building (with progress and ETA), ready (with lag), or absent."""
+    if not isinstance(index, dict):
+        return
+    indexed = int(index.get("records_indexed") or 0)
+    total = index.get("records_total")
+    lag = index.get("lag_s")
+    if index.get("ready"):
+        fresh = "never polled" if lag is None else f"events polled {_duration(float(lag))} ago"
+        st.caption(f"📇 Phone index ready: {indexed:,} records, {fresh}; ring-time lookups need no Bullhorn request.")
+    elif index.get("scan"):
+        share = f"{indexed:,} / {int(total):,} records" if isinstance(total, int) and total else f"{indexed:,} records"
+        eta = index.get("eta_s")
+        left = "" if not isinstance(eta, int | float) else f", about {_duration(float(eta))} left"
+        st.caption(f"📇 Phone index building: {share}{left}. Lookups search Bullhorn live meanwhile.")
+    else:
+        st.caption("📇 Phone index not built yet: lookups search Bullhorn live. The worker builds it.")
 
 
 def _seconds(value: object) -> str:
