@@ -26,7 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox import aircall_resources as resources
-from sandbox.calls import Json
+from sandbox.aircall_objects import Json
 from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, path_in_app
 
 _INTERNAL_PREFIX = "/_sandbox/"

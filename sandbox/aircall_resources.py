@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.datastructures import URL, QueryParams
 
-from sandbox.calls import API_BASE, Json, number_object, tag_id, user_object
+from sandbox.aircall_objects import API_BASE, Json, number_object, tag_id, user_object
 from sandbox.people import AGENTS, LINES, SYSTEM_TAGS, TAGS
 
 DEFAULT_PER_PAGE = 20

@@ -98,6 +98,17 @@ def _check_entity(entity: str, supported: tuple[str, ...], operation: str) -> No
         raise BullhornError(400, f"{operation} operation not supported for {entity}", entity_name=entity)
 
 
+async def _entity_and_params(
+    request: Request, supported: tuple[str, ...], operation: str
+) -> tuple[str, dict[str, Any]]:
+    entity = request.path_params["entity"]
+    _check_entity(entity, supported, operation)
+    params: dict[str, Any] = dict(request.query_params)
+    if request.method == "POST":
+        params.update(await request_body(request))
+    return entity, params
+
+
 def search_fields(sandbox: BullhornSandbox, entity: str) -> frozenset[str]:
     if entity == "Note":
         return NOTE_SEARCH_FIELDS
@@ -105,11 +116,7 @@ def search_fields(sandbox: BullhornSandbox, entity: str) -> frozenset[str]:
 
 
 async def search(request: Request, sandbox: BullhornSandbox) -> Response:
-    entity = request.path_params["entity"]
-    _check_entity(entity, SEARCHABLE, "Search")
-    params: dict[str, Any] = dict(request.query_params)
-    if request.method == "POST":
-        params.update(await request_body(request))
+    entity, params = await _entity_and_params(request, SEARCHABLE, "Search")
     query = params.get("query")
     if query is None and request.method == "GET" and not request.query_params:
         return JSONResponse({"entity": entity, "fields": sorted(search_fields(sandbox, entity))})
@@ -136,11 +143,7 @@ async def search(request: Request, sandbox: BullhornSandbox) -> Response:
 
 
 async def query(request: Request, sandbox: BullhornSandbox) -> Response:
-    entity = request.path_params["entity"]
-    _check_entity(entity, QUERYABLE, "Query")
-    params: dict[str, Any] = dict(request.query_params)
-    if request.method == "POST":
-        params.update(await request_body(request))
+    entity, params = await _entity_and_params(request, QUERYABLE, "Query")
     where = params.get("where")
     if not isinstance(where, str) or not where.strip():
         raise BullhornError(400, "Missing required parameter: where", "errors.missingParameter")

@@ -10,24 +10,26 @@ after hang-up, and tags whenever the agent (or Aircall itself) put them on.
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sandbox.people import SYSTEM_TAGS, TAGS, Agent, Line
+from sandbox.aircall_objects import (
+    API_BASE,
+    Json,
+    asset_url,
+    number_object,
+    signed_url,
+    tag_id,
+    team_object,
+    user_object,
+)
+from sandbox.people import SYSTEM_TAGS, Agent, Line
 
-API_BASE = "https://api.aircall.io/v1"
 #: Aircall sends call.ended "about 30 s after hang-up", once all call data is gathered
 ENDED_DELAY_S = 30
 #: observed: call.voicemail_left arrived 3 s after call.ended
 VOICEMAIL_LEFT_DELAY_S = 3
-#: observed X-Amz-Expires of recording and voicemail URLs
-SIGNED_URL_EXPIRES_S = 600
-
-Json = dict[str, Any]
 
 
 class CallKind(StrEnum):
@@ -130,50 +132,6 @@ class ScheduledEvent(NamedTuple):
     envelope: Json
 
 
-def user_object(agent: Agent) -> Json:
-    """The shortened User nested in calls, tags and comments."""
-    return {
-        "id": agent.aircall_id, "direct_link": f"{API_BASE}/users/{agent.aircall_id}", "name": agent.name,
-        "email": agent.aircall_email, "available": True, "availability_status": "available",
-        "language": "en-US", "wrap_up_time": 90,
-    }
-
-
-def number_object(line: Line) -> Json:
-    messages = ("welcome", "waiting", "ivr", "voicemail", "closed", "callback_later", "unanswered_call",
-                "after_hours", "ringing_tone")
-    return {
-        "id": line.id, "direct_link": f"{API_BASE}/numbers/{line.id}", "name": line.name, "digits": line.digits,
-        "country": line.country, "time_zone": line.time_zone, "open": True, "availability_status": "open",
-        "is_ivr": False, "live_recording_activated": False,
-        "messages": {name: f"https://assets.aircall.io/numbers/{line.id}/messages/{name}.mp3" for name in messages},
-    }
-
-
-def tag_id(name: str) -> int:
-    """The id of a tag of the demo company; names outside it get a stable id of their own."""
-    if name in TAGS:
-        return 1022900 + TAGS.index(name)
-    return 1100000 + zlib.crc32(name.encode()) % 100000
-
-
-def signed_url(call_id: int, kind: str, signed_at: int) -> str:
-    """A recording/voicemail URL like Aircall's: S3, signed at `signed_at`, valid for 10 minutes."""
-    moment = datetime.fromtimestamp(signed_at, UTC)
-    amz_date = moment.strftime("%Y%m%dT%H%M%SZ")
-    signature = hashlib.sha256(f"{call_id}:{kind}:{signed_at}".encode()).hexdigest()
-    return (
-        f"https://aircall-production-recordings.s3.eu-west-1.amazonaws.com/calls/{call_id}/{kind}.mp3"
-        f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIASANDBOX%2F{moment:%Y%m%d}%2Feu-west-1%2Fs3%2F"
-        f"aws4_request&X-Amz-Date={amz_date}&X-Amz-Expires={SIGNED_URL_EXPIRES_S}&X-Amz-SignedHeaders=host"
-        f"&X-Amz-Signature={signature}"
-    )
-
-
-def asset_url(call_id: int, kind: str) -> str:
-    return f"https://assets.aircall.io/calls/{call_id}/{kind}"
-
-
 def call_at(script: CallScript, at_s: int, *, ringing: Agent | None = None) -> Json:
     """The Call object as Aircall would send it `at_s` seconds after the call started.
 
@@ -221,7 +179,7 @@ def call_at(script: CallScript, at_s: int, *, ringing: Agent | None = None) -> J
     call.update({
         "number": number_object(script.line),
         "archived": False,
-        "teams": [_team(script.line)] if script.direction == "inbound" else [],
+        "teams": [team_object(script.line)] if script.direction == "inbound" else [],
         "comments": [_comment(script, index) for index, c in enumerate(script.comments) if c.at_s <= at_s],
         "tags": _tags_at(script, at_s),
         "transferred_by": user_object(script.agent) if transferred else None,
@@ -302,8 +260,3 @@ def _comment(script: CallScript, index: int) -> Json:
         "posted_at": script.started_at + comment.at_s,
         "posted_by": user_object(script.agent),
     }
-
-
-def _team(line: Line) -> Json:
-    team_id = 60000 + line.id % 1000
-    return {"id": team_id, "direct_link": f"{API_BASE}/teams/{team_id}", "name": f"{line.name} team"}

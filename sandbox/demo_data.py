@@ -1,9 +1,7 @@
 """The deterministic demo tenant of the Bullhorn fake: people, companies, users, and who owns which number.
 
-Phones are stored the way recruiters type them (national, international, 00-prefixed, dotted, with
-extensions) and are all valid for `phonenumbers`; fictional ranges are used where libphonenumber
-still accepts them (US 555-01xx, Ofcom's drama ranges, ARCEP's 01 99 00). A handful of numbers are
-shared or soft-deleted on purpose, and `callers` says what a correct lookup of each test number finds.
+Phones are drawn and typed by `sandbox.demo_phones`. A handful of numbers are shared or soft-deleted
+on purpose, and `callers` says what a correct lookup of each test number finds.
 
 Expectations assume the demo's CALLBRIDGE_DEFAULT_REGION=US (demo.env) and DESIGN §4: a number
 written without a country code is read as a US number, so a UK number typed `020 7946 0958` matches
@@ -13,7 +11,6 @@ nobody, while `+44 20 7946 0958`, `0044 20 7946 0958` and `+44 (0)20 7946 0958` 
 from __future__ import annotations
 
 import random
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +19,7 @@ from typing import Any
 import phonenumbers
 
 from sandbox import people
+from sandbox.demo_phones import COUNTRY_CODE, Phones, e164_of, is_readable
 
 PHONE_FIELDS: dict[str, tuple[str, ...]] = {
     "Candidate": ("phone", "mobile", "workPhone", "phone2", "phone3"),
@@ -32,8 +30,6 @@ PRIMARY_PHONE_FIELDS = frozenset({"phone", "mobile"})
 EXCLUDED_STATUSES = frozenset({"Archive", "Archived"})
 #: the region national numbers are read in when `callers` expectations are computed
 DEFAULT_REGION = "US"
-#: styles that carry their country code, so they read the same from any region
-_INTERNATIONAL_STYLES = frozenset({"intl", "idd", "intl_trunk"})
 #: "now" for the demo tenant; every timestamp is derived from it, never from the wall clock
 EPOCH_MS = int(datetime(2026, 11, 25, tzinfo=UTC).timestamp() * 1000)
 _DAY_MS = 86_400_000
@@ -86,110 +82,6 @@ _COMPANY_KINDS = ("Engines", "Logistics", "Health", "Foods", "Manufacturing", "L
 _CANDIDATE_STATUS = {"Active": 30, "Available": 20, "Placed": 12, "New Lead": 15, "Passive": 10, "Archived": 8}
 _CONTACT_STATUS = {"Active": 55, "Passive": 25, "Prospect": 15, "Archive": 5}
 _COMPANY_STATUS = {"Active Account": 60, "Prospect": 25, "Passive Account": 15}
-_REGION_WEIGHTS = {"US": 45, "GB": 33, "FR": 17, "DE": 5}
-_COUNTRY_CODE = {"US": 1, "GB": 44, "FR": 33, "DE": 49}
-# US area codes starting 2 or 7 are left out: their 10 digits could equal a London or UK mobile
-# number's, and the one such pair in the tenant is put there on purpose
-_US_AREAS = "312 415 404 305 512 617 646 303 602 503 480 614 901 916 832 858 469 347 630 508 952 425 972 612".split()
-_GB_DRAMA_CITIES = "113 114 116 117 118 121 131 141 151 161".split()
-
-_Number = tuple[str, tuple[str, ...]]  # (region, national significant number in display groups)
-
-
-def _digits(rng: random.Random, count: int) -> str:
-    return str(rng.randrange(10**count)).zfill(count)
-
-
-def _draw_groups(rng: random.Random, region: str, fictional: bool) -> tuple[str, ...]:
-    if region == "US":
-        area = rng.choice(_US_AREAS)
-        if fictional:
-            return area, "555", "01" + _digits(rng, 2)
-        return area, str(rng.randrange(200, 1000)), _digits(rng, 4)
-    if region == "GB":
-        if fictional:
-            city = rng.choice(("20", *_GB_DRAMA_CITIES))
-            return ("20", "7946", "0" + _digits(rng, 3)) if city == "20" else (city, "496", "0" + _digits(rng, 3))
-        if rng.random() < 0.5:
-            return "20", rng.choice("378") + _digits(rng, 3), _digits(rng, 4)
-        return "7" + rng.choice("45789") + _digits(rng, 2), _digits(rng, 6)
-    if region == "FR":
-        if fictional:
-            return "1", "99", "00", _digits(rng, 2), _digits(rng, 2)
-        return rng.choice("1167"), *(_digits(rng, 2) for _ in range(4))
-    return "30", str(rng.randrange(2, 10)) + _digits(rng, 6)
-
-
-def _e164(number: _Number) -> str:
-    return f"+{_COUNTRY_CODE[number[0]]}{''.join(number[1])}"
-
-
-def _is_valid(number: _Number) -> bool:
-    # a fixed-line or mobile match is what is_valid_number needs to call a number valid (it also takes
-    # toll-free and the like, never generated here); checked directly it is 5x faster at 50,000 records
-    nsn = "".join(number[1])
-    return any(len(nsn) in lengths and pattern.fullmatch(nsn) for lengths, pattern in _validity(number[0]))
-
-
-_VALIDITY: dict[str, list[tuple[frozenset[int], re.Pattern[str]]]] = {}
-
-
-def _validity(region: str) -> list[tuple[frozenset[int], re.Pattern[str]]]:
-    if region not in _VALIDITY:
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        assert metadata is not None and metadata.general_desc is not None
-        general = frozenset(metadata.general_desc.possible_length or ())
-        _VALIDITY[region] = [
-            (frozenset(desc.possible_length or ()) or general, re.compile(desc.national_number_pattern))
-            for desc in (metadata.fixed_line, metadata.mobile)
-            if desc is not None and desc.national_number_pattern
-        ]
-    return _VALIDITY[region]
-
-
-#: region -> style -> (prefix, separator between the groups); US "paren" is the one that is not a join
-_FORMATS: dict[str, dict[str, tuple[str, str]]] = {
-    "US": {"paren": ("", ""), "dots": ("", "."), "dashes": ("", "-"), "intl": ("+1 ", " "), "one_dashes": ("1-", "-"),
-           "intl_dots": ("+1 ", "."), "digits": ("", "")},
-    "GB": {"national": ("0", " "), "intl": ("+44 ", " "), "idd": ("0044 ", " "), "intl_trunk": ("+44 (0)", " ")},
-    "FR": {"national": ("0", " "), "intl": ("+33 ", " "), "idd": ("0033 ", " "), "dots": ("0", ".")},
-    "DE": {"national": ("0", " "), "intl": ("+49 ", " ")},
-}
-
-
-class _Phones:
-    """Draws unique valid numbers and formats them; remembers the style of every stored value."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.used: set[str] = set()
-        #: every stored text -> (e164, style such as "gb_intl_trunk" or "us_paren+ext")
-        self.stored: dict[str, tuple[str, str]] = {}
-
-    def draw(self, region: str | None = None) -> _Number:
-        region = region or self.rng.choices(list(_REGION_WEIGHTS), list(_REGION_WEIGHTS.values()))[0]
-        for attempt in range(200):
-            # the fictional blocks hold a few thousand numbers: once they keep colliding, draw real-looking ones
-            number = (region, _draw_groups(self.rng, region, fictional=attempt < 4 and self.rng.random() < 0.6))
-            if _e164(number) not in self.used and _is_valid(number):
-                self.used.add(_e164(number))
-                return number
-        raise RuntimeError(f"cannot draw another unique {region} number")
-
-    def format(self, number: _Number, style: str | None = None, extension: str | None = None) -> str:
-        region, groups = number
-        style = style or self.rng.choice(list(_FORMATS[region]))
-        prefix, separator = _FORMATS[region][style]
-        text = f"({groups[0]}) {groups[1]}-{groups[2]}" if style == "paren" else prefix + separator.join(groups)
-        if extension is None and region == "US" and self.rng.random() < 0.08:
-            extension = self.rng.choice((f" x{self.rng.randrange(10, 1000)}", f" ext. {self.rng.randrange(1, 10)}"))
-        # Bullhorn's phone fields are String(20)
-        if extension and len(text + extension) <= 20:
-            text, style = text + extension, style + "+ext"
-        self.stored[text] = (_e164(number), f"{region.lower()}_{style}")
-        return text
-
-
 def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), list(weights.values()))[0]
 
@@ -202,7 +94,7 @@ def _slug(text: str) -> str:
 class _Builder:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
-        self.phones = _Phones(self.rng)
+        self.phones = Phones(self.rng)
         self.data = DemoData(comment_actions=list(people.COMMENT_ACTIONS))
         self.owners = [agent for agent in people.AGENTS if agent.bullhorn_id is not None]
         self.serial = 0
@@ -286,11 +178,11 @@ def build_demo_data(
     rng, phones, data = builder.rng, builder.phones, builder.data
     builder.corporate_users()
     same_digits = {"GB": ("GB", ("20", "7946", "0958")), "US": ("US", ("207", "946", "0958"))}
-    phones.used.update(_e164(number) for number in same_digits.values())
+    phones.used.update(e164_of(number) for number in same_digits.values())
     switchboard, shared, two_candidates, archived_and_live = (phones.draw(r) for r in ("US", "GB", "FR", "US"))
     deleted = [phones.draw(region) for region in ("US", "GB", "FR")]
     archived, foreign_national = phones.draw("US"), phones.draw("GB")
-    unknown = [phones.draw(region) for region in _COUNTRY_CODE]
+    unknown = [phones.draw(region) for region in COUNTRY_CODE]
 
     placeholders = builder.companies(companies)
     company_list = list(data.companies.values())
@@ -347,7 +239,7 @@ def build_demo_data(
         ("archived_and_live", archived_and_live), ("foreign_national_only", foreign_national),
         *(("unknown", number) for number in unknown),
     ]
-    callers = {_e164(number): kind for kind, number in staged}
+    callers = {e164_of(number): kind for kind, number in staged}
     callers[phones.stored[placeholders[1]["phone"]][0]] = "placeholder_only"
     callers.update(_one_per_style_and_field(data, phones, set(callers)))
     data.callers = [_caller(data, phones, e164, kind) for e164, kind in callers.items()]
@@ -363,7 +255,7 @@ def _live(record: dict[str, Any]) -> bool:
     return not record["isDeleted"] and record["status"] not in EXCLUDED_STATUSES
 
 
-def _one_per_style_and_field(data: DemoData, phones: _Phones, taken: set[str]) -> dict[str, str]:
+def _one_per_style_and_field(data: DemoData, phones: Phones, taken: set[str]) -> dict[str, str]:
     """Numbers owned by exactly one live record, covering every readable style and field of both entities."""
     found: dict[str, str] = {}
     covered: set[tuple[str, str]] = set()
@@ -376,24 +268,20 @@ def _one_per_style_and_field(data: DemoData, phones: _Phones, taken: set[str]) -
                     continue
                 e164, style = phones.stored[record[name]]
                 wanted = {(entity, style), (entity, name)} - covered
-                if wanted and _readable(style) and e164 not in taken and len(data.phone_owners[e164]) == 1:
+                readable = is_readable(style, DEFAULT_REGION)
+                if wanted and readable and e164 not in taken and len(data.phone_owners[e164]) == 1:
                     covered |= wanted
                     taken.add(e164)
                     found[e164] = "candidate" if entity == "Candidate" else "contact"
     return found
 
 
-def _readable(style: str) -> bool:
-    region, _, shape = style.partition("_")
-    return region == DEFAULT_REGION.lower() or shape.partition("+")[0] in _INTERNATIONAL_STYLES
-
-
-def _caller(data: DemoData, phones: _Phones, e164: str, kind: str) -> Caller:
+def _caller(data: DemoData, phones: Phones, e164: str, kind: str) -> Caller:
     best: dict[tuple[str, int], int] = {}
     modified: dict[tuple[str, int], int] = {}
     for entity, record_id, name in data.phone_owners.get(e164, []):
         record = (data.candidates if entity == "Candidate" else data.contacts)[record_id]
-        if _live(record) and _readable(phones.stored[record[name]][1]):
+        if _live(record) and is_readable(phones.stored[record[name]][1], DEFAULT_REGION):
             key = (entity, record_id)
             best[key] = min(best.get(key, 1), 0 if name in PRIMARY_PHONE_FIELDS else 1)
             modified[key] = record["dateLastModified"]

@@ -13,8 +13,8 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.aircall import AircallSandboxConfig, create_aircall_app
+from sandbox.aircall_objects import Json
 from sandbox.bullhorn import BullhornSandboxConfig, create_bullhorn_app
-from sandbox.calls import Json
 from sandbox.demo_data import DemoData
 
 #: the webhook token `demo.env` gives the service; the simulator must put the same one in envelopes

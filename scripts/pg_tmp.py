@@ -8,16 +8,18 @@ prints its URL. `stop` shuts the server down and deletes DIR. As root, the serve
 
 from __future__ import annotations
 
-import argparse
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    from scripts import _throwaway
+except ModuleNotFoundError:  # run as a file: scripts/ is on sys.path, the repository root is not
+    import _throwaway  # type: ignore[import-not-found, no-redef]
 
 DATABASE = "callbridge_test"
 SEARCH_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/lib/postgresql/16/bin", "/usr/bin")
@@ -34,7 +36,7 @@ max_connections = 200
 """
 
 
-class PgTmpError(RuntimeError):
+class PgTmpError(_throwaway.ThrowawayError):
     pass
 
 
@@ -62,14 +64,7 @@ def start(directory: Path | None = None, database: str = DATABASE) -> TempPostgr
     binaries = find_binaries()
     if binaries is None:
         raise PgTmpError(f"PostgreSQL binaries not found ({', '.join(NEEDED)}); set PG_BIN to their directory")
-    created = directory is None or not directory.exists()
-    directory = Path(tempfile.mkdtemp(prefix="callbridge-pg-")) if directory is None else directory
-    try:
-        return _start(binaries, directory, database)
-    except BaseException:
-        if created:
-            stop(directory)
-        raise
+    return _throwaway.start_in(directory, "callbridge-pg-", lambda where: _start(binaries, where, database), stop)
 
 
 def _start(binaries: dict[str, Path], directory: Path, database: str) -> TempPostgres:
@@ -84,25 +79,18 @@ def _start(binaries: dict[str, Path], directory: Path, database: str) -> TempPos
             os.chown(path, owner.pw_uid, owner.pw_gid)
     initdb: list[str | Path] = [binaries["initdb"], "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]
     _run(owner, [*initdb, "--locale=C", "--no-sync", "--no-instructions"], directory)
-    for attempt in range(3):
-        # Another process may take the probed port before the server binds it; the last `port`
-        # line of postgresql.conf wins, so a retry just appends a new one.
-        port = _free_port()
+
+    def launch(port: int) -> None:
+        # the last `port` line of postgresql.conf wins, so a retry just appends a new one
         with open(data / "postgresql.conf", "a") as conf:
             conf.write(SERVER_CONF.format(port=port, socket_dir=socket_dir))
-        try:
-            _run(
-                owner,
-                [binaries["pg_ctl"], "-D", data, "-l", directory / "server.log", "-w", "-t", "30", "start"],
-                directory,
-            )
-            break
-        except PgTmpError:
-            if attempt == 2:
-                raise
+        _run(owner, [binaries["pg_ctl"], "-D", data, "-l", directory / "server.log", "-w", "-t", "30", "start"],
+             directory)
+
+    port = _throwaway.launch_on_free_port(launch)
     _run(owner, [binaries["createdb"], "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", database], directory)
     url = f"postgresql://postgres@127.0.0.1:{port}/{database}"
-    (directory / "url").write_text(url + "\n")
+    _throwaway.write_url(directory, url)
     return TempPostgres(directory=directory, port=port, url=url)
 
 
@@ -117,10 +105,7 @@ def stop(directory: Path) -> None:
 
 
 def url(directory: Path) -> str:
-    try:
-        return (directory / "url").read_text().strip()
-    except FileNotFoundError:
-        raise PgTmpError(f"no server was started in {directory}") from None
+    return _throwaway.read_url(directory, PgTmpError)
 
 
 def _server_user() -> pwd.struct_passwd | None:
@@ -151,33 +136,8 @@ def _run(owner: pwd.struct_passwd | None, command: list[str | Path], cwd: Path) 
         raise PgTmpError(f"{Path(command[0]).name} failed ({result.returncode}): {result.stderr.strip()}\n{tail}")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="a throw-away PostgreSQL for tests")
-    parser.add_argument("command", choices=["start", "stop", "url"])
-    parser.add_argument("--dir", type=Path, help="where the server lives (start: a new temp dir if omitted)")
-    args = parser.parse_args(argv)
-    if args.command != "start" and args.dir is None:
-        parser.error(f"{args.command} needs --dir")
-    try:
-        if args.command == "start":
-            server = start(args.dir)
-            print(server.url)
-            print(f"stop it with: python scripts/pg_tmp.py stop --dir {server.directory}", file=sys.stderr)
-        elif args.command == "stop":
-            stop(args.dir)
-        else:
-            print(url(args.dir))
-    except PgTmpError as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
+    return _throwaway.main(argv, server="PostgreSQL", script="pg_tmp.py", start=start, stop=stop, url=url)
 
 
 if __name__ == "__main__":

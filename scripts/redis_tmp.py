@@ -7,17 +7,20 @@ waits until it answers PING and prints its URL. `stop` shuts it down without sav
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    from scripts import _throwaway
+except ModuleNotFoundError:  # run as a file: scripts/ is on sys.path, the repository root is not
+    import _throwaway  # type: ignore[import-not-found, no-redef]
 
 SEARCH_DIRS = ("/usr/bin", "/usr/local/bin", "/usr/sbin")
 #: a daemonised server that does not answer within this is reported with its log
@@ -25,7 +28,7 @@ START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 
 
-class RedisTmpError(RuntimeError):
+class RedisTmpError(_throwaway.ThrowawayError):
     pass
 
 
@@ -51,31 +54,16 @@ def start(directory: Path | None = None) -> TempRedis:
     binary = find_binary()
     if binary is None:
         raise RedisTmpError("redis-server not found: `apt-get install redis-server` or set REDIS_SERVER")
-    created = directory is None or not directory.exists()
-    directory = Path(tempfile.mkdtemp(prefix="callbridge-redis-")) if directory is None else directory
-    try:
-        return _start(binary, directory)
-    except BaseException:
-        if created:
-            stop(directory)
-        raise
+    return _throwaway.start_in(directory, "callbridge-redis-", lambda where: _start(binary, where), stop)
 
 
 def _start(binary: Path, directory: Path) -> TempRedis:
     directory.mkdir(parents=True, exist_ok=True)
     if (directory / "redis.pid").exists():
         raise RedisTmpError(f"a server already runs in {directory}: stop it first (redis_tmp.py stop --dir DIR)")
-    for attempt in range(3):
-        # Another process may take the probed port before the server binds it: then try another.
-        port = _free_port()
-        try:
-            _launch(binary, directory, port)
-            break
-        except RedisTmpError:
-            if attempt == 2:
-                raise
+    port = _throwaway.launch_on_free_port(lambda port: _launch(binary, directory, port))
     url = f"redis://127.0.0.1:{port}/0"
-    (directory / "url").write_text(url + "\n")
+    _throwaway.write_url(directory, url)
     return TempRedis(directory=directory, port=port, url=url)
 
 
@@ -115,10 +103,7 @@ def stop(directory: Path) -> None:
 
 
 def url(directory: Path) -> str:
-    try:
-        return (directory / "url").read_text().strip()
-    except FileNotFoundError:
-        raise RedisTmpError(f"no server was started in {directory}") from None
+    return _throwaway.read_url(directory, RedisTmpError)
 
 
 def _kill(directory: Path) -> None:
@@ -184,33 +169,8 @@ def _tail(log: Path) -> str:
     return "\n" + log.read_text()[-2000:] if log.exists() else ""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="a throw-away Redis for tests")
-    parser.add_argument("command", choices=["start", "stop", "url"])
-    parser.add_argument("--dir", type=Path, help="where the server lives (start: a new temp dir if omitted)")
-    args = parser.parse_args(argv)
-    if args.command != "start" and args.dir is None:
-        parser.error(f"{args.command} needs --dir")
-    try:
-        if args.command == "start":
-            server = start(args.dir)
-            print(server.url)
-            print(f"stop it with: python scripts/redis_tmp.py stop --dir {server.directory}", file=sys.stderr)
-        elif args.command == "stop":
-            stop(args.dir)
-        else:
-            print(url(args.dir))
-    except RedisTmpError as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
+    return _throwaway.main(argv, server="Redis", script="redis_tmp.py", start=start, stop=stop, url=url)
 
 
 if __name__ == "__main__":

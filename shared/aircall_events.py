@@ -32,6 +32,8 @@ _INTEGER = re.compile(r"-?[0-9]+")
 MAX_INT64 = 2**63 - 1
 #: 9999-12-31T23:59:59Z: seconds beyond it are no date at all (Python's datetime stops there)
 MAX_TIMESTAMP_S = 253_402_300_799
+#: `data.user` on these is an agent who was rung or declined, not the one who took the call
+NOT_THE_AGENT_EVENTS = frozenset({"call.ringing_on_agent", "call.agent_declined"})
 
 
 class NotJSON(ValueError):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.aircall_events import Envelope, coerce_int
+from shared.aircall_events import NOT_THE_AGENT_EVENTS, Envelope, coerce_int
 
 Direction = Literal["inbound", "outbound"]
 CallType = Literal["outbound", "inbound", "voicemail", "missed"]
@@ -28,8 +28,6 @@ _LIFECYCLE = (
     "call.voicemail_left", "call.comm_assets_generated",
 )
 _RANK = {event: rank for rank, event in enumerate(_LIFECYCLE)}
-# `data.user` on these is an agent who was rung or declined, not one who took the call.
-_NOT_THE_AGENT = frozenset({"call.ringing_on_agent", "call.agent_declined"})
 _SCALARS = ("started_at", "answered_at", "ended_at")
 _TEXTS = ("raw_digits", "asset", "recording", "voicemail", "missed_call_reason", "external_transferred_to")
 
@@ -180,7 +178,7 @@ class _Fold:
         if isinstance(number, dict):
             self.number_name = self.number_name or _text(number.get("name"))
             self.number_digits = self.number_digits or _text(number.get("digits"))
-        if event.event in _NOT_THE_AGENT:
+        if event.event in NOT_THE_AGENT_EVENTS:
             self.rung.update(filter(None, [_agent(data.get("user"))]))
         elif self.user is None:
             self.user = _agent(data.get("user"))

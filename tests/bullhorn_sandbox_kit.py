@@ -12,20 +12,10 @@ from starlette.applications import Starlette
 
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
 from sandbox.demo_data import DemoData
+from tests.clocks import FakeClock
 
 BASE = "http://bullhorn.test/"
 T0 = 1_795_000_000.0
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _user(user_id: int, first: str, last: str, email: str, *, deleted: bool = False) -> dict[str, Any]:
@@ -62,7 +52,7 @@ def tiny_data() -> DemoData:
 
 
 def make_app(**config: Any) -> tuple[Starlette, BullhornSandbox, FakeClock]:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = create_bullhorn_app(tiny_data(), BullhornSandboxConfig(clock=clock, **config))
     sandbox = app.state.sandbox
     assert isinstance(sandbox, BullhornSandbox)

@@ -5,6 +5,7 @@ import pytest
 
 from insight.action_list import ActionListCache, ActionListUnavailable
 from insight.bullhorn.errors import UpstreamUnavailable
+from tests.clocks import FakeClock
 
 pytestmark = pytest.mark.anyio
 
@@ -24,16 +25,8 @@ class FlakyBullhorn:
         return list(self.actions)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_the_action_list_is_read_once_per_ttl() -> None:
-    bullhorn, clock = FlakyBullhorn(), Clock()
+    bullhorn, clock = FlakyBullhorn(), FakeClock()
     cache = ActionListCache(bullhorn.comment_actions, ttl_s=300, clock=clock)
 
     first = await cache.get()
@@ -48,7 +41,7 @@ async def test_the_action_list_is_read_once_per_ttl() -> None:
 
 
 async def test_while_bullhorn_is_down_the_last_list_read_answers_marked_stale() -> None:
-    bullhorn, clock = FlakyBullhorn(), Clock()
+    bullhorn, clock = FlakyBullhorn(), FakeClock()
     cache = ActionListCache(bullhorn.comment_actions, ttl_s=300, clock=clock)
     await cache.get()
     bullhorn.down = True

@@ -13,17 +13,10 @@ from insight.bullhorn.errors import AuthenticationFailed, UpstreamRejected, Upst
 from insight.retry import WaitBudget
 from sandbox.aircall import AircallSandboxConfig, create_aircall_app
 from shared.settings import Secret, Settings
+from tests.clocks import FakeClock
 
 NOW = 1_800_000_000.0
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Sleeps:
@@ -51,7 +44,7 @@ class Scripted:
 @asynccontextmanager
 async def aircall_for(handler: Handler, clock: FakeClock | None = None,
                       rate_limit: WaitBudget = DEFAULT_WAIT_BUDGET) -> AsyncIterator[tuple[AircallClient, Sleeps]]:
-    clock = clock or FakeClock()
+    clock = clock or FakeClock(NOW)
     sleeps = Sleeps(clock)
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         client = AircallClient(http, api_id="id-1", api_token=Secret("token-1"), base_url="https://aircall.test/",

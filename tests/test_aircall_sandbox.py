@@ -9,17 +9,11 @@ from starlette.applications import Starlette
 from sandbox.aircall import AircallSandboxConfig, create_aircall_app
 from sandbox.calls import CallKind, CallScript, final_call
 from sandbox.people import AGENTS, LINES, TAGS
+from tests.clocks import FakeClock
 
 AUTH = ("demo-api-id", "demo-api-token")
 BASE = "http://aircall.test"
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_764_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+T0 = 1_764_000_000.0
 
 
 def client_for(app: Starlette, auth: tuple[str, str] | None = AUTH) -> httpx.AsyncClient:
@@ -48,7 +42,7 @@ async def test_requests_without_or_with_wrong_basic_auth_are_refused_like_aircal
 
 @pytest.mark.anyio
 async def test_rate_limit_headers_count_down_then_429_then_recover_after_the_reset():
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = create_aircall_app(AircallSandboxConfig(requests_per_minute=3, clock=clock))
     async with client_for(app) as client:
         answers = [await client.get("/v1/ping") for _ in range(4)]
@@ -161,7 +155,7 @@ async def test_an_invalid_card_is_refused_with_400_naming_the_problem(body, name
 
 @pytest.mark.anyio
 async def test_cards_are_accepted_with_201_and_every_one_is_recorded_with_its_time():
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = create_aircall_app(AircallSandboxConfig(clock=clock))
     async with client_for(app) as client:
         await client.post("/_sandbox/calls", json=a_call(555))

@@ -16,20 +16,14 @@ from insight.bullhorn.login import BullhornCredentials
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
 from shared.session_vault import BullhornSession, MemoryVault
 from shared.settings import Secret
+from tests.clocks import FakeClock
 
 REST_ROOT = "http://bullhorn.test/rest-services"
+T0 = 1_800_000_000.0
 CORP_REST_URL = f"{REST_ROOT}/corp7/"
 CREDENTIALS = BullhornCredentials(REST_ROOT, "client-1", Secret("secret-1"), "api.user", Secret("pw-1"))
 EXPIRED = {"errorMessage": "Bad 'BhRestToken' or timed-out.",
            "errorMessageKey": "errors.authentication.invalidRestToken", "errorCode": 401}
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class FakeBullhorn:
@@ -119,7 +113,7 @@ async def get(fake: FakeBullhorn, auth: BullhornAuth, path: str = "entity/Candid
 
 @pytest.mark.anyio
 async def test_the_first_request_logs_in_and_is_sent_to_the_rest_url_with_the_token() -> None:
-    fake, vault = FakeBullhorn(FakeClock()), MemoryVault()
+    fake, vault = FakeBullhorn(FakeClock(T0)), MemoryVault()
     async with auth_for(fake, vault) as auth:
         response = await get(fake, auth, "entity/Candidate/1?fields=id")
     assert response.status_code == 200
@@ -135,7 +129,7 @@ async def test_the_first_request_logs_in_and_is_sent_to_the_rest_url_with_the_to
 
 @pytest.mark.anyio
 async def test_a_session_already_in_the_vault_is_used_without_logging_in() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     fake.sessions["bh-shared"] = fake.clock() + 600
     vault = MemoryVault(BullhornSession("bh-shared", CORP_REST_URL, expires_at=fake.clock() + 600))
     async with auth_for(fake, vault) as auth:
@@ -145,7 +139,7 @@ async def test_a_session_already_in_the_vault_is_used_without_logging_in() -> No
 
 @pytest.mark.anyio
 async def test_a_401_mid_run_renews_the_session_once_and_the_read_succeeds() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     async with auth_for(fake) as auth:
         first = await get(fake, auth)
         fake.expire_sessions()
@@ -158,7 +152,7 @@ async def test_a_401_mid_run_renews_the_session_once_and_the_read_succeeds() -> 
 @pytest.mark.anyio
 @pytest.mark.parametrize("how", ["clock passes expires_at", "Bullhorn answers 401"])
 async def test_ten_concurrent_requests_during_expiry_renew_the_session_once(how: str) -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     async with auth_for(fake) as auth:
         await get(fake, auth)
         if how == "clock passes expires_at":
@@ -172,7 +166,7 @@ async def test_ten_concurrent_requests_during_expiry_renew_the_session_once(how:
 
 @pytest.mark.anyio
 async def test_a_spent_refresh_token_falls_back_to_the_password_flow() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     stale = BullhornSession("bh-old", CORP_REST_URL, refresh_token="7:already-spent",
                             oauth_url="http://auth.bullhorn.test/oauth", expires_at=fake.clock() - 1)
     vault = MemoryVault(stale)
@@ -186,7 +180,7 @@ async def test_a_spent_refresh_token_falls_back_to_the_password_flow() -> None:
 
 @pytest.mark.anyio
 async def test_the_stored_refresh_token_is_replaced_after_each_refresh() -> None:
-    fake, vault = FakeBullhorn(FakeClock()), MemoryVault()
+    fake, vault = FakeBullhorn(FakeClock(T0)), MemoryVault()
     seen = []
     async with auth_for(fake, vault) as auth:
         for _ in range(3):
@@ -201,7 +195,7 @@ async def test_the_stored_refresh_token_is_replaced_after_each_refresh() -> None
 
 @pytest.mark.anyio
 async def test_the_new_refresh_token_is_saved_before_the_rest_login_that_may_fail() -> None:
-    fake, vault = FakeBullhorn(FakeClock()), MemoryVault()
+    fake, vault = FakeBullhorn(FakeClock(T0)), MemoryVault()
     async with auth_for(fake, vault) as auth:
         await get(fake, auth)
         fake.clock.now += 601
@@ -217,7 +211,7 @@ async def test_the_new_refresh_token_is_saved_before_the_rest_login_that_may_fai
 @pytest.mark.anyio
 @pytest.mark.parametrize("how", ["clock passes expires_at", "Bullhorn answers 401"])
 async def test_two_processes_sharing_a_vault_renew_the_session_once(how: str) -> None:
-    fake, vault = FakeBullhorn(FakeClock()), MemoryVault()
+    fake, vault = FakeBullhorn(FakeClock(T0)), MemoryVault()
     async with auth_for(fake, vault) as one, auth_for(fake, vault) as two:
         await get(fake, one)
         await get(fake, two)
@@ -233,7 +227,7 @@ async def test_two_processes_sharing_a_vault_renew_the_session_once(how: str) ->
 
 @pytest.mark.anyio
 async def test_a_note_put_hitting_401_renews_the_session_but_is_not_resent() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     async with auth_for(fake) as auth, httpx.AsyncClient(transport=httpx.MockTransport(fake)) as http:
         await get(fake, auth)
         fake.expire_sessions()
@@ -248,7 +242,7 @@ async def test_a_note_put_hitting_401_renews_the_session_but_is_not_resent() -> 
 
 @pytest.mark.anyio
 async def test_a_401_after_renewing_the_session_raises_authentication_failed() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     fake.scripted["GET entity/Candidate/1"] = [httpx.Response(401, json=EXPIRED)] * 2
     async with auth_for(fake) as auth:
         with pytest.raises(AuthenticationFailed) as raised:
@@ -259,7 +253,7 @@ async def test_a_401_after_renewing_the_session_raises_authentication_failed() -
 
 @pytest.mark.anyio
 async def test_a_refused_password_raises_authentication_failed_naming_the_settings() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     credentials = BullhornCredentials(REST_ROOT, "client-1", Secret("secret-1"), "api.user", Secret("wrong"))
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as auth_http:
         auth = BullhornAuth(credentials, MemoryVault(), auth_http, clock=fake.clock)
@@ -270,7 +264,7 @@ async def test_a_refused_password_raises_authentication_failed_naming_the_settin
 
 @pytest.mark.anyio
 async def test_a_refused_client_secret_raises_authentication_failed_naming_the_settings() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     credentials = BullhornCredentials(REST_ROOT, "client-1", Secret("nope"), "api.user", Secret("pw-1"))
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as auth_http:
         auth = BullhornAuth(credentials, MemoryVault(), auth_http, clock=fake.clock)
@@ -281,7 +275,7 @@ async def test_a_refused_client_secret_raises_authentication_failed_naming_the_s
 
 @pytest.mark.anyio
 async def test_a_wrong_data_centre_redirect_on_login_is_followed_with_its_parameters() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     fake.scripted["loginInfo"] = [httpx.Response(307, headers={"Location": "http://west.bullhorn.test/rest-services/loginInfo"})]
     async with auth_for(fake) as auth:
         session = await auth.session()
@@ -301,7 +295,7 @@ async def test_bullhorn_unreachable_during_login_raises_upstream_unavailable() -
 
 @pytest.mark.anyio
 async def test_a_request_not_addressed_to_the_rest_origin_is_refused() -> None:
-    fake = FakeBullhorn(FakeClock())
+    fake = FakeBullhorn(FakeClock(T0))
     async with auth_for(fake) as auth, httpx.AsyncClient(transport=httpx.MockTransport(fake)) as http:
         with pytest.raises(ValueError, match="bullhorn://rest/"):
             await http.get("http://elsewhere.test/steal", auth=auth)
@@ -334,7 +328,7 @@ async def on_sandbox(clock: FakeClock) -> AsyncIterator[SandboxRig]:
 
 @pytest.mark.anyio
 async def test_the_full_login_flow_works_against_the_sandbox() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     async with on_sandbox(clock) as rig:
         auth = rig.auth()
         session = await auth.session()
@@ -349,7 +343,7 @@ async def test_the_full_login_flow_works_against_the_sandbox() -> None:
 
 @pytest.mark.anyio
 async def test_a_sandbox_session_expiring_mid_run_is_refreshed_once_for_ten_concurrent_reads() -> None:
-    async with on_sandbox(FakeClock()) as rig:
+    async with on_sandbox(FakeClock(T0)) as rig:
         auth = rig.auth()
         await auth.session()
         assert (await rig.http.post("/_sandbox/expire-sessions")).status_code == 200
@@ -360,7 +354,7 @@ async def test_a_sandbox_session_expiring_mid_run_is_refreshed_once_for_ten_conc
 
 @pytest.mark.anyio
 async def test_a_refresh_token_the_sandbox_already_spent_falls_back_to_the_password_flow() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     async with on_sandbox(clock) as rig:
         first = rig.auth()
         copied = await first.session()

@@ -11,14 +11,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, ScriptedFault, TokenBucket, endpoint_matches
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import FakeClock
 
 
 def tiny_app(config: FaultConfig) -> tuple[Starlette, FaultInjector, list[str]]:
@@ -53,7 +46,7 @@ def test_a_pattern_without_a_method_matches_every_method() -> None:
 
 
 def test_the_token_bucket_holds_one_second_of_burst_and_refills_with_time() -> None:
-    clock = Clock()
+    clock = FakeClock()
     bucket = TokenBucket(clock)
     assert [bucket.take(3) for _ in range(4)] == [True, True, True, False]
     clock.now += 0.34
@@ -79,7 +72,7 @@ def test_rates_only_apply_to_matching_endpoints() -> None:
 
 @pytest.mark.anyio
 async def test_requests_past_the_rate_limit_get_the_fakes_429() -> None:
-    clock = Clock()
+    clock = FakeClock()
     app, injector, writes = tiny_app(FaultConfig(rate_limit_per_s=2, clock=clock))
     async with client(app) as http:
         statuses = [(await http.put(f"/things/{n}")).status_code for n in range(3)]

@@ -7,18 +7,11 @@ import pytest
 
 from insight.lookup import LookupService
 from shared.store.tables import utcnow
+from tests.clocks import FakeClock
 from tests.index_kit import build, keeper_for, searches, source_for
 from tests.stack import Stack, demo_data, running_stack
 
 pytestmark = pytest.mark.anyio
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _lookup(stack: Stack, clock: FakeClock, **index_options: object) -> LookupService:

@@ -8,17 +8,10 @@ import pytest
 
 from insight.lookup import LookupService
 from sandbox.bullhorn import BullhornSandboxConfig
+from tests.clocks import FakeClock
 from tests.stack import Stack, demo_data, running_stack
 
 pytestmark = pytest.mark.anyio
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class DictCache:

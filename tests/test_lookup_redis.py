@@ -17,17 +17,10 @@ import redis
 from insight.lookup import SHARED_KEY_PREFIX, SHARED_PAUSE_S, LookupService, SharedCache
 from insight.redis_cache import SOCKET_TIMEOUT_S, open_redis_cache
 from scripts import redis_tmp
+from tests.clocks import FakeClock
 from tests.stack import Stack, demo_data, running_stack
 
 pytestmark = pytest.mark.anyio
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

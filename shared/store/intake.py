@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Boolean, Engine, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shared.aircall_events import NOT_THE_AGENT_EVENTS
 from shared.states import SyncState
 from shared.store.engine import write_connection
 from shared.store.tables import calls, events, utcnow
@@ -29,8 +30,6 @@ from shared.store.tables import calls, events, utcnow
 CARD_PUSHING = "pushing"
 #: Aircall gathers all call data before this one; the note is written from then on
 ENDED_EVENT = "call.ended"
-# `data.user` on these is an agent who was rung or declined, not the one who took the call.
-_NOT_THE_AGENT = frozenset({"call.ringing_on_agent", "call.agent_declined"})
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,7 @@ def summary_of(event: str, payload: str) -> dict[str, Any]:
         summary["number_name"] = number["name"][:200]
     user = data.get("user")
     took_the_call = event == "call.answered" or data.get("direction") == "outbound"
-    if isinstance(user, Mapping) and took_the_call and event not in _NOT_THE_AGENT:
+    if isinstance(user, Mapping) and took_the_call and event not in NOT_THE_AGENT_EVENTS:
         if isinstance(user.get("id"), int) and not isinstance(user["id"], bool):
             summary["agent_id"] = user["id"]
         if isinstance(user.get("email"), str) and user["email"]:
