@@ -34,13 +34,15 @@ def wait_until_up(url: str, timeout_s: float = 30.0) -> None:
 
 
 @contextmanager
-def process(args: list[str], *, env: Mapping[str, str] | None = None, log: Path | None = None) -> Iterator[None]:
+def process(
+    args: list[str], *, env: Mapping[str, str] | None = None, log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     output = open(log, "wb") if log else subprocess.DEVNULL
     child = subprocess.Popen(
         args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT
     )
     try:
-        yield
+        yield child
     finally:
         child.terminate()
         try:

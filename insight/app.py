@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from functools import partial
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -30,13 +29,13 @@ from insight.intake_writer import BatchedCardLedger, IntakeWriter
 from insight.lookup import LookupService
 from insight.metrics import CONTENT_TYPE_LATEST, Metrics
 from insight.openapi import openapi_json
+from insight.process_tuning import tune_after_startup
 from insight.redis_cache import open_redis_cache
 from insight.services import Services
 from insight.webhooks import aircall_webhook
 from shared.logs import configure_from_settings
 from shared.settings import Settings, load_settings
 from shared.store import Store, StoreVault
-from shared.store.intake_batch import record_batch
 from shared.store.phone_index import PhoneIndex
 
 log = logging.getLogger("callbridge.web")
@@ -49,6 +48,7 @@ def create_app(
     aircall: AircallClient | None = None,
     store: Store | None = None,
 ) -> Starlette:
+    own_process = settings is None
     if settings is None:
         settings = load_settings()
         # only a process built from its environment owns logging; tests pass settings and keep theirs
@@ -71,8 +71,9 @@ def create_app(
                 await stack.enter_async_context(open_redis_cache(settings.redis_url)) if settings.redis_url else None
             )
             metrics = Metrics()
-            intake = await stack.enter_async_context(IntakeWriter(partial(record_batch, own_store.engine)).running())
+            intake = await stack.enter_async_context(IntakeWriter(own_store.engine).running())
             app.state.intake = intake
+            metrics.intake_pending.set_function(lambda: intake.pending)
             index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
             metrics.registry.register(IndexCollector(index))
             app.state.index = index
@@ -85,6 +86,7 @@ def create_app(
                 shared=shared_cache,
                 index=index,
             )
+            metrics.watch_lookup_caches(lookup.cache_sizes)
             services = Services(
                 settings=settings,
                 store=own_store,
@@ -102,6 +104,8 @@ def create_app(
                 metrics=metrics,
             )
             app.state.services = services
+            if own_process:
+                tune_after_startup()
             try:
                 yield
             finally:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -34,8 +37,28 @@ class Metrics:
             "callbridge_sync_outcomes_total", "Note sync attempts by outcome", ["outcome"], registry=self.registry
         )
 
+        self.lookup_cache_entries = Gauge(
+            "callbridge_lookup_cache_entries",
+            "Entries in the in-process lookup caches (found, not_found) and lookups in flight",
+            ["cache"],
+            registry=self.registry,
+        )
+        self.intake_pending = Gauge(
+            "callbridge_intake_pending", "Webhook events and card outcomes waiting for the intake writer",
+            registry=self.registry,
+        )
+
+    def watch_lookup_caches(self, sizes: Callable[[], Mapping[str, int]]) -> None:
+        """Read the cache sizes at each scrape (`LookupService.cache_sizes`)."""
+        for name in ("found", "not_found", "in_flight"):
+            self.lookup_cache_entries.labels(cache=name).set_function(partial(_size, sizes, name))
+
     def webhook(self, *, event: str, outcome: str) -> None:
         self.webhooks.labels(event=event, outcome=outcome).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _size(sizes: Callable[[], Mapping[str, int]], name: str) -> float:
+    return float(sizes().get(name, 0))
