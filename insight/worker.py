@@ -3,13 +3,15 @@
 Several calls are in flight at once, and every Bullhorn request goes through one semaphore of
 `CALLBRIDGE_BULLHORN_CONCURRENCY` slots. Each call's final state write is shielded from
 cancellation; a worker killed mid-call leaves a lease that runs out, and any worker then takes the
-call over (the note's write intent makes that safe). SIGTERM stops claiming and lets the calls in
-flight finish.
+call over (the note's write intent makes that safe). A live worker renews the leases of its calls in
+flight, and never starts a second sync of a call it is still syncing. SIGTERM stops claiming and
+lets the calls in flight finish.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -38,8 +40,8 @@ from shared.store.tables import utcnow
 
 log = logging.getLogger("callbridge.worker")
 
-#: longer than the slowest sync (a few requests, each within its timeout and 429 budget), so a live
-#: worker never loses a call it is still writing
+#: how long a claim lasts unless renewed (every third of it, while the call is in flight): the time a
+#: killed worker's calls wait before another worker takes them over; `CALLBRIDGE_WORKER_LEASE_S`
 LEASE_S = 300.0
 POLL_DELAY_S = 0.5
 #: how long SIGTERM waits for the calls in flight before cancelling them
@@ -107,6 +109,8 @@ class Worker:
         self._clock = clock
         self._lease_s = lease_s
         self._in_flight = calls_in_flight or 2 * settings.bullhorn_concurrency
+        #: calls this worker is syncing right now (their leases are renewed, never claimed twice)
+        self._syncing: set[int] = set()
         self._syncer = CallSyncer(engine=store.engine, bullhorn=limited, lookup=self.lookup, authors=self.authors,
                                   settings=settings, worker_id=self.worker_id, clock=clock)
 
@@ -136,10 +140,15 @@ class Worker:
         """Keep `calls_in_flight` calls going while any is due; True when at least one was claimed."""
         tasks: set[asyncio.Task[None]] = set()
         claimed_any = False
+        renewer = asyncio.create_task(self._keep_leases())
         try:
             while stop is None or not stop.is_set():
                 free = self._in_flight - len(tasks)
                 claims = await self._claim(free) if free > 0 else []
+                # a call still being synced here whose lease ran out anyway (renewal failed): the claim
+                # renewed its lease, and the sync in flight finishes it; a second sync could write twice
+                claims = [claim for claim in claims if claim.call_id not in self._syncing]
+                self._syncing.update(claim.call_id for claim in claims)
                 claimed_any |= bool(claims)
                 tasks.update(asyncio.create_task(self._process(claim, counts)) for claim in claims)
                 if not tasks:
@@ -156,7 +165,21 @@ class Worker:
             for task in tasks:
                 task.cancel()
             raise
+        finally:
+            renewer.cancel()
         return claimed_any
+
+    async def _keep_leases(self) -> None:
+        """Every third of a lease, extend the leases of the calls in flight, so no live call is taken over."""
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            ids = sorted(self._syncing)
+            until = self._clock() + timedelta(seconds=self._lease_s)
+            try:
+                await anyio.to_thread.run_sync(functools.partial(
+                    queue.extend_leases, self._store.engine, ids, worker_id=self.worker_id, until=until))
+            except Exception:  # the database restarting: try again at the next tick
+                log.warning("worker %s could not renew its leases", self.worker_id, exc_info=True)
 
     async def _claim(self, limit: int) -> list[ClaimedCall]:
         now = self._clock()
@@ -164,6 +187,12 @@ class Worker:
             self._store.engine, worker_id=self.worker_id, now=now, lease_s=self._lease_s, limit=limit))
 
     async def _process(self, claim: ClaimedCall, counts: dict[str, int]) -> None:
+        try:
+            await self._sync_and_finish(claim, counts)
+        finally:
+            self._syncing.discard(claim.call_id)
+
+    async def _sync_and_finish(self, claim: ClaimedCall, counts: dict[str, int]) -> None:
         try:
             outcome = await self._syncer.sync(claim)
         except LeaseLost:
@@ -203,7 +232,7 @@ async def main(settings: Settings) -> None:
     try:
         await anyio.to_thread.run_sync(store.migrate)
         async with open_bullhorn(settings, StoreVault(store)) as bullhorn:
-            worker = Worker(store=store, bullhorn=bullhorn, settings=settings)
+            worker = Worker(store=store, bullhorn=bullhorn, settings=settings, lease_s=settings.worker_lease_s)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):

@@ -104,6 +104,16 @@ def stop(directory: Path) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+def restart(directory: Path, *, mode: str = "fast") -> None:
+    """Restart the server in `directory` on the same port (clients see their connections dropped)."""
+    binaries = find_binaries()
+    if binaries is None:
+        raise PgTmpError(f"PostgreSQL binaries not found ({', '.join(NEEDED)}); set PG_BIN to their directory")
+    data = directory / "data"
+    _run(_server_user(), [binaries["pg_ctl"], "-D", data, "-l", directory / "server.log", "-m", mode, "-w", "-t", "30",
+                          "restart"], directory)
+
+
 def url(directory: Path) -> str:
     return _throwaway.read_url(directory, PgTmpError)
 

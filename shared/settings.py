@@ -82,6 +82,9 @@ class Settings:
     bullhorn_concurrency: int = 8
     #: sync attempts of one call before it is given up as `dead`
     max_attempts: int = 8
+    #: seconds a worker's claim on a call lasts; a live worker renews it every third of that, so this is how
+    #: long a killed worker's calls wait before another worker takes them over
+    worker_lease_s: float = 300.0
     #: DEBUG, INFO, WARNING, ERROR or CRITICAL
     log_level: str = "INFO"
     #: `json` (one object per line, for log collectors) or `text` (people at a terminal: the demo)
@@ -119,6 +122,13 @@ def _positive_int(name: str, value: str) -> int:
         raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
     if number < 1:
         raise SettingsError(f"{name} must be at least 1, got {value!r}")
+    return number
+
+
+def _lease_s(name: str, value: str) -> float:
+    number = _positive_float(name, value)
+    if number < 1:
+        raise SettingsError(f"{name} must be at least 1 second, got {value!r}")
     return number
 
 
@@ -216,6 +226,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bullhorn_default_user_id=env.optional("BULLHORN_DEFAULT_USER_ID", _positive_int),
         bullhorn_concurrency=env.get("CALLBRIDGE_BULLHORN_CONCURRENCY", _positive_int, 8),
         max_attempts=env.get("CALLBRIDGE_MAX_ATTEMPTS", _positive_int, 8),
+        worker_lease_s=env.get("CALLBRIDGE_WORKER_LEASE_S", _lease_s, 300.0),
         log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, "INFO"),
         log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, "json"),
         demo=demo,

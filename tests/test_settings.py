@@ -133,6 +133,13 @@ def test_worker_limits_below_one_stop_the_process_naming_the_variable(name: str)
         load_settings({**REQUIRED, name: "0"})
 
 
+def test_the_worker_lease_defaults_to_5_minutes_and_can_be_shortened_to_no_less_than_a_second() -> None:
+    assert load_settings(REQUIRED).worker_lease_s == 300.0
+    assert load_settings({**REQUIRED, "CALLBRIDGE_WORKER_LEASE_S": "4.5"}).worker_lease_s == 4.5
+    with pytest.raises(SettingsError, match="CALLBRIDGE_WORKER_LEASE_S must be at least 1 second"):
+        load_settings({**REQUIRED, "CALLBRIDGE_WORKER_LEASE_S": "0.5"})
+
+
 def test_logs_default_to_json_at_info_and_can_be_set() -> None:
     assert (load_settings(REQUIRED).log_level, load_settings(REQUIRED).log_format) == ("INFO", "json")
 

@@ -167,3 +167,57 @@ async def test_backoff_honours_retry_after(tmp_path: Path) -> None:
         assert (await worker.run_once())["synced"] == 1 and len(notes_of(stack, 7007)) == 1
 
 
+
+
+class _HeldNotePut(httpx.AsyncBaseTransport):
+    """Holds the note PUT of `held_call` for `hold_s`, moving the worker's clock past its lease first;
+    every other note PUT waits until that one has arrived, so it finishes while the held one is in flight."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, stack: Stack, *, held_call: int, hold_s: float) -> None:
+        self._inner, self._stack, self._held, self._hold_s = inner, stack, f"aircall:{held_call}", hold_s
+        self.arrived = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and request.url.path.endswith("/entity/Note"):
+            if self._held.encode() in request.read():
+                self._stack.clock.advance(301)
+                self.arrived.set()
+                await asyncio.sleep(self._hold_s)
+            else:
+                await asyncio.wait_for(self.arrived.wait(), 5)
+        return await self._inner.handle_async_request(request)
+
+
+async def test_a_worker_never_starts_a_second_sync_of_a_call_it_is_still_syncing_after_its_lease_ran_out(
+    tmp_path: Path,
+) -> None:
+    # Found by `bench.faults` rate_limited: a note PUT waiting out 429s outlived the lease, the same
+    # worker claimed the call again, reconciled (nothing there yet) and wrote a second note.
+    async with running_stack(tmp_path) as stack:
+        await play(stack, script(7101, caller("candidate").raw_digits))
+        await play(stack, script(7102, caller("contact").raw_digits))
+        assert stack.bullhorn_app is not None
+        held = _HeldNotePut(httpx.ASGITransport(app=stack.bullhorn_app), stack, held_call=7101, hold_s=0.5)
+
+        counts = await (await stack.worker(transport=held)).run_once()
+
+        assert counts["synced"] == 2
+        assert len(notes_of(stack, 7101)) == 1 and len(notes_of(stack, 7102)) == 1
+        assert row(stack, 7101)["status"] == "synced"
+
+
+async def test_a_live_worker_renews_its_lease_so_no_other_worker_takes_over_a_slow_sync(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        await play(stack, script(7103, caller("candidate").raw_digits))
+        await _fault(stack, endpoint="PUT entity/Note", status=429, count=1, hold_s=1.2)
+        slow = await stack.worker(lease_s=1.5, worker_id="slow")
+        other = await stack.worker(lease_s=1.5, worker_id="other")
+        syncing = asyncio.create_task(slow.run_once())
+        await asyncio.sleep(0.2)
+        stack.clock.advance(1.0)
+        await asyncio.sleep(0.5)  # the slow worker renews its lease every 0.5 s of real time
+        stack.clock.advance(1.0)  # past the first lease, not past the renewed one
+
+        assert (await other.run_once())["synced"] == 0 and row(stack, 7103)["locked_by"] == "slow"
+        assert (await syncing)["synced"] == 1
+        assert len(notes_of(stack, 7103)) == 1

@@ -10,7 +10,7 @@ lease was taken over cannot record anything for that call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,6 +97,19 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, lease_s: float, 
         )
         for row in rows
     ]
+
+
+def extend_leases(engine: Engine, call_ids: Sequence[int], *, worker_id: str, until: datetime) -> int:
+    """Push the lease of calls `worker_id` is still syncing to `until`; the number of calls extended."""
+    if not call_ids:
+        return 0
+    with write_connection(engine) as connection, connection.begin():
+        return int(connection.execute(
+            update(calls)
+            .where(calls.c.call_id.in_(list(call_ids)), calls.c.locked_by == worker_id,
+                   calls.c.status == SyncState.syncing.value)
+            .values(locked_until=until)
+        ).rowcount)
 
 
 def mark_write_intent(
