@@ -37,8 +37,9 @@ typecheck: $(STAMP)
 system-packages:
 	@scripts/system_packages.sh
 
+# two processes: the fault suite and the browser test mostly wait on their own servers
 pytest: $(STAMP) system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 test: lint typecheck pytest
 

@@ -110,7 +110,7 @@ def test_generated_requests_get_a_documented_answer_and_never_a_5xx(
     _run(portal, stack, operation, mode)
 
 
-@pytest.mark.parametrize("path", [p for p in {o.path for o in OPERATIONS} if "{call_id}" in p])
+@pytest.mark.parametrize("path", sorted({o.path for o in OPERATIONS if "{call_id}" in o.path}))
 def test_the_routes_of_a_known_call_answer_as_documented(driven: tuple[BlockingPortal, Stack], path: str) -> None:
     portal, stack = driven
     signed = httpx.URL(card_url("http://x", KNOWN_CALL, key=stack.settings.signing_key.get(), now=time.time()))
