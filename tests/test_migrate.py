@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from shared.store import Store, current_revision, head_revision, migrate, upgrade
+from shared.store.intake import CallIntake
 from shared.store.migrate import downgrade
 from shared.store.tables import metadata
 
@@ -44,7 +45,10 @@ def test_upgrade_twice_changes_nothing_the_second_time(store_url: str) -> None:
     upgrade(store_url)
     store = Store(store_url)
     try:
-        store.insert_event("call.created:1:1", 1, "call.created", 1, "{}")
+        store.record_event(
+            dedupe_key="call.created:1:1", call_id=1, event="call.created", event_timestamp=1, payload="{}",
+            intake=CallIntake(direction=None, raw_digits=None), claim_card=False,
+        )
         migrate(store.engine)
         assert len(store.events_for_call(1)) == 1
         assert current_revision(store.engine) == head_revision()

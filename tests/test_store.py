@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from shared.states import SyncState
 from shared.store import Store, StoreError, StoreUnavailable, event_dedupe_key
 from shared.store.engine import normalise_url, write_connection
+from shared.store.intake import CallIntake
 from shared.store.tables import calls, events
 
 PAYLOAD = '{"resource": "call", "event": "call.created", "timestamp": 1700000000, "data": {"id": 42}}'
@@ -31,6 +32,14 @@ def test_sync_states_are_the_design_vocabulary_and_plain_strings() -> None:
     assert f"{SyncState.synced}" == "synced" and SyncState.synced == "synced"
 
 
+def _record(store: Store, key: str, call_id: int, event: str, timestamp: int, payload: str) -> bool:
+    stored = store.record_event(
+        dedupe_key=key, call_id=call_id, event=event, event_timestamp=timestamp, payload=payload,
+        intake=CallIntake(direction=None, raw_digits=None), claim_card=False,
+    )
+    return stored.new
+
+
 def test_a_redelivery_has_the_dedupe_key_of_the_first_delivery() -> None:
     assert event_dedupe_key("call.ended", 42, 1700000000) == "call.ended:42:1700000000"
 
@@ -38,8 +47,8 @@ def test_a_redelivery_has_the_dedupe_key_of_the_first_delivery() -> None:
 def test_the_same_event_inserted_twice_is_stored_once_and_the_second_says_duplicate(store: Store) -> None:
     key = event_dedupe_key("call.created", 42, 1700000000)
 
-    assert store.insert_event(key, 42, "call.created", 1700000000, PAYLOAD) is True
-    assert store.insert_event(key, 42, "call.created", 1700000000, PAYLOAD) is False
+    assert _record(store, key, 42, "call.created", 1700000000, PAYLOAD) is True
+    assert _record(store, key, 42, "call.created", 1700000000, PAYLOAD) is False
 
     [stored] = store.events_for_call(42)
     assert (stored.dedupe_key, stored.call_id, stored.event, stored.event_timestamp) == (
@@ -57,7 +66,7 @@ def test_concurrent_inserts_of_one_key_have_exactly_one_winner(store: Store) -> 
 
     def insert(_: int) -> bool:
         start.wait()
-        return store.insert_event("call.ended:7:1700000100", 7, "call.ended", 1700000100, PAYLOAD)
+        return _record(store, "call.ended:7:1700000100", 7, "call.ended", 1700000100, PAYLOAD)
 
     with ThreadPoolExecutor(racers) as pool:
         results = list(pool.map(insert, range(racers)))
@@ -69,8 +78,8 @@ def test_concurrent_inserts_of_one_key_have_exactly_one_winner(store: Store) -> 
 def test_events_come_back_in_arrival_order_not_event_timestamp_order(store: Store) -> None:
     arrivals = [("call.ended", 300), ("call.created", 100), ("call.answered", 200), ("call.tagged", 250)]
     for event, timestamp in arrivals:
-        store.insert_event(event_dedupe_key(event, 9, timestamp), 9, event, timestamp, PAYLOAD)
-    store.insert_event(event_dedupe_key("call.created", 10, 100), 10, "call.created", 100, PAYLOAD)
+        _record(store, event_dedupe_key(event, 9, timestamp), 9, event, timestamp, PAYLOAD)
+    _record(store, event_dedupe_key("call.created", 10, 100), 10, "call.created", 100, PAYLOAD)
 
     stored = store.events_for_call(9)
 
@@ -104,7 +113,7 @@ def test_read_then_write_transactions_on_a_write_connection_wait_for_each_other_
 
 def test_timestamps_come_back_timezone_aware_in_utc(store: Store) -> None:
     before = datetime.now(UTC)
-    store.insert_event("call.created:5:1", 5, "call.created", 1, PAYLOAD)
+    _record(store, "call.created:5:1", 5, "call.created", 1, PAYLOAD)
 
     [stored] = store.events_for_call(5)
 

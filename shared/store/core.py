@@ -44,9 +44,6 @@ class Store:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def insert_event(self, dedupe_key: str, call_id: int, event: str, event_timestamp: int, payload: str) -> bool:
-        return events.insert_event(self.engine, dedupe_key, call_id, event, event_timestamp, payload)
-
     def events_for_call(self, call_id: int) -> list[StoredEvent]:
         return events.events_for_call(self.engine, call_id)
 
