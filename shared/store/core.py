@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
@@ -67,19 +64,6 @@ class Store:
             payload=payload,
             intake=intake,
             claim_card=claim_card,
-        )
-
-    def record_card(
-        self,
-        call_id: int,
-        *,
-        status: str,
-        phone_e164: str | None,
-        matches: Sequence[Mapping[str, Any]],
-        error: str | None,
-    ) -> None:
-        intake_module.record_card(
-            self.engine, call_id, status=status, phone_e164=phone_e164, matches=matches, error=error
         )
 
     def call_raw_digits(self, call_id: int) -> tuple[bool, str | None]:
