@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bench.processes import free_port, process, sandbox_args, service_env, wait_until_up, web_args
-from insight.notes import EXTERNAL_ID_PREFIX
+from insight.domain.notes import EXTERNAL_ID_PREFIX
+from insight.store.engine import make_engine
+from insight.store.tables import attempts, calls
 from sandbox.simulator import SimulationSummary, simulate
 from shared.states import SyncState
-from shared.store.engine import make_engine
-from shared.store.tables import attempts, calls
 
 WEBHOOK_TOKEN = "demo-webhook-token"
 AIRCALL_AUTH = ("demo-api-id", "demo-api-token")

@@ -27,22 +27,22 @@ import httpx
 from sqlalchemy import text
 
 from bench.ring_to_card import percentile
-from insight.aircall import open_aircall
 from insight.app import create_app
-from insight.bullhorn.client import open_bullhorn
-from insight.index_source import IndexSource
-from insight.lookup import LookupService
-from insight.matching import PHONE_FIELDS
-from insight.phone_index import IndexKeeper
+from insight.domain.matching import PHONE_FIELDS
+from insight.domain.phones import display, normalize
+from insight.lookup.index_reader import IndexSource
+from insight.lookup.service import LookupService
+from insight.store import Store, StoreVault
+from insight.store.phone_index import PhoneIndex
+from insight.upstream.aircall import open_aircall
+from insight.upstream.bullhorn.client import open_bullhorn
+from insight.worker.index_keeper import IndexKeeper
 from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall_app
 from sandbox.bullhorn import BullhornSandboxConfig, create_bullhorn_app
 from sandbox.calls import CallKind, CallScript, lifecycle
 from sandbox.demo_data import DemoData, build_demo_data
 from sandbox.people import AGENTS, LINES
-from shared.phones import display, normalize
 from shared.settings import load_settings
-from shared.store import Store, StoreVault
-from shared.store.phone_index import PhoneIndex
 
 WEBHOOK_TOKEN = "bench-webhook-token"
 

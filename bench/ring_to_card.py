@@ -20,7 +20,7 @@ import httpx
 import phonenumbers
 
 from bench.processes import free_port, process, sandbox_args, service_env, wait_until_up, web_args
-from insight.matching import SEARCH_FIELDS, build_search_query
+from insight.domain.matching import SEARCH_FIELDS, build_search_query
 from sandbox.calls import CallKind, CallScript, lifecycle
 from sandbox.demo_data import build_demo_data
 from sandbox.people import AGENTS, LINES

@@ -26,23 +26,23 @@ import anyio.to_thread
 import httpx
 from sqlalchemy import func, select
 
-from insight.bullhorn.auth import BullhornAuth
-from insight.bullhorn.client import BullhornClient
-from insight.bullhorn.login import BullhornCredentials
-from insight.retry_policy import RetryPolicy
-from insight.worker import OUTCOMES, Worker
+from insight.domain.aircall_events import dedupe_key, parse_envelope
+from insight.domain.retry_policy import RetryPolicy
+from insight.store import Store, StoreVault
+from insight.store.intake import CallIntake
+from insight.store.tables import attempts, calls
+from insight.upstream.bullhorn.auth import BullhornAuth
+from insight.upstream.bullhorn.client import BullhornClient
+from insight.upstream.bullhorn.login import BullhornCredentials
+from insight.worker.runner import OUTCOMES, Worker
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
 from sandbox.call_mix import plan_calls
 from sandbox.calls import lifecycle
 from sandbox.demo_data import build_demo_data
 from sandbox.faults import ScriptedFault
 from sandbox.simulator import delivery_plan
-from shared.aircall_events import dedupe_key, parse_envelope
 from shared.settings import Settings, load_settings
 from shared.states import SyncState
-from shared.store import Store, StoreVault
-from shared.store.intake import CallIntake
-from shared.store.tables import attempts, calls
 
 TOKEN = "bench-webhook-token"
 #: the REST endpoints faults are injected on (not the login flow)

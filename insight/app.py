@@ -17,26 +17,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from insight import health, insight_api, ops_api
-from insight.aircall import AircallClient, open_aircall
-from insight.api_errors import EXCEPTION_HANDLERS
-from insight.body_limit import BodyLimit
-from insight.bullhorn.client import BullhornClient, open_bullhorn
-from insight.call_id import CALL_ID
-from insight.card_push import CardPusher
-from insight.index_source import IndexCollector, IndexSource
-from insight.intake_writer import BatchedCardLedger, IntakeWriter
-from insight.lookup import LookupService
-from insight.metrics import CONTENT_TYPE_LATEST, Metrics
-from insight.openapi import openapi_json
-from insight.process_tuning import tune_after_startup
-from insight.redis_cache import open_redis_cache
-from insight.services import Services
-from insight.webhooks import aircall_webhook
+from insight.lookup.index_reader import IndexCollector, IndexSource
+from insight.lookup.service import LookupService
+from insight.lookup.shared_cache import open_redis_cache
+from insight.store import Store, StoreVault
+from insight.store.phone_index import PhoneIndex
+from insight.upstream.aircall import AircallClient, open_aircall
+from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
+from insight.web import health, insight_api, ops_api
+from insight.web.api_errors import EXCEPTION_HANDLERS
+from insight.web.body_limit import BodyLimit
+from insight.web.call_id import CALL_ID
+from insight.web.card_push import CardPusher
+from insight.web.intake_writer import BatchedCardLedger, IntakeWriter
+from insight.web.metrics import CONTENT_TYPE_LATEST, Metrics
+from insight.web.openapi import openapi_json
+from insight.web.process_tuning import tune_after_startup
+from insight.web.services import Services
+from insight.web.webhooks import aircall_webhook
 from shared.logs import configure_from_settings
 from shared.settings import Settings, load_settings
-from shared.store import Store, StoreVault
-from shared.store.phone_index import PhoneIndex
 
 log = logging.getLogger("callbridge.web")
 

@@ -1,1 +1,1 @@
-"""Code shared by the service (insight) and the console: settings, domain types, phones, store."""
+"""What the service and the console both read: settings, logging, the sync-state vocabulary. Imports neither."""

@@ -8,7 +8,7 @@ message (arguments merged in), every extra and the traceback lose
   strings and form bodies (`access_token=`, `refresh_token=`, `password=`, `client_secret=`,
   `code=`, `sig=`), `BhRestToken` and `Authorization` values;
 - phone numbers: international ones (`+`, `%2B`, `00`, `011`) keep their country code and last four
-  digits like `shared.phones.mask` (`+44******0958`), grouped national ones (`(415) 555-0123`) and
+  digits like `insight.domain.phones.mask` (`+44******0958`), grouped national ones (`(415) 555-0123`) and
   bare runs of 10 to 15 digits keep the last four.
 
 Integers are left alone, so `extra={"call_id": …}` survives even when a message's text is masked.
@@ -27,7 +27,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from shared.phones import mask as mask_e164
+import phonenumbers
+from phonenumbers import NumberParseException
+
 from shared.settings import Secret, Settings
 
 __all__ = [
@@ -114,7 +116,7 @@ def _mask_international(found: re.Match[str]) -> str:
         if not found.group(0).startswith(("+", "%")) and digits.startswith(prefix):
             digits = digits[len(prefix) :]
             break
-    return mask_e164("+" + digits)
+    return mask_phone("+" + digits)
 
 
 def _mask_grouped(found: re.Match[str]) -> str:
@@ -239,3 +241,15 @@ def configure_from_settings(settings: Settings, stream: TextIO | None = None) ->
     return configure_logging(
         settings.log_level, json=settings.log_format == "json", secrets=secret_values(settings), stream=stream
     )
+
+def mask_phone(e164: str) -> str:
+    """For logs: country code and last four digits only (`+44******0958`)."""
+    digits = re.sub(r"\D", "", e164)
+    keep_head = 0
+    try:
+        keep_head = len(str(phonenumbers.parse(e164, None).country_code))
+    except NumberParseException:
+        pass
+    tail = min(4, max(0, len(digits) - keep_head))
+    hidden = len(digits) - keep_head - tail
+    return f"+{digits[:keep_head]}{'*' * hidden}{digits[len(digits) - tail :]}"

@@ -23,3 +23,21 @@ class SyncState(StrEnum):
     unmatched = "unmatched"
     #: gave up after the maximum number of attempts
     dead = "dead"
+
+
+#: what each state means, in words for operators who do not know the vocabulary
+MEANINGS: dict[SyncState, str] = {
+    SyncState.pending: "waiting for the call to end or for the first note write",
+    SyncState.syncing: "a worker is writing the note right now",
+    SyncState.synced: "the note in Bullhorn is up to date",
+    SyncState.retrying: "Bullhorn was busy or down; the write will be tried again by itself",
+    SyncState.failed: "Bullhorn refused the write; a person must fix the cause, then press Retry",
+    SyncState.unmatched: "no Bullhorn record has this number; add it to a record, then press Retry",
+    SyncState.dead: "gave up after too many attempts; fix the cause, then press Retry",
+}
+
+#: states a person must act on (the worker will not move them by itself)
+NEEDS_A_PERSON = frozenset({SyncState.failed, SyncState.dead, SyncState.unmatched})
+
+#: states a call ends a sync attempt in (counted on the console's header)
+SETTLED = (SyncState.synced, SyncState.retrying, SyncState.failed, SyncState.unmatched, SyncState.dead)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from shared.aircall_events import Envelope, parse_envelope
+from insight.domain.aircall_events import Envelope, parse_envelope
 
 CALL_ID = 780883160
 TOKEN = "58ffd2bc0a1e4c7f9b3d"

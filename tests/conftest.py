@@ -9,8 +9,8 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from insight.store import Store
 from scripts import pg_tmp, redis_tmp
-from shared.store import Store
 
 
 @pytest.fixture

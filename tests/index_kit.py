@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from insight.index_source import IndexSource
-from insight.phone_index import IndexKeeper
-from shared.store.phone_index import PhoneIndex
+from insight.lookup.index_reader import IndexSource
+from insight.store.phone_index import PhoneIndex
+from insight.worker.index_keeper import IndexKeeper
 from tests.stack import Stack
 
 

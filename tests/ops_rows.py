@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, update
 
-from shared.store.tables import attempts, calls, events
+from insight.store.tables import attempts, calls, events
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 _event_seq = itertools.count(1)

@@ -16,19 +16,19 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from insight.aircall import open_aircall
 from insight.app import create_app
-from insight.bullhorn.client import BullhornClient, open_bullhorn
-from insight.retry import WaitBudget
-from insight.retry_policy import RetryPolicy
-from insight.services import Services
-from insight.worker import Worker
+from insight.domain.retry_policy import RetryPolicy
+from insight.store import Store, StoreVault
+from insight.store.tables import utcnow
+from insight.upstream.aircall import open_aircall
+from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
+from insight.upstream.retry import WaitBudget
+from insight.web.services import Services
+from insight.worker.runner import Worker
 from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall_app
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
 from sandbox.demo_data import DemoData, build_demo_data
 from shared.settings import Settings, load_settings
-from shared.store import Store, StoreVault
-from shared.store.tables import utcnow
 
 API_KEY = "test-api-key"
 WEBHOOK_TOKEN = "test-webhook-token"

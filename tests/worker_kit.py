@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from insight.store.tables import attempts, calls
 from sandbox.calls import CallKind, CallScript, CommentScript, ScheduledEvent, TagScript, lifecycle
 from sandbox.demo_data import Caller
 from sandbox.people import AGENTS, LINES, Agent
-from shared.store.tables import attempts, calls
 from tests.stack import WEBHOOK_TOKEN, Stack, demo_data
 
 STARTED_AT = 1_795_000_000

@@ -8,10 +8,11 @@ import streamlit as st
 
 from console.client import ServiceClient
 from console.views.common import status_label, when
+from shared.states import SyncState
 
 #: rows per API page; "Load more" fetches the next one
 PAGE_SIZE = 50
-STATES = ("pending", "syncing", "synced", "retrying", "failed", "unmatched", "dead")
+STATES = tuple(str(state) for state in SyncState)
 DIRECTIONS = ("inbound", "outbound")
 CALL_TYPES = ("outbound", "inbound", "voicemail", "missed")
 _ANY = "any"

@@ -10,6 +10,7 @@ from typing import Literal
 import streamlit as st
 
 from console.client import ServiceError, ServiceUnauthorized, ServiceUnreachable
+from shared.states import MEANINGS, SyncState
 
 log = logging.getLogger("callbridge.console")
 
@@ -17,26 +18,18 @@ BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray
 
 #: one colour per sync state, the same in the table (as a dot) and in the detail view (as a badge)
 STATUS_COLORS: dict[str, BadgeColor] = {
-    "synced": "green",
-    "pending": "gray",
-    "syncing": "blue",
-    "retrying": "orange",
-    "failed": "red",
-    "unmatched": "yellow",
-    "dead": "violet",
+    SyncState.synced: "green",
+    SyncState.pending: "gray",
+    SyncState.syncing: "blue",
+    SyncState.retrying: "orange",
+    SyncState.failed: "red",
+    SyncState.unmatched: "yellow",
+    SyncState.dead: "violet",
 }
 _DOTS = {"green": "🟢", "gray": "⚪", "blue": "🔵", "orange": "🟠", "red": "🔴", "yellow": "🟡", "violet": "🟣"}
 
 #: what each state means, for operators who do not know the vocabulary
-STATUS_MEANINGS = {
-    "pending": "waiting for the call to end or for the first note write",
-    "syncing": "a worker is writing the note right now",
-    "synced": "the note in Bullhorn is up to date",
-    "retrying": "Bullhorn was busy or down; the write will be tried again by itself",
-    "failed": "Bullhorn refused the write; a person must fix the cause, then press Retry",
-    "unmatched": "no Bullhorn record has this number; add it to a record, then press Retry",
-    "dead": "gave up after too many attempts; fix the cause, then press Retry",
-}
+STATUS_MEANINGS: dict[str, str] = {str(state): meaning for state, meaning in MEANINGS.items()}
 
 
 def status_label(status: str | None) -> str:

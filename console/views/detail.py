@@ -8,8 +8,9 @@ import streamlit as st
 
 from console.client import RetryRefused, ServiceClient, ServiceError
 from console.views.common import STATUS_MEANINGS, status_badge, when
+from shared.states import NEEDS_A_PERSON
 
-_NEEDS_A_PERSON = ("failed", "dead", "unmatched")
+_NEEDS_A_PERSON = tuple(str(state) for state in NEEDS_A_PERSON)
 
 
 def render_detail(client: ServiceClient, call_id: int) -> None:

@@ -8,8 +8,9 @@ import streamlit as st
 
 from console.client import ServiceClient, ServiceError
 from console.views.common import show_service_error
+from shared.states import SETTLED
 
-_COUNTED = ("synced", "retrying", "failed", "unmatched", "dead")
+_COUNTED = tuple(str(state) for state in SETTLED)
 
 
 def render_header(client: ServiceClient) -> None:

@@ -1,0 +1,154 @@
+"""The phone index as `web` reads it: ring-time matches, readiness, and progress for the console and /metrics.
+
+The worker's keeper writes the index (`insight.worker.index_keeper`); this side only reads, so the index
+is trusted only while it is whole (every entity scanned since the current subscription began) and
+fresh (polled within `max_lag_s`); otherwise lookups search Bullhorn live, as without an index.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import anyio.to_thread
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+
+from insight.domain.index_records import INDEXED_ENTITIES, eta_s, matches_from_index
+from insight.domain.matching import Match
+from insight.store.phone_index import Feed, PhoneIndex, ScanProgress
+from insight.store.tables import utcnow
+
+#: a keeper silent for this long (worker stopped, Bullhorn unreachable) no longer vouches for the
+#: index: ten of its default one-minute polls
+DEFAULT_MAX_LAG_S = 600.0
+#: how long a readiness answer is reused: one store read per second, not one per ring
+READY_CHECK_S = 1.0
+
+
+@dataclass(frozen=True)
+class EntityProgress:
+    indexed: int
+    total: int | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    ready: bool
+    #: the scan in progress or last completed (0: never built)
+    scan: int
+    records_indexed: int
+    records_total: int | None
+    eta_s: float | None
+    entities: Mapping[str, EntityProgress]
+    subscription_id: str | None
+    #: seconds since the keeper last polled Bullhorn's events successfully (None: never)
+    lag_s: float | None
+    #: events known to wait at Bullhorn: the last read was full, so at least as many more may wait
+    #: (Bullhorn does not say how many; 0 once a read came back short)
+    events_pending: int
+    events_applied: int
+    last_event_at: datetime | None
+    built_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        body = asdict(self)
+        for key in ("last_event_at", "built_at"):
+            body[key] = body[key].isoformat() if body[key] else None
+        return body
+
+
+def index_status(feed: Feed, progress: Mapping[str, ScanProgress], *, now: datetime, max_lag_s: float) -> IndexStatus:
+    """Records indexed / total / ETA, readiness and lag, from what the store holds."""
+    current = {entity: state for entity, state in progress.items() if state.scan == feed.scan}
+    whole = feed.subscription_id is not None and all(
+        entity in current and current[entity].done for entity in INDEXED_ENTITIES)
+    lag_s = (now - feed.last_poll_at).total_seconds() if feed.last_poll_at else None
+    indexed = sum(state.indexed for state in current.values())
+    totals = [state.total for state in current.values()]
+    total = sum(t for t in totals if t is not None) if totals and None not in totals else None
+    started = min((state.started_at for state in current.values() if state.started_at), default=None)
+    built = [state.built_at for state in current.values()]
+    return IndexStatus(
+        ready=whole and lag_s is not None and lag_s <= max_lag_s,
+        scan=feed.scan,
+        records_indexed=indexed,
+        records_total=total,
+        eta_s=None if whole or started is None else eta_s(indexed, total, (now - started).total_seconds()),
+        entities={entity: EntityProgress(state.indexed, state.total, state.done) for entity, state in current.items()},
+        subscription_id=feed.subscription_id,
+        lag_s=lag_s,
+        events_pending=feed.last_batch_size if feed.last_batch_size >= 100 else 0,
+        events_applied=feed.events_applied,
+        last_event_at=feed.last_event_at,
+        built_at=max((b for b in built if b is not None), default=None) if whole else None,
+    )
+
+
+class IndexSource:
+    """What `LookupService` asks before searching Bullhorn: `matches()` is None while the index is not ready."""
+
+    def __init__(self, index: PhoneIndex, *, excluded_statuses: Sequence[str], max_lag_s: float = DEFAULT_MAX_LAG_S,
+                 clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = utcnow) -> None:
+        self._index = index
+        self._excluded = tuple(excluded_statuses)
+        self._max_lag_s = max_lag_s
+        self._clock = clock
+        self._now = now
+        self._ready: tuple[float, bool] | None = None
+        self.lookups = 0
+
+    def status(self) -> IndexStatus:
+        """Blocking (two small reads): for /metrics and the ops API."""
+        return index_status(self._index.feed(), self._index.progress(), now=self._now(), max_lag_s=self._max_lag_s)
+
+    async def ready(self) -> bool:
+        if self._ready is None or self._clock() - self._ready[0] >= READY_CHECK_S:
+            status = await anyio.to_thread.run_sync(self.status)
+            self._ready = (self._clock(), status.ready)
+        return self._ready[1]
+
+    async def matches(self, e164: str) -> tuple[Match, ...] | None:
+        if not await self.ready():
+            return None
+        self.lookups += 1
+        hits = await anyio.to_thread.run_sync(self._index.find, e164)
+        return tuple(matches_from_index(hits, excluded_statuses=self._excluded))
+
+
+class IndexCollector(Collector):
+    """The index's figures for /metrics, read from the store at scrape time."""
+
+    def __init__(self, source: IndexSource) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            status = self._source.status()
+        except SQLAlchemyError:  # /metrics must answer while the store is down; readyz reports that
+            return
+        yield _gauge("callbridge_index_ready", "1 when ring-time lookups are answered from the phone index",
+                     float(status.ready))
+        yield _gauge("callbridge_index_records", "Records stored by the current index scan", status.records_indexed)
+        if status.records_total is not None:
+            yield _gauge("callbridge_index_records_total", "Records the current scan expects", status.records_total)
+        if status.eta_s is not None:
+            yield _gauge("callbridge_index_build_eta_seconds", "Estimated time left of the index scan", status.eta_s)
+        if status.lag_s is not None:
+            yield _gauge("callbridge_index_lag_seconds", "Seconds since Bullhorn events were last polled", status.lag_s)
+        yield _gauge("callbridge_index_events_pending", "Events known to wait at Bullhorn (a lower bound)",
+                     status.events_pending)
+        yield _gauge("callbridge_index_events_applied", "Bullhorn events applied to the index since it was created",
+                     status.events_applied)
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=value)

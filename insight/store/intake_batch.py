@@ -1,0 +1,239 @@
+"""The web's writes, several to a transaction (group commit), with the rows of `insight.store.intake`.
+
+`record_batch` writes a batch in order in one transaction: one commit, so one fsync, for all of it,
+and nothing in it is acknowledged before that commit. A batch holds webhook events and Insight
+Card outcomes (`intake.record_card`), so the card pushes under way do not contend with the intake
+for SQLite's single write lock. Per event it does what `intake.record_event` does — the event
+insert with `ON CONFLICT DO NOTHING` on the dedupe key (a redelivery inside the same batch is a
+duplicate of the first), the call upsert with the same rules, the conditional card claim — so
+dedupe and the card claim stay race-safe across processes.
+
+The difference is the number of statements. `record_event` runs two or three per event, each
+with a commit of its own; a batch runs one multi-row event insert, the call upserts as an
+executemany (one more for each extra event of a call in the batch), one card-claim
+`UPDATE … RETURNING` and one commit, however many events it holds (measured on SQLite: 0.08 ms
+of CPU per event in batches of 50, against 0.58 ms one by one). The statements are built once per
+dialect with bound parameters for everything that varies: a value `record_event` writes only when
+present (an event's summary columns) is bound as NULL when absent, which `coalesce` turns into
+"unchanged" exactly as leaving it out does. tests/test_intake_batch.py checks that both paths write
+the same rows for the same events and card outcomes; keep the two in step when either changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, case, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert, Update
+
+from insight.store import intake
+from insight.store.engine import write_connection
+from insight.store.intake import CARD_PUSHING, ENDED_EVENT, CallIntake, RecordedEvent
+from insight.store.tables import calls, events, utcnow
+from shared.states import SyncState
+
+#: the columns `intake.summary_of` may fill; bound as NULL when an event does not carry them
+SUMMARY_COLUMNS = ("started_at", "number_name", "agent_id", "agent_email")
+
+
+@dataclass(frozen=True)
+class EventToRecord:
+    """The arguments of `intake.record_event` for one event."""
+
+    dedupe_key: str
+    call_id: int
+    event: str
+    event_timestamp: int
+    payload: str
+    intake: CallIntake
+    claim_card: bool
+
+
+@dataclass(frozen=True)
+class CardOutcome:
+    """The arguments of `intake.record_card`: how a call's Insight Card push ended."""
+
+    call_id: int
+    status: str
+    phone_e164: str | None
+    matches: Sequence[Mapping[str, Any]]
+    error: str | None
+
+
+BatchItem = EventToRecord | CardOutcome
+
+
+@dataclass(frozen=True)
+class _Statements:
+    insert_event: Insert
+    upsert_call: Insert
+    claim_cards: Update
+
+
+def record_batch(engine: Engine, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+    """Write `batch` in order in one transaction, all or nothing: per item, what it recorded (None for a card)."""
+    with write_connection(engine) as connection, connection.begin():
+        return write_batch(connection, batch)
+
+
+def begin_batch(engine: Engine) -> Connection:
+    """A connection in a write transaction (on SQLite, holding the write lock: this may wait for it)."""
+    connection = write_connection(engine)
+    try:
+        connection.begin()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def write_batch(connection: Connection, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+    """The statements of `batch` in the transaction open on `connection` (not committed).
+
+    Each kind of statement runs once for the whole batch, not once per event: the event inserts as
+    one multi-row INSERT, the call upserts as an executemany in batch order, the card claims as one
+    UPDATE … RETURNING. The outcome is the one of `intake.record_event` run event after event: the
+    first delivery of a key in the batch is the new one, each call's upserts apply in order, and
+    only a call's first new card event can claim its card (a later one finds it claimed).
+    """
+    statements = _statements(connection.dialect.name)
+    now = utcnow()
+    results: list[RecordedEvent | None] = [None] * len(batch)
+    events_in = [(index, item) for index, item in enumerate(batch) if isinstance(item, EventToRecord)]
+    if events_in:
+        _record_events(connection, statements, events_in, results, now)
+    for item in batch:
+        if isinstance(item, CardOutcome):
+            # after the claims: an outcome exists only for a call whose card is claimed already
+            _record_card(connection, item, now)
+    return results
+
+
+def _record_events(
+    connection: Connection,
+    statements: _Statements,
+    events_in: list[tuple[int, EventToRecord]],
+    results: list[RecordedEvent | None],
+    now: datetime,
+) -> None:
+    inserted = connection.execute(statements.insert_event, [_event_row(item, now) for _, item in events_in])
+    ids = {row.dedupe_key: row.id for row in inserted}
+    new: list[tuple[int, EventToRecord, int]] = []
+    for index, item in events_in:
+        # pop: a second delivery of the same key within the batch is a duplicate of the first
+        event_id = ids.pop(item.dedupe_key, None)
+        if event_id is None:
+            results[index] = RecordedEvent(new=False, card_claimed=False)
+        else:
+            new.append((index, item, event_id))
+    # PostgreSQL may send an executemany as one multi-row statement, which must not upsert a call
+    # twice: round k holds the k-th new event of each call, and rounds run in order.
+    rounds: list[list[dict[str, Any]]] = []
+    seen: dict[int, int] = {}
+    for _, item, event_id in new:
+        round_index = seen[item.call_id] = seen.get(item.call_id, -1) + 1
+        if round_index == len(rounds):
+            rounds.append([])
+        rounds[round_index].append(_call_row(item, event_id, now))
+    for rows in rounds:
+        connection.execute(statements.upsert_call, rows)
+    claimants: dict[int, int] = {}
+    for index, item, _ in new:
+        if item.claim_card:
+            claimants.setdefault(item.call_id, index)
+    claimed: set[int] = set()
+    if claimants:
+        claimed = set(connection.execute(statements.claim_cards, {"call_ids": list(claimants)}).scalars())
+    for index, item, _ in new:
+        won = claimants.get(item.call_id) == index and item.call_id in claimed
+        results[index] = RecordedEvent(new=True, card_claimed=won)
+
+
+def _event_row(item: EventToRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "dedupe_key": item.dedupe_key,
+        "call_id": item.call_id,
+        "event": item.event,
+        "event_timestamp": item.event_timestamp,
+        "received_at": now,
+        "payload": item.payload,
+    }
+
+
+def _call_row(item: EventToRecord, event_id: int, now: datetime) -> dict[str, Any]:
+    ended = item.event == ENDED_EVENT
+    summary = intake.summary_of(item.event, item.payload)
+    return {
+        "call_id": item.call_id,
+        "direction": item.intake.direction,
+        "raw_digits": item.intake.raw_digits,
+        "is_over": ended,
+        "state_json": {},
+        "flags_json": {},
+        "status": SyncState.pending.value,
+        "attempt_count": 0,
+        "next_attempt_at": now if ended else None,
+        "last_event_id": event_id,
+        "rematch": False,
+        "created_at": now,
+        "updated_at": now,
+        **{column: summary.get(column) for column in SUMMARY_COLUMNS},
+    }
+
+
+def _record_card(connection: Connection, outcome: CardOutcome, now: datetime) -> None:
+    # as `intake.record_card`: cheap to build (no `excluded` alias), so built the same way
+    values: dict[str, Any] = {"card_status": outcome.status, "phone_e164": outcome.phone_e164, "updated_at": now}
+    if outcome.status == "pushed":
+        values["card_pushed_at"] = now
+    values["match_json"] = {"matches": [dict(match) for match in outcome.matches], "looked_up_at": now.isoformat()}
+    if outcome.error:
+        values["explanation"] = f"Insight Card not shown: {outcome.error}"
+    connection.execute(update(calls).where(calls.c.call_id == outcome.call_id).values(**values))
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    insert_event = (
+        insert(events)
+        .on_conflict_do_nothing(index_elements=[events.c.dedupe_key])
+        .returning(events.c.id, events.c.dedupe_key)
+    )
+    upsert = insert(calls)
+    excluded = upsert.excluded
+    # In `intake.record_event` these are Python values of the event; the inserted row carries them.
+    ended, now = excluded.is_over, excluded.updated_at
+    over = or_(calls.c.is_over, ended)
+    # `in_` would be an expanding parameter, which executemany cannot take
+    waiting = or_(calls.c.status == SyncState.pending.value, calls.c.status == SyncState.synced.value)
+    set_: dict[str, Any] = {
+        "updated_at": now,
+        "last_event_id": excluded.last_event_id,
+        "direction": func.coalesce(excluded.direction, calls.c.direction),
+        "raw_digits": func.coalesce(excluded.raw_digits, calls.c.raw_digits),
+        "is_over": over,
+        "status": case((calls.c.status == SyncState.synced.value, SyncState.pending.value), else_=calls.c.status),
+        "next_attempt_at": case(
+            (and_(over, calls.c.status == SyncState.synced.value), now),
+            (and_(over, waiting), func.coalesce(calls.c.next_attempt_at, now)),
+            else_=calls.c.next_attempt_at,
+        ),
+        **{column: func.coalesce(getattr(excluded, column), calls.c[column]) for column in SUMMARY_COLUMNS},
+    }
+    claim_cards = (
+        update(calls)
+        .where(calls.c.call_id.in_(bindparam("call_ids", expanding=True)), calls.c.card_status.is_(None))
+        .values(card_status=CARD_PUSHING)
+        .returning(calls.c.call_id)
+    )
+    return _Statements(
+        insert_event=insert_event,
+        upsert_call=upsert.on_conflict_do_update(index_elements=[calls.c.call_id], set_=set_),
+        claim_cards=claim_cards,
+    )

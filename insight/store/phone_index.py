@@ -1,0 +1,211 @@
+"""The phone index tables: what the keeper writes (pages, event batches) and what a lookup reads.
+
+Every write is one transaction carrying its own progress (a page with the scan cursor, a batch
+with its requestId), so a crash loses at most the work in flight and never records work undone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+
+from insight.domain.index_records import IndexEntry, IndexHit
+from insight.store.engine import write_connection
+from insight.store.tables import FEED_ROW_ID, index_feed, index_state, indexed_records, phone_index
+
+#: ids per IN (...) list: far below SQLite's 32,766 bound parameters and PostgreSQL's 65,535
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Feed:
+    subscription_id: str | None
+    subscribed_at: datetime | None
+    scan: int
+    last_request_id: int
+    last_poll_at: datetime | None
+    last_event_at: datetime | None
+    last_batch_size: int
+    events_applied: int
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    entity: str
+    scan: int
+    cursor: int
+    indexed: int
+    total: int | None
+    done: bool
+    started_at: datetime | None
+    built_at: datetime | None
+
+
+class PhoneIndex:
+    """Blocking calls over the index tables, each in one short transaction (run them in a thread)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def take_lease(self, owner: str, *, now: datetime, lease_s: float) -> bool:
+        """Hold (or renew) the keeper lease until `now + lease_s`; False while another keeper holds it."""
+        row = index_feed.c
+        free = or_(row.locked_by.is_(None), row.locked_by == owner, row.locked_until < now)
+        with write_connection(self.engine) as connection, connection.begin():
+            taken = connection.execute(
+                update(index_feed).where(row.id == FEED_ROW_ID, free)
+                .values(locked_by=owner, locked_until=now + timedelta(seconds=lease_s))
+            )
+            return taken.rowcount == 1
+
+    def release_lease(self, owner: str) -> None:
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID, index_feed.c.locked_by == owner)
+                               .values(locked_by=None, locked_until=None))
+
+    def feed(self) -> Feed:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(index_feed).where(index_feed.c.id == FEED_ROW_ID)).mappings().one()
+        return Feed(row["subscription_id"], row["subscribed_at"], row["scan"], row["last_request_id"],
+                    row["last_poll_at"], row["last_event_at"], row["last_batch_size"], row["events_applied"])
+
+    def progress(self) -> dict[str, ScanProgress]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(index_state)).mappings().all()
+        return {row["entity"]: ScanProgress(**row) for row in rows}
+
+    def start_scan(self, entities: Sequence[str], *, subscription_id: str, last_request_id: int,
+                   now: datetime) -> int:
+        """A new subscription and a scan from the first id, after it; answers the scan's number."""
+        with write_connection(self.engine) as connection, connection.begin():
+            current = connection.execute(select(index_feed.c.scan).where(index_feed.c.id == FEED_ROW_ID)).scalar_one()
+            scan = int(current) + 1
+            connection.execute(
+                update(index_feed).where(index_feed.c.id == FEED_ROW_ID).values(
+                    subscription_id=subscription_id, subscribed_at=now, scan=scan, last_request_id=last_request_id,
+                    last_poll_at=now, last_batch_size=0)
+            )
+            connection.execute(delete(index_state))
+            connection.execute(insert(index_state), [
+                {"entity": entity, "scan": scan, "cursor": 0, "indexed": 0, "total": None, "done": False,
+                 "started_at": now, "built_at": None} for entity in entities
+            ])
+        return scan
+
+    def set_totals(self, scan: int, totals: Mapping[str, int]) -> None:
+        """How many records each entity has, known before its first page (for the ETA)."""
+        with write_connection(self.engine) as connection, connection.begin():
+            for entity, total in totals.items():
+                connection.execute(update(index_state).where(index_state.c.entity == entity,
+                                                             index_state.c.scan == scan).values(total=total))
+
+    def save_page(self, entity: str, scan: int, records: Sequence[IndexEntry], *, cursor: int, total: int,
+                  done: bool, now: datetime) -> bool:
+        """One scan page and the cursor after it; False (nothing written) when a newer scan began meanwhile."""
+        state = index_state.c
+        with write_connection(self.engine) as connection, connection.begin():
+            moved = connection.execute(
+                update(index_state).where(state.entity == entity, state.scan == scan, state.done.is_(False))
+                .values(cursor=cursor, indexed=state.indexed + len(records), total=total, done=done,
+                        built_at=now if done else None)
+            )
+            if moved.rowcount != 1:
+                return False
+            _upsert(connection, records, scan, now)
+            if done:
+                _drop_older_scans(connection, entity, scan)
+        return True
+
+    def apply_events(self, records: Sequence[IndexEntry], removed: Mapping[str, Iterable[int]], *,
+                     request_id: int, events: int, newest_event_at: datetime | None, now: datetime) -> None:
+        """One event batch: re-read records upserted, removed ones dropped, and its requestId recorded."""
+        feed = index_feed.c
+        with write_connection(self.engine) as connection, connection.begin():
+            scan = connection.execute(select(feed.scan).where(feed.id == FEED_ROW_ID)).scalar_one()
+            _upsert(connection, records, scan, now)
+            for entity, ids in removed.items():
+                _delete_records(connection, entity, list(ids))
+            values: dict[str, Any] = {"last_request_id": request_id, "last_poll_at": now, "last_batch_size": events,
+                                      "events_applied": feed.events_applied + events}
+            if newest_event_at is not None:
+                values["last_event_at"] = newest_event_at
+            connection.execute(update(index_feed).where(feed.id == FEED_ROW_ID).values(**values))
+
+    def record_poll(self, *, now: datetime) -> None:
+        """A poll that found nothing: the index is as fresh as `now`."""
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
+                               .values(last_poll_at=now, last_batch_size=0))
+
+    def find(self, e164: str) -> list[IndexHit]:
+        """Every indexed record holding `e164`, with the fields that hold it (deleted ones included)."""
+        record, phone = indexed_records.c, phone_index.c
+        query = (
+            select(record.entity, record.record_id, record.name, record.owner, record.company, record.status,
+                   record.date_last_modified, record.is_deleted, phone.field)
+            .join_from(phone_index, indexed_records,
+                       and_(record.entity == phone.entity, record.record_id == phone.record_id))
+            .where(phone.e164 == e164)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        found: dict[tuple[str, int], Any] = {}
+        fields: dict[tuple[str, int], set[str]] = {}
+        for row in rows:
+            key = (row.entity, row.record_id)
+            found[key] = row
+            fields.setdefault(key, set()).add(row.field)
+        return [
+            IndexHit(row.entity, row.record_id, row.name, row.owner, row.company, row.status,
+                     row.date_last_modified, row.is_deleted, frozenset(fields[key]))
+            for key, row in found.items()
+        ]
+
+    def counts(self) -> tuple[int, int]:
+        """(records, phone rows) in the index."""
+        with self.engine.connect() as connection:
+            records = connection.execute(select(func.count()).select_from(indexed_records)).scalar_one()
+            phones = connection.execute(select(func.count()).select_from(phone_index)).scalar_one()
+        return int(records), int(phones)
+
+
+def _upsert(connection: Connection, records: Sequence[IndexEntry], scan: int, now: datetime) -> None:
+    by_entity: dict[str, list[int]] = {}
+    for item in records:
+        by_entity.setdefault(item.entity, []).append(item.record_id)
+    for entity, ids in by_entity.items():
+        _delete_records(connection, entity, ids)
+    if not records:
+        return
+    connection.execute(insert(indexed_records), [
+        {"entity": item.entity, "record_id": item.record_id, "name": item.name, "owner": item.owner,
+         "company": item.company, "status": item.status, "date_last_modified": item.date_last_modified,
+         "is_deleted": item.is_deleted, "phones_json": dict(item.phones), "scan": scan, "indexed_at": now}
+        for item in records
+    ])
+    rows = [{"entity": item.entity, "record_id": item.record_id, "field": phone.field, "e164": phone.e164,
+             "is_primary": phone.is_primary} for item in records for phone in item.numbers]
+    if rows:
+        connection.execute(insert(phone_index), rows)
+
+
+def _delete_records(connection: Connection, entity: str, ids: Sequence[int]) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        connection.execute(delete(phone_index).where(phone_index.c.entity == entity,
+                                                     phone_index.c.record_id.in_(chunk)))
+        connection.execute(delete(indexed_records).where(indexed_records.c.entity == entity,
+                                                         indexed_records.c.record_id.in_(chunk)))
+
+
+def _drop_older_scans(connection: Connection, entity: str, scan: int) -> None:
+    # a record no scan page or event of this scan wrote no longer exists in Bullhorn
+    stale = select(indexed_records.c.record_id).where(indexed_records.c.entity == entity,
+                                                      indexed_records.c.scan < scan)
+    connection.execute(delete(phone_index).where(phone_index.c.entity == entity, phone_index.c.record_id.in_(stale)))
+    connection.execute(delete(indexed_records).where(indexed_records.c.entity == entity,
+                                                     indexed_records.c.scan < scan))

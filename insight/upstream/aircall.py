@@ -1,0 +1,182 @@
+"""`AircallClient`: Aircall's public REST API (reference/aircall.md §1, §4, §5) on an injected httpx client.
+
+Aircall's quota is per company and its size is disputed (60 or 120 a minute), so the client reads
+`X-AircallApi-Remaining` / `X-AircallApi-Reset` on every answer instead of assuming a number, and
+waits for the reset once the quota is spent rather than collecting 429s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from insight.upstream.errors import (
+    AuthenticationFailed,
+    UpstreamRejected,
+    UpstreamUnavailable,
+    body_of,
+    error_key_of,
+    explain_aircall,
+)
+from insight.upstream.retry import Clock, Sleep, WaitBudget, parse_retry_after
+from shared.settings import Secret, Settings
+
+# The card is pushed while the phone rings: an answer later than this is of no use to the agent.
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+DEFAULT_WAIT_BUDGET = WaitBudget(max_waits=3, max_total_s=30.0, min_wait_s=0.5)
+PER_PAGE = 50
+# Aircall serves at most 10,000 items of a list however it is paged: 200 pages of 50.
+_MAX_PAGES = 200
+
+JSON = dict[str, Any]
+
+
+class AircallClient:
+    """Aircall REST with Basic auth (`api_id:api_token`), rate-limit aware.
+
+    :param http: the client requests go through (its transport is the test seam).
+    :param base_url: `AIRCALL_API_URL`, without `/v1`.
+    :param rate_limit: how long one call may wait for the quota or out a 429 before raising.
+    :param sleep: awaited for those waits; `clock` (epoch seconds) is compared with `X-AircallApi-Reset`.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_id: str,
+        api_token: str | Secret,
+        base_url: str = "https://api.aircall.io",
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        rate_limit: WaitBudget = DEFAULT_WAIT_BUDGET,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.time,
+    ) -> None:
+        self._http = http
+        token = api_token.get() if isinstance(api_token, Secret) else api_token
+        self._auth = httpx.BasicAuth(api_id, token)
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._rate_limit = rate_limit
+        self._sleep = sleep
+        self._clock = clock
+        #: the quota as Aircall last reported it (None: unknown, go ahead)
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+
+    async def push_insight_card(self, call_id: int, contents: Sequence[Mapping[str, Any]]) -> None:
+        """Show the card lines (`title`/`shortText` with `text`, optional `label`, `link`) to the agent."""
+        await self._json("POST", f"/v1/calls/{call_id}/insight_cards", operation="insight card push",
+                         json={"contents": [dict(line) for line in contents]})
+
+    async def get_call(self, call_id: int) -> JSON:
+        """The Call object (unwrapped from `{"call": …}`)."""
+        body = await self._json("GET", f"/v1/calls/{call_id}", operation="call fetch")
+        return dict(body.get("call") or {})
+
+    async def list_users(self) -> list[JSON]:
+        return await self._list("users")
+
+    async def list_numbers(self) -> list[JSON]:
+        return await self._list("numbers")
+
+    async def list_tags(self) -> list[JSON]:
+        return await self._list("tags")
+
+    async def ping(self) -> JSON:
+        """`{"ping": "pong"}` when the API id and token are accepted."""
+        return await self._json("GET", "/v1/ping", operation="credentials check")
+
+    async def _list(self, resource: str) -> list[JSON]:
+        items: list[JSON] = []
+        params: dict[str, str] = {"page": "1", "per_page": str(PER_PAGE)}
+        for _ in range(_MAX_PAGES):
+            body = await self._json("GET", f"/v1/{resource}", operation=f"{resource} list", params=params)
+            items.extend(item for item in body.get(resource) or [] if isinstance(item, dict))
+            link = (body.get("meta") or {}).get("next_page_link")
+            if not link:
+                break
+            # Only the link's paging is taken: our credentials go to our base URL, nowhere else.
+            params = {**params, **dict(httpx.URL(str(link)).params)}
+        return items
+
+    async def _json(self, method: str, path: str, *, operation: str, params: Mapping[str, str] | None = None,
+                    json: Mapping[str, Any] | None = None) -> JSON:
+        waits, waited_s = 0, 0.0
+        while True:
+            quota_wait_s = self._quota_wait_s()
+            if quota_wait_s is not None:
+                wait_s = self._rate_limit.next_wait(waits_so_far=waits, waited_s=waited_s, asked_s=quota_wait_s)
+                if wait_s is None:
+                    raise UpstreamUnavailable(explain_aircall(429, None, operation=operation),
+                                              retry_after_s=quota_wait_s)
+                await self._sleep(wait_s)
+                waits, waited_s = waits + 1, waited_s + wait_s
+                self.remaining = None  # a new window has started
+            try:
+                response = await self._http.request(method, self._base_url + path, params=params, json=json,
+                                                    auth=self._auth, timeout=self._timeout)
+            except httpx.HTTPError as exc:
+                raise UpstreamUnavailable(explain_aircall(None, type(exc).__name__, operation=operation)) from exc
+            self._note_quota(response)
+            if response.status_code != 429:
+                return _answer(response, operation, now=self._clock())
+            asked_s = max(parse_retry_after(response.headers.get("Retry-After"), now=self._clock()) or 0.0,
+                          (self.reset_at or 0.0) - self._clock())
+            wait_s = self._rate_limit.next_wait(waits_so_far=waits, waited_s=waited_s, asked_s=asked_s)
+            if wait_s is None:
+                raise UpstreamUnavailable(explain_aircall(429, body_of(response), operation=operation),
+                                          status_code=429, retry_after_s=max(asked_s, self._rate_limit.min_wait_s))
+            await self._sleep(wait_s)
+            waits, waited_s = waits + 1, waited_s + wait_s
+            self.remaining = None
+
+    def _quota_wait_s(self) -> float | None:
+        if self.remaining is None or self.remaining > 0 or self.reset_at is None:
+            return None
+        wait_s = self.reset_at - self._clock()
+        if wait_s <= 0:
+            self.remaining = None
+            return None
+        return wait_s
+
+    def _note_quota(self, response: httpx.Response) -> None:
+        try:
+            if "X-AircallApi-Remaining" in response.headers:
+                self.remaining = int(response.headers["X-AircallApi-Remaining"])
+            if "X-AircallApi-Reset" in response.headers:
+                self.reset_at = float(response.headers["X-AircallApi-Reset"])
+        except ValueError:
+            pass  # an unreadable header is no reason to fail the request
+
+
+def _answer(response: httpx.Response, operation: str, *, now: float) -> JSON:
+    if response.is_success:
+        if not response.content:
+            return {}
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {"data": body}
+    body = body_of(response)
+    explanation = explain_aircall(response.status_code, body, operation=operation)
+    if response.status_code >= 500:
+        raise UpstreamUnavailable(explanation, status_code=response.status_code,
+                                  retry_after_s=parse_retry_after(response.headers.get("Retry-After"), now=now))
+    error = AuthenticationFailed if response.status_code in (401, 403) else UpstreamRejected
+    raise error(explanation, status_code=response.status_code, error_key=error_key_of(body), body=body)
+
+
+@asynccontextmanager
+async def open_aircall(settings: Settings, *,
+                       transport: httpx.AsyncBaseTransport | None = None) -> AsyncIterator[AircallClient]:
+    """An `AircallClient` with its own HTTP client, closed on exit; for lifespans."""
+    async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
+        yield AircallClient(http, api_id=settings.aircall_api_id, api_token=settings.aircall_api_token,
+                            base_url=settings.aircall_api_url)

@@ -1,0 +1,142 @@
+"""Pushes each call's one Insight Card to Aircall, off the webhook's request path.
+
+The webhook claims the card atomically in the store (so one card per call across replicas and
+whatever order the events arrive in) and hands the call here; a failed push is retried briefly
+and its outcome recorded, never blocking anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+import anyio.to_thread
+
+from insight.domain.cards import build_aircall_card
+from insight.domain.matching import Match
+from insight.domain.phones import display, normalize
+from insight.lookup.service import LookupService
+from insight.upstream.errors import UpstreamError, UpstreamUnavailable
+from insight.web.metrics import Metrics
+from shared.logs import log_context
+
+log = logging.getLogger("callbridge.cards")
+
+#: Aircall shows the card while the phone rings: a card later than a few seconds is useless, so
+#: retries are short and few
+RETRY_DELAYS_S: tuple[float, ...] = (0.25, 1.0, 2.0)
+
+
+class CardSink(Protocol):
+    async def push_insight_card(self, call_id: int, contents: list[dict[str, Any]]) -> None: ...
+
+
+class CardLedger(Protocol):
+    def record_card(
+        self,
+        call_id: int,
+        *,
+        status: str,
+        phone_e164: str | None,
+        matches: Sequence[Mapping[str, Any]],
+        error: str | None,
+    ) -> None: ...
+
+
+class CardPusher:
+    def __init__(
+        self,
+        *,
+        ledger: CardLedger,
+        lookup: LookupService,
+        aircall: CardSink,
+        ui_base_url: Callable[[], Awaitable[str]],
+        default_region: str,
+        metrics: Metrics,
+        retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
+    ) -> None:
+        self._ledger = ledger
+        self._lookup = lookup
+        self._aircall = aircall
+        self._ui_base_url = ui_base_url
+        self._default_region = default_region
+        self._metrics = metrics
+        self._retry_delays_s = tuple(retry_delays_s)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def push_soon(self, call_id: int, raw_digits: str | None) -> None:
+        task = asyncio.get_running_loop().create_task(self.push(call_id, raw_digits))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout_s: float = 10.0) -> None:
+        """Wait for pushes under way (app shutdown, tests)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout_s)
+
+    async def push(self, call_id: int, raw_digits: str | None) -> None:
+        with log_context(call_id=call_id):
+            await self._push(call_id, raw_digits)
+
+    async def _push(self, call_id: int, raw_digits: str | None) -> None:
+        started = time.perf_counter()
+        e164 = normalize(raw_digits, self._default_region) if raw_digits else None
+        matches: tuple[Match, ...] = ()
+        try:
+            if e164 is not None:
+                found = await self._lookup.lookup(e164)
+                matches = found.matches
+                self._metrics.lookup_seconds.labels(source=found.source).observe(
+                    time.perf_counter() - started
+                )
+            contents = build_aircall_card(
+                display(e164) if e164 else (raw_digits or "anonymous"), matches, ui_base_url=await self._ui_base_url()
+            )
+            await self._send(call_id, contents)
+        except UpstreamError as error:
+            log.warning(
+                "card for call %s not pushed: %s", call_id, error, extra=_extra(call_id, "failed", started)
+            )
+            self._metrics.cards.labels(outcome="failed").inc()
+            await self._record(call_id, "failed", e164, matches, str(error))
+            return
+        except Exception as error:  # a background task must record its failure, not vanish
+            log.exception("card for call %s failed unexpectedly", call_id, extra=_extra(call_id, "failed", started))
+            self._metrics.cards.labels(outcome="failed").inc()
+            await self._record(call_id, "failed", e164, matches, f"unexpected error: {type(error).__name__}")
+            return
+        self._metrics.cards.labels(outcome="pushed").inc()
+        log.info(
+            "card for call %s pushed in %.0f ms",
+            call_id,
+            (time.perf_counter() - started) * 1000,
+            extra=_extra(call_id, "pushed", started),
+        )
+        await self._record(call_id, "pushed", e164, matches, None)
+
+    async def _send(self, call_id: int, contents: list[dict[str, Any]]) -> None:
+        for delay_s in (*self._retry_delays_s, None):
+            try:
+                await self._aircall.push_insight_card(call_id, contents)
+                return
+            except UpstreamUnavailable as error:
+                if delay_s is None:
+                    raise
+                wait_s = max(delay_s, min(error.retry_after_s or 0.0, 5.0))
+                await asyncio.sleep(wait_s)
+
+    async def _record(
+        self, call_id: int, status: str, e164: str | None, matches: Sequence[Match], error: str | None
+    ) -> None:
+        rows = [match.__dict__ for match in matches]
+        await anyio.to_thread.run_sync(
+            lambda: self._ledger.record_card(call_id, status=status, phone_e164=e164, matches=rows, error=error)
+        )
+
+
+def _extra(call_id: int, outcome: str, started: float) -> dict[str, object]:
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    return {"event": "card_push", "call_id": call_id, "outcome": outcome, "duration_ms": duration_ms}

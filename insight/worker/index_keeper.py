@@ -1,0 +1,270 @@
+"""The worker's phone index keeper: builds the index from Bullhorn and keeps it fresh from Bullhorn events.
+
+Order is what makes it lossless: subscribe first, then scan, so anything changed during a scan
+arrives as an event. Scans page by id range (`id:[cursor+1 TO *]` sorted by id, 500 a page) rather
+than deep `start` offsets, and each page is stored with its cursor in one transaction, so a
+restarted build continues where it stopped. Events are read at most 100 at a time and reading
+purges them, so each batch is stored with its requestId; batches read but never applied (a crash
+in between) are read again by requestId, and when that is no longer possible (or the subscription
+expired) the keeper subscribes afresh and re-scans. One keeper works at a time (a lease in the store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Protocol
+
+import anyio.to_thread
+
+from insight.domain.index_records import INDEXED_ENTITIES, IndexEntry, eta_s, event_work, index_record
+from insight.domain.matching import SEARCH_FIELDS
+from insight.store import Store
+from insight.store.phone_index import Feed, PhoneIndex
+from insight.store.tables import utcnow
+from insight.upstream.errors import UpstreamRejected
+from shared.settings import Settings
+
+log = logging.getLogger("callbridge.phone_index")
+
+DEFAULT_SUBSCRIPTION_ID = "callbridge-phone-index"
+#: Bullhorn's cap per search request
+PAGE_SIZE = 500
+#: Bullhorn's cap per event read
+MAX_EVENTS = 100
+#: Bullhorn counts every poll against the tenant's API calls (100,000 a month unless agreed):
+#: one a minute is ~43,000 a month. A number the index does not know is still searched live.
+DEFAULT_POLL_S = 60.0
+#: pages scanned per run_once, so events keep being polled while a long build goes on
+PAGES_PER_RUN = 20
+#: longer than any run_once; renewed at the start of each
+LEASE_S = 300.0
+
+
+class IndexBullhorn(Protocol):
+    async def search(self, entity: str, query: str, *, fields: str, count: int = 20, start: int = 0,
+                     sort: str | None = None) -> dict[str, Any]: ...
+
+    async def get(self, entity: str, ids: Sequence[int], *, fields: str) -> list[dict[str, Any]]: ...
+
+    async def subscribe_events(self, subscription_id: str, entities: Sequence[str]) -> dict[str, Any]: ...
+
+    async def events(self, subscription_id: str, *, max_events: int = 100,
+                     request_id: int | None = None) -> dict[str, Any]: ...
+
+    async def last_event_request_id(self, subscription_id: str) -> int: ...
+
+    async def unsubscribe_events(self, subscription_id: str) -> None: ...
+
+
+@dataclass
+class KeeperRun:
+    """What one `run_once` did (the test seam, and what `run_forever` paces itself on)."""
+
+    standby: bool = False
+    pages: int = 0
+    records: int = 0
+    events: int = 0
+    rescans: int = 0
+    building: bool = False
+
+
+class _SubscriptionLost(Exception):
+    pass
+
+
+class IndexKeeper:
+    """Builds and refreshes the index; `run_once()` does one round, `run_forever()` repeats it."""
+
+    def __init__(self, bullhorn: IndexBullhorn, index: PhoneIndex, *, default_region: str,
+                 subscription_id: str = DEFAULT_SUBSCRIPTION_ID, page_size: int = PAGE_SIZE,
+                 pages_per_run: int = PAGES_PER_RUN, owner: str | None = None, lease_s: float = LEASE_S,
+                 now: Callable[[], datetime] = utcnow) -> None:
+        self._bullhorn = bullhorn
+        self._index = index
+        self._region = default_region
+        self._subscription_id = subscription_id
+        self._page_size = page_size
+        self._pages_per_run = pages_per_run
+        self._owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._lease_s = lease_s
+        self._now = now
+        #: batches read but not applied can only come from an earlier process: checked once per keeper
+        self._caught_up = False
+
+    async def run_once(self) -> KeeperRun:
+        run = KeeperRun()
+        if not await anyio.to_thread.run_sync(lambda: self._index.take_lease(
+                self._owner, now=self._now(), lease_s=self._lease_s)):
+            run.standby = True
+            return run
+        feed = await anyio.to_thread.run_sync(self._index.feed)
+        try:
+            if feed.subscription_id is None:
+                await self._restart(run, "no subscription yet")
+            else:
+                await self._refresh(feed, run)
+        except _SubscriptionLost as lost:
+            log.warning("phone index: %s; subscribing again and re-scanning", lost)
+            await self._restart(run, str(lost))
+        await self._scan(run)
+        return run
+
+    async def run_forever(self, *, poll_s: float = DEFAULT_POLL_S, stop: asyncio.Event | None = None) -> None:
+        """Rounds until `stop` is set (or the task is cancelled); then the lease is handed back."""
+        stop = stop or asyncio.Event()
+        try:
+            while not stop.is_set():
+                try:
+                    run = await self.run_once()
+                except Exception:  # the keeper must outlive a Bullhorn or database outage
+                    log.exception("phone index: round failed; next try in %.0f s", poll_s)
+                    run = KeeperRun()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0 if run.building else poll_s)
+        finally:
+            # a restarted worker takes over at once instead of waiting out the lease
+            await asyncio.shield(anyio.to_thread.run_sync(self._index.release_lease, self._owner))
+
+    async def _refresh(self, feed: Feed, run: KeeperRun) -> None:
+        subscription = feed.subscription_id
+        assert subscription is not None
+        last = feed.last_request_id
+        if not self._caught_up:
+            with _subscription_call():
+                newest = await self._bullhorn.last_event_request_id(subscription)
+            await self._reread_batches(subscription, range(last + 1, newest + 1), run)
+            last, self._caught_up = max(last, newest), True
+        while True:
+            with _subscription_call():
+                answer = await self._bullhorn.events(subscription, max_events=MAX_EVENTS)
+            events = _events_of(answer)
+            if not events:
+                await anyio.to_thread.run_sync(lambda: self._index.record_poll(now=self._now()))
+                return
+            request_id = int(answer.get("requestId") or last + 1)
+            # a requestId beyond the next one means batches someone read and nobody applied
+            await self._reread_batches(subscription, range(last + 1, request_id), run)
+            await self._apply(events, request_id, run)
+            last = request_id
+            if len(events) < MAX_EVENTS:
+                return
+
+    async def _reread_batches(self, subscription: str, request_ids: range, run: KeeperRun) -> None:
+        for request_id in request_ids:
+            with _subscription_call():
+                answer = await self._bullhorn.events(subscription, max_events=MAX_EVENTS, request_id=request_id)
+            log.info("phone index: re-read event batch %d, read earlier but never applied", request_id)
+            await self._apply(_events_of(answer), request_id, run)
+
+    async def _apply(self, events: list[dict[str, Any]], request_id: int, run: KeeperRun) -> None:
+        work = event_work(events)
+        removed = {entity: set(ids) for entity, ids in work.removed.items()}
+        entries: list[IndexEntry] = []
+        for entity, ids in work.reread.items():
+            records = await self._read(entity, sorted(ids))
+            found = [entry for record in records
+                     if (entry := index_record(entity, record, default_region=self._region)) is not None]
+            entries.extend(found)
+            removed.setdefault(entity, set()).update(ids - {entry.record_id for entry in found})
+        newest = datetime.fromtimestamp(work.newest_ms / 1000, UTC) if work.newest_ms else None
+        await anyio.to_thread.run_sync(lambda: self._index.apply_events(
+            entries, removed, request_id=request_id, events=len(events), newest_event_at=newest, now=self._now()))
+        run.events += len(events)
+
+    async def _read(self, entity: str, ids: list[int]) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        for start in range(0, len(ids), MAX_EVENTS):
+            try:
+                records += await self._bullhorn.get(entity, ids[start:start + MAX_EVENTS],
+                                                    fields=SEARCH_FIELDS[entity])
+            except UpstreamRejected as error:
+                if error.status_code != 404:  # 404: none of them exists any more (hard deleted)
+                    raise
+        return records
+
+    async def _restart(self, run: KeeperRun, reason: str) -> None:
+        subscription = self._subscription_id
+        try:
+            await self._bullhorn.unsubscribe_events(subscription)
+        except UpstreamRejected:
+            pass  # nothing to drop: it expired, or never existed
+        answer = await self._bullhorn.subscribe_events(subscription, INDEXED_ENTITIES)
+        last = answer.get("lastRequestId")
+        scan = await anyio.to_thread.run_sync(lambda: self._index.start_scan(
+            INDEXED_ENTITIES, subscription_id=subscription, last_request_id=last if isinstance(last, int) else 0,
+            now=self._now()))
+        self._caught_up = True
+        run.rescans += 1
+        totals = {}
+        for entity in INDEXED_ENTITIES:
+            probe = await self._bullhorn.search(entity, "id:[1 TO *]", fields="id", count=1)
+            if isinstance(probe.get("total"), int):
+                totals[entity] = probe["total"]
+        await anyio.to_thread.run_sync(lambda: self._index.set_totals(scan, totals))
+        log.info("phone index: subscribed to %s (%s); scan %d of %d records starts", subscription, reason, scan,
+                 sum(totals.values()))
+
+    async def _scan(self, run: KeeperRun) -> None:
+        progress = await anyio.to_thread.run_sync(self._index.progress)
+        for entity in INDEXED_ENTITIES:
+            state = progress.get(entity)
+            if state is None or state.done:
+                continue
+            cursor, indexed, done = state.cursor, state.indexed, False
+            while not done and run.pages < self._pages_per_run:
+                answer = await self._bullhorn.search(entity, f"id:[{cursor + 1} TO *]", fields=SEARCH_FIELDS[entity],
+                                                     count=self._page_size, sort="id")
+                data = [record for record in answer.get("data") or [] if isinstance(record, dict)]
+                remaining = answer["total"] if isinstance(answer.get("total"), int) else len(data)
+                total, done = indexed + remaining, not data or len(data) >= remaining
+                page = await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, data, cursor,
+                                                              total, done))
+                if page is None:
+                    return  # a newer scan began (another keeper re-subscribed): its pages, not ours
+                cursor, indexed = page, indexed + len(data)
+                run.pages, run.records = run.pages + 1, run.records + len(data)
+                eta = eta_s(indexed, total, (self._now() - (state.started_at or self._now())).total_seconds())
+                log.info("phone index: %s %d/%d indexed%s", entity, indexed, total,
+                         " (done)" if done else f", ETA {eta:.0f} s" if eta is not None else "")
+            if not done:
+                run.building = True
+                return
+
+    def _save_page(self, entity: str, scan: int, data: list[dict[str, Any]], cursor: int, total: int,
+                   done: bool) -> int | None:
+        entries = [entry for record in data
+                   if (entry := index_record(entity, record, default_region=self._region)) is not None]
+        cursor = max((entry.record_id for entry in entries), default=cursor)
+        saved = self._index.save_page(entity, scan, entries, cursor=cursor, total=total, done=done, now=self._now())
+        return cursor if saved else None
+
+
+@contextmanager
+def _subscription_call() -> Iterator[None]:
+    try:
+        yield
+    except UpstreamRejected as error:
+        # Bullhorn answers 4xx for an expired, unknown or purged subscription or batch: the events in
+        # between are gone, and only a re-scan can make up for them
+        raise _SubscriptionLost(f"event subscription unusable ({error})") from error
+
+
+def _events_of(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    events = answer.get("events")
+    return [event for event in events if isinstance(event, dict)] if isinstance(events, list) else []
+
+
+async def run_index_keeper(settings: Settings, store: Store, bullhorn: IndexBullhorn, *,
+                           poll_s: float = DEFAULT_POLL_S, stop: asyncio.Event | None = None) -> None:
+    """The worker's background task: build the phone index, then keep it fresh, until `stop` or cancelled."""
+    keeper = IndexKeeper(bullhorn, PhoneIndex(store.engine), default_region=settings.default_region)
+    await keeper.run_forever(poll_s=poll_s, stop=stop)

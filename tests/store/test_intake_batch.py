@@ -1,0 +1,219 @@
+"""Group commit: the batch path writes the single path's rows; the writer answers only after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, delete, select, update
+
+from bench.traffic import call_scripts, webhook_stream
+from insight.domain.aircall_events import dedupe_key, parse_envelope
+from insight.store import Store, intake, intake_batch
+from insight.store.intake import CallIntake, RecordedEvent
+from insight.store.intake_batch import BatchItem, CardOutcome, EventToRecord, record_batch, write_batch
+from insight.store.tables import calls, events
+from insight.web.intake_writer import IntakeFailed, IntakeWriter
+from shared.states import SyncState
+from tests.stack import WEBHOOK_TOKEN, running_stack
+
+CARD_EVENTS = {"call.created", "call.ringing_on_agent", "call.answered"}
+FROZEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def _item(envelope: dict[str, Any]) -> EventToRecord:
+    import json
+
+    parsed = parse_envelope(envelope)
+    assert parsed.call_id is not None
+    data = parsed.data
+    return EventToRecord(
+        dedupe_key=dedupe_key(parsed),
+        call_id=parsed.call_id,
+        event=parsed.event,
+        event_timestamp=parsed.timestamp,
+        payload=json.dumps(envelope),
+        intake=CallIntake(direction=data.get("direction"), raw_digits=data.get("raw_digits")),
+        claim_card=parsed.event in CARD_EVENTS,
+    )
+
+
+def _items(calls_count: int = 30, seed: int = 3) -> list[EventToRecord]:
+    stream = webhook_stream(call_scripts(calls_count, seed=seed, started_at=1_795_000_000), token="t", seed=seed)
+    items = [_item(envelope) for envelope in stream]
+    # the same delivery twice in a row: both land in one batch
+    return [*items[:3], items[2], *items[3:]]
+
+
+def _card(call_id: int, index: int) -> CardOutcome:
+    status = "pushed" if index % 2 else "failed"
+    matches = [{"entity": "Candidate", "id": index, "name": "Ada"}]
+    return CardOutcome(call_id, status, "+14155550123", matches, None if status == "pushed" else "HTTP 503")
+
+
+def _set_states(engine: Engine) -> None:
+    """Calls in every state a new event may meet: synced, retrying, failed, a card already claimed."""
+    with engine.begin() as connection:
+        ids = sorted(connection.execute(select(calls.c.call_id)).scalars())
+        states = [SyncState.synced, SyncState.retrying, SyncState.failed, SyncState.pending]
+        for position, call_id in enumerate(ids):
+            state = states[position % len(states)]
+            due = FROZEN.replace(hour=10) if state is SyncState.retrying else None
+            connection.execute(
+                update(calls).where(calls.c.call_id == call_id).values(status=state.value, next_attempt_at=due)
+            )
+
+
+def _single(engine: Engine, plan: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+    results: list[RecordedEvent | None] = []
+    for item in plan:
+        if isinstance(item, EventToRecord):
+            results.append(
+                intake.record_event(
+                    engine, dedupe_key=item.dedupe_key, call_id=item.call_id, event=item.event,
+                    event_timestamp=item.event_timestamp, payload=item.payload, intake=item.intake,
+                    claim_card=item.claim_card,
+                )
+            )
+        else:
+            intake.record_card(
+                engine, item.call_id, status=item.status, phone_e164=item.phone_e164, matches=item.matches,
+                error=item.error,
+            )
+            results.append(None)
+    return results
+
+
+def _batched(engine: Engine, plan: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+    sizes = random.Random(5)
+    results: list[RecordedEvent | None] = []
+    start = 0
+    while start < len(plan):
+        size = sizes.choice([1, 2, 7, 17, 40])
+        results.extend(record_batch(engine, plan[start : start + size]))
+        start += size
+    return results
+
+
+def _rows(connection: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    keys = {row.id: row.dedupe_key for row in connection.execute(select(events.c.id, events.c.dedupe_key))}
+    stored = [
+        {name: value for name, value in row._mapping.items() if name != "id"}
+        for row in connection.execute(select(events).order_by(events.c.dedupe_key))
+    ]
+    call_rows = []
+    for row in connection.execute(select(calls).order_by(calls.c.call_id)):
+        values = dict(row._mapping)
+        # ids differ between runs (PostgreSQL sequences do not restart); the event they name must not
+        values["last_event_id"] = keys.get(values["last_event_id"])
+        call_rows.append(values)
+    return stored, call_rows
+
+
+def _run(store: Store, plan_before: list[BatchItem], plan_after: list[BatchItem], path: Any) -> tuple[Any, ...]:
+    with store.engine.begin() as connection:
+        connection.execute(delete(calls))
+        connection.execute(delete(events))
+    first = path(store.engine, plan_before)
+    _set_states(store.engine)
+    second = path(store.engine, plan_after)
+    with store.engine.connect() as connection:
+        return (first, second, *_rows(connection))
+
+
+def test_the_batch_path_writes_exactly_the_rows_of_the_single_path(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intake, "utcnow", lambda: FROZEN)
+    monkeypatch.setattr(intake_batch, "utcnow", lambda: FROZEN)
+    items = _items()
+    half = len(items) // 2
+    cards = [_card(item.call_id, index) for index, item in enumerate(items[:half:9])]
+    before: list[BatchItem] = [*items[:half], *cards]
+    # redeliveries of events stored before, and new events of calls now synced, retrying or failed
+    after: list[BatchItem] = [*items[half - 20 :], _card(items[-1].call_id, 1)]
+
+    single = _run(store, before, after, _single)
+    batched = _run(store, before, after, _batched)
+
+    assert batched[0] == single[0] and batched[1] == single[1]
+    assert batched[2] == single[2]
+    assert batched[3] == single[3]
+    outcomes = [result for result in single[0] + single[1] if result is not None]
+    assert {result.new for result in outcomes} == {True, False}
+    assert any(result.card_claimed for result in outcomes)
+
+
+def test_a_delivery_repeated_within_one_batch_is_stored_once(store: Store) -> None:
+    item = _items(calls_count=2)[0]
+    with store.engine.begin() as connection:
+        results = write_batch(connection, [item, item])
+    assert results == [RecordedEvent(new=True, card_claimed=True), RecordedEvent(new=False, card_claimed=False)]
+    assert len(store.events_for_call(item.call_id)) == 1
+
+
+@pytest.mark.anyio
+async def test_every_request_is_answered_only_once_its_batch_is_committed(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'intake.db'}")
+    store.migrate()
+    observer = Store(store.engine.url.render_as_string(hide_password=False))
+    items = _items(calls_count=8)
+
+    async def deliver(writer: IntakeWriter, item: EventToRecord) -> RecordedEvent:
+        result = await writer.record(item)
+        # another connection already sees it: the answer came after the commit
+        assert any(event.dedupe_key == item.dedupe_key for event in observer.events_for_call(item.call_id))
+        return result
+
+    try:
+        async with IntakeWriter(store.engine).running() as writer:
+            results = await asyncio.gather(*(deliver(writer, item) for item in items))
+        assert writer.batches < len(items)
+        assert sum(result.new for result in results) == len({item.dedupe_key for item in items})
+    finally:
+        store.dispose()
+        observer.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_failing_batch_is_retried_alone_and_only_the_bad_event_fails(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'intake.db'}")
+    store.migrate()
+    good, bad = _items(calls_count=2)[:2]
+
+    def write(connection: Connection, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+        if bad in batch:
+            raise RuntimeError("the store refused this event")
+        return write_batch(connection, batch)
+
+    try:
+        async with IntakeWriter(store.engine, write=write).running() as writer:
+            answers = await asyncio.gather(writer.record(good), writer.record(bad), return_exceptions=True)
+        assert answers[0] == RecordedEvent(new=True, card_claimed=True)
+        assert isinstance(answers[1], IntakeFailed)
+        assert [event.dedupe_key for event in store.events_for_call(good.call_id)] == [good.dedupe_key]
+        assert store.events_for_call(bad.call_id) == [] or bad.call_id == good.call_id
+    finally:
+        store.dispose()
+
+
+@pytest.mark.anyio
+async def test_an_event_the_store_cannot_take_is_a_503_and_never_accepted(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        envelope = webhook_stream(call_scripts(1, seed=9, started_at=1_795_000_000), token=WEBHOOK_TOKEN)[0]
+
+        def refuse(connection: Connection, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+            raise RuntimeError("disk full")
+
+        async with IntakeWriter(stack.store.engine, write=refuse).running() as failing:
+            stack.app.state.intake = failing
+            response = await stack.web.post("/webhooks/aircall", json=envelope)
+
+        assert response.status_code == 503
+        assert response.json()["error"] == "unavailable"
+        assert stack.store.events_for_call(envelope["data"]["id"]) == []

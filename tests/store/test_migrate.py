@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from insight.store import Store, current_revision, head_revision, migrate, upgrade
+from insight.store.intake import CallIntake
+from insight.store.migrate import downgrade
+from insight.store.tables import metadata
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = {
+    "events", "calls", "attempts", "bullhorn_session", "alembic_version",
+    "indexed_records", "phone_index", "index_state", "index_feed",
+}
+
+
+def _tables(url: str) -> set[str]:
+    store = Store(url)
+    try:
+        return set(inspect(store.engine).get_table_names())
+    finally:
+        store.dispose()
+
+
+def test_upgrade_creates_every_table_and_stamps_the_head_revision(store_url: str) -> None:
+    upgrade(store_url)
+
+    assert _tables(store_url) == TABLES
+    store = Store(store_url)
+    try:
+        assert current_revision(store.engine) == head_revision() == "0003"
+    finally:
+        store.dispose()
+
+
+def test_upgrade_twice_changes_nothing_the_second_time(store_url: str) -> None:
+    upgrade(store_url)
+    store = Store(store_url)
+    try:
+        store.record_event(
+            dedupe_key="call.created:1:1", call_id=1, event="call.created", event_timestamp=1, payload="{}",
+            intake=CallIntake(direction=None, raw_digits=None), claim_card=False,
+        )
+        migrate(store.engine)
+        assert len(store.events_for_call(1)) == 1
+        assert current_revision(store.engine) == head_revision()
+    finally:
+        store.dispose()
+
+
+def test_the_migrated_schema_matches_the_tables_the_code_uses(store: Store) -> None:
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+
+    assert differences == []
+
+
+def test_downgrade_to_base_drops_everything_and_upgrade_restores_it(store: Store, store_url: str) -> None:
+    downgrade(store.engine, "base")
+    assert _tables(store_url) <= {"alembic_version"}
+
+    migrate(store.engine)
+    assert _tables(store_url) == TABLES
+
+
+def test_concurrent_upgrades_in_threads_all_succeed_and_leave_one_schema(store_url: str) -> None:
+    runners = 4
+    start = threading.Barrier(runners)
+
+    def run(_: int) -> None:
+        start.wait()
+        upgrade(store_url)
+
+    with ThreadPoolExecutor(runners) as pool:
+        list(pool.map(run, range(runners)))
+
+    assert _tables(store_url) == TABLES
+
+
+def test_concurrent_upgrades_in_two_processes_both_succeed_and_leave_one_schema(store_url: str) -> None:
+    command = [sys.executable, "-m", "insight.store", "upgrade", "--url", store_url]
+    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outcomes = [(process.wait(timeout=30), process.stderr.read() if process.stderr else b"") for process in processes]
+    for process in processes:
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+    assert [code for code, _ in outcomes] == [0, 0], [err.decode() for _, err in outcomes]
+    assert _tables(store_url) == TABLES
+
+
+def test_current_command_exits_non_zero_until_the_database_is_upgraded(store_url: str) -> None:
+    def current() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "insight.store", "current", "--url", store_url]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+
+    before = current()
+    upgrade(store_url)
+    after = current()
+
+    assert before.returncode == 1 and "revision none (head: 0003)" in before.stdout
+    assert after.returncode == 0 and "revision 0003 (head: 0003)" in after.stdout

@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from insight.store.tables import calls, events
+from sandbox.calls import CallKind, CallScript, lifecycle
+from sandbox.people import AGENTS, LINES
+from tests.stack import WEBHOOK_TOKEN, Stack, demo_data, running_stack
+
+pytestmark = pytest.mark.anyio
+
+
+def _script(call_id: int, raw_digits: str, kind: CallKind = CallKind.INBOUND_ANSWERED) -> CallScript:
+    return CallScript(
+        call_id=call_id,
+        kind=kind,
+        agent=AGENTS[0],
+        line=LINES[0],
+        raw_digits=raw_digits,
+        started_at=1_795_000_000,
+        talk_s=95 if kind is not CallKind.MISSED else 0,
+    )
+
+
+def _envelopes(script: CallScript) -> list[dict[str, Any]]:
+    return [event.envelope for event in lifecycle(script, token=WEBHOOK_TOKEN)]
+
+
+def _stored_events(stack: Stack) -> int:
+    with stack.store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(events)).scalar_one())
+
+
+def _known_caller() -> Any:
+    return next(caller for caller in demo_data().callers if caller.kind == "candidate")
+
+
+async def test_an_event_with_a_good_token_is_stored_before_it_is_accepted(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = _envelopes(_script(1001, _known_caller().raw_digits))[0]
+
+        response = await stack.web.post("/webhooks/aircall", json=created)
+
+        assert response.status_code == 200
+        assert response.json() == {"status": "accepted"}
+        stored = stack.store.events_for_call(1001)
+        assert [event.event for event in stored] == ["call.created"]
+        assert json.loads(stored[0].payload) == created
+
+
+async def test_every_token_of_a_rotation_list_is_accepted(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = {**_envelopes(_script(1002, _known_caller().raw_digits))[0], "token": "old-token"}
+
+        assert (await stack.web.post("/webhooks/aircall", json=created)).json() == {"status": "accepted"}
+
+
+@pytest.mark.parametrize("token", ["wrong", "", None, 42])
+async def test_a_bad_token_is_refused_and_nothing_is_stored(tmp_path: Path, token: object) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = {**_envelopes(_script(1003, _known_caller().raw_digits))[0], "token": token}
+
+        response = await stack.web.post("/webhooks/aircall", json=created)
+
+        assert response.status_code == 401
+        assert response.json()["error"] == "unauthorized"
+        assert _stored_events(stack) == 0
+
+
+async def test_a_body_that_is_not_json_is_a_400_naming_the_problem(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        response = await stack.web.post(
+            "/webhooks/aircall", content=b"event=call.created", headers={"content-type": "application/json"}
+        )
+
+        assert response.status_code == 400
+        assert response.json() == {"error": "not_json", "detail": "the body is not valid JSON"}
+
+
+async def test_a_missing_call_id_is_a_422_that_names_data_id(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = _envelopes(_script(1004, _known_caller().raw_digits))[0]
+        del created["data"]["id"]
+
+        response = await stack.web.post("/webhooks/aircall", json=created)
+
+        assert response.status_code == 422
+        assert "data.id" in response.json()["detail"]
+        assert _stored_events(stack) == 0
+
+
+async def test_a_two_mebibyte_body_is_a_413_with_or_without_content_length(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = _envelopes(_script(1005, _known_caller().raw_digits))[0]
+        created["data"]["padding"] = "x" * (2 * 1024 * 1024)
+        body = json.dumps(created).encode()
+
+        async def chunks() -> Any:
+            for start in range(0, len(body), 65536):
+                yield body[start : start + 65536]
+
+        declared = await stack.web.post("/webhooks/aircall", content=body)
+        streamed = await stack.web.post("/webhooks/aircall", content=chunks())
+
+        assert declared.status_code == 413
+        assert streamed.status_code == 413
+        assert "Content-Length" not in streamed.request.headers
+        assert declared.json()["error"] == "payload_too_large"
+        assert _stored_events(stack) == 0
+
+
+async def test_an_unknown_event_type_is_ignored_and_not_stored(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        contact = {"resource": "contact", "event": "contact.created", "timestamp": 1, "token": WEBHOOK_TOKEN,
+                   "data": {"id": 5}}
+
+        response = await stack.web.post("/webhooks/aircall", json=contact)
+
+        assert response.json() == {"status": "ignored"}
+        assert _stored_events(stack) == 0
+
+
+async def test_a_redelivered_event_is_a_duplicate_with_no_second_effect(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = _envelopes(_script(1006, _known_caller().raw_digits))[0]
+
+        first = await stack.deliver(created)
+        second = await stack.deliver(created)
+        await stack.settle()
+
+        assert (first.json(), second.json()) == ({"status": "accepted"}, {"status": "duplicate"})
+        assert len(stack.store.events_for_call(1006)) == 1
+        assert len(stack.cards_for(1006)) == 1
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+async def test_the_card_events_in_any_order_give_exactly_one_card(tmp_path: Path, order: tuple[int, ...]) -> None:
+    async with running_stack(tmp_path) as stack:
+        card_events = [
+            envelope
+            for envelope in _envelopes(_script(1007, _known_caller().raw_digits))
+            if envelope["event"] in {"call.created", "call.ringing_on_agent", "call.answered"}
+        ]
+        assert len(card_events) == 3
+
+        for index in order:
+            await stack.deliver(card_events[index])
+        await stack.settle()
+
+        assert len(stack.cards_for(1007)) == 1
+
+
+async def test_a_known_caller_gets_a_card_naming_the_record_and_linking_to_it(tmp_path: Path) -> None:
+    caller = _known_caller()
+    entity, record_id = caller.expected[0]
+    record = demo_data().candidates[record_id]
+    async with running_stack(tmp_path) as stack:
+        await stack.deliver(_envelopes(_script(1008, caller.raw_digits))[0])
+        await stack.settle()
+
+        [card] = stack.cards_for(1008)
+        title = card["contents"][0]
+        assert title["type"] == "title"
+        assert record["lastName"] in title["text"]
+        assert f"Entity={entity}" in title["link"] and f"id={record_id}" in title["link"]
+        with stack.store.engine.connect() as connection:
+            row = connection.execute(select(calls).where(calls.c.call_id == 1008)).one()
+        assert row.card_status == "pushed"
+        assert row.phone_e164 == caller.e164
+        assert row.match_json["matches"][0]["id"] == record_id
+
+
+async def test_an_anonymous_caller_gets_a_no_match_card_without_a_bullhorn_search(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        await stack.deliver(_envelopes(_script(1009, "anonymous", CallKind.MISSED))[0])
+        await stack.settle()
+
+        [card] = stack.cards_for(1009)
+        assert card["contents"][0]["text"].startswith("No Bullhorn match")
+        assert stack.services.lookup.bullhorn_lookups == 0
+
+
+async def test_an_unknown_caller_gets_a_no_match_card_naming_the_number(tmp_path: Path) -> None:
+    unknown = next(caller for caller in demo_data().callers if caller.kind == "unknown")
+    async with running_stack(tmp_path) as stack:
+        await stack.deliver(_envelopes(_script(1010, unknown.raw_digits))[0])
+        await stack.settle()
+
+        [card] = stack.cards_for(1010)
+        assert card["contents"][0]["text"] == f"No Bullhorn match for {unknown.raw_digits}"
+
+
+async def test_a_card_aircall_refuses_is_recorded_as_failed_and_the_webhook_still_succeeds(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = _envelopes(_script(1011, _known_caller().raw_digits))[0]
+
+        response = await stack.web.post("/webhooks/aircall", json=created)  # the call is unknown to Aircall
+        await stack.settle()
+
+        assert response.json() == {"status": "accepted"}
+        with stack.store.engine.connect() as connection:
+            row = connection.execute(select(calls).where(calls.c.call_id == 1011)).one()
+        assert row.card_status == "failed"
+        assert "Insight Card not shown" in row.explanation
+
+
+async def test_a_second_call_from_the_same_number_is_answered_from_the_cache(tmp_path: Path) -> None:
+    caller = _known_caller()
+    async with running_stack(tmp_path) as stack:
+        await stack.deliver(_envelopes(_script(1012, caller.raw_digits))[0])
+        await stack.settle()
+        await stack.deliver(_envelopes(_script(1013, caller.raw_digits))[0])
+        await stack.settle()
+
+        assert stack.services.lookup.bullhorn_lookups == 1
+        assert len(stack.cards_for(1013)) == 1
