@@ -6,6 +6,7 @@ pass settings and clients built on the sandbox apps or `httpx.MockTransport` ins
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -22,11 +23,15 @@ from insight.lookup.service import LookupService
 from insight.lookup.shared_cache import open_redis_cache
 from insight.store import Store, StoreVault
 from insight.store.phone_index import PhoneIndex
+from insight.store.tables import utcnow
+from insight.store.usage import flush_usage_forever
 from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
+from insight.upstream.meter import RequestMeter
 from insight.web import health, insight_api, ops_api
 from insight.web.api_errors import EXCEPTION_HANDLERS
 from insight.web.body_limit import BodyLimit
+from insight.web.budget import BudgetCollector
 from insight.web.call_id import CALL_ID
 from insight.web.card_push import CardPusher
 from insight.web.intake_writer import BatchedCardLedger, IntakeWriter
@@ -66,6 +71,10 @@ def create_app(
                 if bullhorn is not None
                 else await stack.enter_async_context(open_bullhorn(settings, StoreVault(own_store)))
             )
+            # a client built without a meter (a test's MockTransport) reports zero requests
+            meter = bullhorn_client.meter or RequestMeter()
+            flusher = asyncio.create_task(flush_usage_forever(own_store.engine, meter.take, meter.give_back))
+            stack.push_async_callback(_stopped, flusher)
             aircall_client = aircall if aircall is not None else await stack.enter_async_context(open_aircall(settings))
             shared_cache = (
                 await stack.enter_async_context(open_redis_cache(settings.redis_url)) if settings.redis_url else None
@@ -76,6 +85,7 @@ def create_app(
             metrics.intake_pending.set_function(lambda: intake.pending)
             index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
             metrics.registry.register(IndexCollector(index))
+            metrics.registry.register(BudgetCollector(own_store.engine, settings, utcnow))
             app.state.index = index
             lookup = LookupService(
                 bullhorn_client,
@@ -102,6 +112,7 @@ def create_app(
                     metrics=metrics,
                 ),
                 metrics=metrics,
+                meter=meter,
             )
             app.state.services = services
             if own_process:
@@ -127,6 +138,11 @@ def create_app(
         middleware=[Middleware(BodyLimit)],
         lifespan=lifespan,
     )
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _metrics(request: Request) -> Response:

@@ -242,3 +242,12 @@ index_feed = Table(
     Column("locked_until", UTCDateTime),
     CheckConstraint(f"id = {FEED_ROW_ID}", name="single_row"),
 )
+
+#: Bullhorn requests by month and purpose (migration 0004): the API budget meter, summed over processes
+bullhorn_usage = Table(
+    "bullhorn_usage",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("purpose", String(16), primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+)
