@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from insight.backfill.on_demand import BackfillRuns
 from insight.lookup.index_reader import IndexCollector, IndexSource
 from insight.lookup.service import LookupService
 from insight.lookup.shared_cache import open_redis_cache
@@ -28,7 +29,7 @@ from insight.store.usage import flush_usage_forever
 from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
 from insight.upstream.meter import RequestMeter
-from insight.web import health, insight_api, ops_api
+from insight.web import backfill_api, health, insight_api, ops_api
 from insight.web.api_errors import EXCEPTION_HANDLERS
 from insight.web.body_limit import BodyLimit
 from insight.web.budget import BudgetCollector
@@ -79,6 +80,9 @@ def create_app(
             shared_cache = (
                 await stack.enter_async_context(open_redis_cache(settings.redis_url)) if settings.redis_url else None
             )
+            backfills = BackfillRuns(aircall_client, own_store.engine)
+            await backfills.fail_abandoned()
+            stack.push_async_callback(backfills.stop)
             metrics = Metrics()
             intake = await stack.enter_async_context(IntakeWriter(own_store.engine).running())
             app.state.intake = intake
@@ -86,6 +90,7 @@ def create_app(
             index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
             metrics.registry.register(IndexCollector(index))
             metrics.registry.register(BudgetCollector(own_store.engine, settings, utcnow))
+            metrics.registry.register(backfill_api.BackfillCollector(own_store.engine))
             app.state.index = index
             lookup = LookupService(
                 bullhorn_client,
@@ -113,6 +118,7 @@ def create_app(
                 ),
                 metrics=metrics,
                 meter=meter,
+                backfills=backfills,
             )
             app.state.services = services
             if own_process:
@@ -132,6 +138,7 @@ def create_app(
             Route(f"/api/calls/{CALL_ID}/insight", insight_api.insight_for_call),
             Route(f"/cards/{CALL_ID}", insight_api.card_page),
             *ops_api.ROUTES,
+            *backfill_api.ROUTES,
             Route("/openapi.json", openapi_json),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

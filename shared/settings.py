@@ -91,6 +91,10 @@ class Settings:
     index_budget_share: float = 0.1
     #: seconds between index event polls; unset: derived from the budget and the share
     index_poll_s: float | None = None
+    #: seconds between backfill runs (the worker lists Aircall's calls); 0 turns backfill off
+    backfill_interval_s: float = 300.0
+    #: how far back the first backfill run of a fresh store looks, in seconds
+    backfill_lookback_s: int = 3600
     #: DEBUG, INFO, WARNING, ERROR or CRITICAL
     log_level: str = "INFO"
     #: `json` (one object per line, for log collectors) or `text` (people at a terminal: the demo)
@@ -246,6 +250,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bullhorn_monthly_api_budget=env.get("BULLHORN_MONTHLY_API_BUDGET", _positive_int, 100_000),
         index_budget_share=env.get("CALLBRIDGE_INDEX_BUDGET_SHARE", _share, 0.1),
         index_poll_s=env.optional("CALLBRIDGE_INDEX_POLL_S", _positive_float),
+        backfill_interval_s=env.get("CALLBRIDGE_BACKFILL_INTERVAL_S", _positive_float, 300.0),
+        backfill_lookback_s=env.get("CALLBRIDGE_BACKFILL_LOOKBACK_S", _positive_int, 3600),
         log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, "INFO"),
         log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, "json"),
         demo=demo,

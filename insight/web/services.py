@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from insight.backfill.on_demand import BackfillRuns
 from insight.lookup.service import LookupService
 from insight.store import Store
 from insight.upstream.aircall import AircallClient
@@ -25,6 +26,8 @@ class Services:
     metrics: Metrics
     #: Bullhorn requests counted in this process and not yet stored (the summary flushes it first)
     meter: RequestMeter
+    #: on-demand backfill runs started by this process
+    backfills: BackfillRuns
 
     async def ui_base_url(self) -> str:
         """Where record links start: BULLHORN_UI_URL, else loginInfo's atsUrl for this tenant."""

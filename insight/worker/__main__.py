@@ -10,9 +10,11 @@ from typing import Any
 
 import anyio.to_thread
 
+from insight.backfill.periodic import run_periodically
 from insight.domain.budget import Purpose, index_poll_interval_s
 from insight.store import Store, StoreVault
 from insight.store.usage import flush_usage_forever
+from insight.upstream.aircall import open_aircall
 from insight.upstream.bullhorn.client import open_bullhorn
 from insight.upstream.meter import RequestMeter, metered
 from insight.worker.index_keeper import run_index_keeper
@@ -27,7 +29,10 @@ async def main(settings: Settings) -> None:
         await anyio.to_thread.run_sync(store.migrate)
         meter = RequestMeter()
         flusher = asyncio.create_task(flush_usage_forever(store.engine, meter.take, meter.give_back))
-        async with open_bullhorn(settings, StoreVault(store), meter=meter) as bullhorn:
+        async with (
+            open_bullhorn(settings, StoreVault(store), meter=meter) as bullhorn,
+            open_aircall(settings) as aircall,
+        ):
             worker = Worker(store=store, bullhorn=bullhorn, settings=settings, lease_s=settings.worker_lease_s)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -42,6 +47,8 @@ async def main(settings: Settings) -> None:
             await asyncio.gather(
                 _metered(Purpose.note, worker.run(stop)),
                 _metered(Purpose.phone_index, run_index_keeper(settings, store, bullhorn, poll_s=poll_s, stop=stop)),
+                run_periodically(aircall, store.engine, interval_s=settings.backfill_interval_s,
+                                 lookback_s=settings.backfill_lookback_s, stop=stop),
             )
     finally:
         flusher.cancel()

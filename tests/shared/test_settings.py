@@ -174,3 +174,11 @@ def test_an_explicit_index_poll_interval_and_share_are_read() -> None:
 def test_an_index_share_outside_zero_to_one_stops_the_process_naming_the_variable(value: str) -> None:
     with pytest.raises(SettingsError, match="CALLBRIDGE_INDEX_BUDGET_SHARE"):
         load_settings({**REQUIRED, "CALLBRIDGE_INDEX_BUDGET_SHARE": value})
+
+
+def test_backfill_runs_every_5_minutes_looking_back_an_hour_on_a_fresh_store_and_0_turns_it_off() -> None:
+    defaults = load_settings(REQUIRED)
+    off = load_settings({**REQUIRED, "CALLBRIDGE_BACKFILL_INTERVAL_S": "0", "CALLBRIDGE_BACKFILL_LOOKBACK_S": "86400"})
+
+    assert (defaults.backfill_interval_s, defaults.backfill_lookback_s) == (300.0, 3600)
+    assert (off.backfill_interval_s, off.backfill_lookback_s) == (0.0, 86_400)
