@@ -155,7 +155,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             auth_http = await stack.enter_async_context(httpx.AsyncClient(transport=transport))
             http = await stack.enter_async_context(httpx.AsyncClient(transport=transport))
             auth = BullhornAuth(BullhornCredentials.from_settings(settings), StoreVault(own_store), auth_http)
-            client = BullhornClient(http, auth, timeout=CLIENT_TIMEOUT)
+            client = BullhornClient(http, auth, concurrency=settings.bullhorn_concurrency, timeout=CLIENT_TIMEOUT)
             policy = RetryPolicy(max_attempts=settings.max_attempts, base_delay_s=0.5, max_delay_s=10, min_delay_s=0.2)
             workers.append(Worker(store=own_store, bullhorn=client, settings=settings, policy=policy,
                                   worker_id=f"bench-{index}"))

@@ -131,7 +131,8 @@ class Stack:
         async def sleep(seconds: float) -> None:
             self.slept.append(seconds)
 
-        client = BullhornClient(http, self.services.bullhorn.auth, rate_limit=rate_limit, sleep=sleep)
+        client = BullhornClient(http, self.services.bullhorn.auth, concurrency=self.settings.bullhorn_concurrency,
+                                rate_limit=rate_limit, sleep=sleep)
         options.setdefault("policy", RetryPolicy(max_attempts=self.settings.max_attempts, base_delay_s=0,
                                                  min_delay_s=0))
         options.setdefault("clock", self.clock)

@@ -36,6 +36,8 @@ SHARED_KEY_PREFIX = "callbridge:lookup:v1:"
 
 
 class Searcher(Protocol):
+    """Bullhorn's Lucene search, as `BullhornClient.search` does it (the keeper's protocol extends this one)."""
+
     async def search(
         self, entity: str, query: str, *, fields: str, count: int = 20, start: int = 0, sort: str | None = None
     ) -> dict[str, Any]: ...

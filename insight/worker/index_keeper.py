@@ -27,6 +27,7 @@ import anyio.to_thread
 
 from insight.domain.index_records import INDEXED_ENTITIES, IndexEntry, eta_s, event_work, index_record
 from insight.domain.matching import SEARCH_FIELDS
+from insight.lookup.service import Searcher
 from insight.store import Store
 from insight.store.phone_index import Feed, PhoneIndex
 from insight.store.tables import utcnow
@@ -49,10 +50,7 @@ PAGES_PER_RUN = 20
 LEASE_S = 300.0
 
 
-class IndexBullhorn(Protocol):
-    async def search(self, entity: str, query: str, *, fields: str, count: int = 20, start: int = 0,
-                     sort: str | None = None) -> dict[str, Any]: ...
-
+class IndexBullhorn(Searcher, Protocol):
     async def get(self, entity: str, ids: Sequence[int], *, fields: str) -> list[dict[str, Any]]: ...
 
     async def subscribe_events(self, subscription_id: str, entities: Sequence[str]) -> dict[str, Any]: ...

@@ -1,7 +1,7 @@
 """The `worker` process: `python -m insight.worker.runner` drains the durable sync queue (DESIGN §6).
 
-Several calls are in flight at once, and every Bullhorn request goes through one semaphore of
-`CALLBRIDGE_BULLHORN_CONCURRENCY` slots. Each call's final state write is shielded from
+Several calls are in flight at once; the Bullhorn client holds every request it sends (the index
+keeper's too) to `CALLBRIDGE_BULLHORN_CONCURRENCY` slots. Each call's final state write is shielded from
 cancellation; a worker killed mid-call leaves a lease that runs out, and any worker then takes the
 call over (the note's write intent makes that safe). A live worker renews the leases of its calls in
 flight, and never starts a second sync of a call it is still syncing. SIGTERM stops claiming and
@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from insight.lookup.service import LookupService
 from insight.store import Store, queue
 from insight.store.queue import ClaimedCall, Finish
 from insight.store.tables import utcnow
-from insight.upstream.bullhorn.client import BullhornClient, CreateResult
+from insight.upstream.bullhorn.client import BullhornClient
 from insight.worker.authors import AuthorDirectory
 from insight.worker.note_writer import LeaseLost
 from insight.worker.sync import CallSyncer, SyncOutcome
@@ -45,44 +45,11 @@ GRACE_S = 30.0
 OUTCOMES = ("synced", "retrying", "failed", "unmatched", "dead", "skipped")
 
 
-class LimitedBullhorn:
-    """The Bullhorn calls the worker makes, each holding one of `limit` slots while it runs."""
-
-    def __init__(self, client: BullhornClient, limit: int) -> None:
-        self._client = client
-        self._slots = asyncio.Semaphore(limit)
-
-    async def search(self, entity: str, query: str, *, fields: str, count: int = 20, start: int = 0,
-                     sort: str | None = None) -> dict[str, Any]:
-        async with self._slots:
-            return await self._client.search(entity, query, fields=fields, count=count, start=start, sort=sort)
-
-    async def query(self, entity: str, where: str, *, fields: str, count: int = 20, start: int = 0,
-                    order_by: str | None = None) -> dict[str, Any]:
-        async with self._slots:
-            return await self._client.query(entity, where, fields=fields, count=count, start=start,
-                                            order_by=order_by)
-
-    async def create_note(self, body: Mapping[str, Any]) -> CreateResult:
-        async with self._slots:
-            return await self._client.create_note(body)
-
-    async def update_note(self, note_id: int, body: Mapping[str, Any]) -> list[dict[str, Any]]:
-        async with self._slots:
-            return await self._client.update_note(note_id, body)
-
-    async def person_notes(self, entity: str, person_id: int, *, fields: str = "id,externalID,dateAdded",
-                           count: int = 50, start: int = 0, order_by: str = "-dateAdded") -> list[dict[str, Any]]:
-        async with self._slots:
-            return await self._client.person_notes(entity, person_id, fields=fields, count=count, start=start,
-                                                   order_by=order_by)
-
-
 class Worker:
     """Claims due calls, syncs them, records the outcome.
 
     :param store: the queue lives in its `calls` table.
-    :param bullhorn: the client; the worker wraps it in its concurrency limit.
+    :param bullhorn: the client, which keeps its requests within `CALLBRIDGE_BULLHORN_CONCURRENCY`.
     :param policy: retries and the `dead` limit (default: `CALLBRIDGE_MAX_ATTEMPTS`).
     :param clock: "now" for due times and leases (tests move it forward).
     :param calls_in_flight: calls synced at once (default: twice the Bullhorn concurrency, as each call
@@ -95,11 +62,10 @@ class Worker:
                  calls_in_flight: int | None = None) -> None:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
-        limited = LimitedBullhorn(bullhorn, settings.bullhorn_concurrency)
-        self.lookup = LookupService(limited, default_region=settings.default_region,
+        self.lookup = LookupService(bullhorn, default_region=settings.default_region,
                                     excluded_statuses=settings.excluded_statuses, ttl_s=settings.cache_ttl_s,
                                     negative_ttl_s=settings.negative_ttl_s)
-        self.authors = AuthorDirectory(limited, api_username=settings.bullhorn_username,
+        self.authors = AuthorDirectory(bullhorn, api_username=settings.bullhorn_username,
                                        default_user_id=settings.bullhorn_default_user_id)
         self._store = store
         self._clock = clock
@@ -107,7 +73,7 @@ class Worker:
         self._in_flight = calls_in_flight or 2 * settings.bullhorn_concurrency
         #: calls this worker is syncing right now (their leases are renewed, never claimed twice)
         self._syncing: set[int] = set()
-        self._syncer = CallSyncer(engine=store.engine, bullhorn=limited, lookup=self.lookup, authors=self.authors,
+        self._syncer = CallSyncer(engine=store.engine, bullhorn=bullhorn, lookup=self.lookup, authors=self.authors,
                                   settings=settings, worker_id=self.worker_id, clock=clock)
 
     async def run_once(self) -> dict[str, int]:

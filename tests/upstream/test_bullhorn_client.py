@@ -53,7 +53,7 @@ async def client_for(handler: Handler, *, sleep: Sleeps | None = None,
     async with (httpx.AsyncClient(transport=httpx.MockTransport(no_login)) as auth_http,
                 httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http):
         auth = BullhornAuth(CREDENTIALS, vault, auth_http)
-        yield BullhornClient(http, auth, sleep=sleep or Sleeps(), rate_limit=rate_limit)
+        yield BullhornClient(http, auth, concurrency=8, sleep=sleep or Sleeps(), rate_limit=rate_limit)
 
 
 def rate_limited(retry_after: str | None = None) -> httpx.Response:
@@ -210,7 +210,7 @@ async def sandbox_client(config: BullhornSandboxConfig | None = None, sleep: Sle
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport) as auth_http, httpx.AsyncClient(transport=transport) as http:
         auth = BullhornAuth(credentials, MemoryVault(), auth_http)
-        yield BullhornClient(http, auth, sleep=sleep or Sleeps()), app.state.sandbox
+        yield BullhornClient(http, auth, concurrency=8, sleep=sleep or Sleeps()), app.state.sandbox
 
 
 @pytest.mark.anyio

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 
+from insight.store import StoreVault
+from insight.store.phone_index import PhoneIndex
 from insight.store.queue import requeue
+from insight.upstream.bullhorn.client import open_bullhorn
+from insight.worker.index_keeper import IndexKeeper
+from insight.worker.runner import Worker
 from sandbox import people
 from sandbox.calls import CallKind, CommentScript, TagScript
 from shared.states import SyncState
-from tests.stack import running_stack
+from tests.index_kit import build
+from tests.stack import demo_data, running_stack
 from tests.worker_kit import agent, attempt_rows, caller, ended_s, events_of, kinds, notes_of, play, row, script
 
 pytestmark = pytest.mark.anyio
@@ -222,6 +230,50 @@ async def test_missing_edit_rights_end_failed_with_the_edit_rights_explanation(t
         assert counts["failed"] == 1 and failed["status"] == SyncState.failed
         assert "the API user lacks edit rights on notes" in failed["explanation"]
         assert kinds(stack, 6014)[-1] == ("update", "error") and len(notes_of(stack, 6014)) == 1
+
+
+class InFlight(httpx.AsyncBaseTransport):
+    """The sandbox behind a transport that counts the requests in flight at once, and which sent them."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+        self.now: list[str] = []
+        self.peak = 0
+        #: every combination of request kinds that was in flight at one moment
+        self.overlaps: set[frozenset[str]] = set()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # the keeper's scan pages are searches by id range; everything else here is the worker's
+        kind = "keeper" if "event/" in request.url.path or b"id:[" in request.content else "worker"
+        self.now.append(kind)
+        self.peak = max(self.peak, len(self.now))
+        self.overlaps.add(frozenset(self.now))
+        try:
+            await asyncio.sleep(0.02)  # as over a network: requests overlap
+            return await self._inner.handle_async_request(request)
+        finally:
+            self.now.remove(kind)
+
+
+async def test_the_worker_and_the_index_keeper_together_never_exceed_the_bullhorn_concurrency(
+    tmp_path: Path,
+) -> None:
+    people_called = [known for known in demo_data().callers if known.kind == "candidate"][:8]
+    calls = [script(6100 + n, known.raw_digits) for n, known in enumerate(people_called)]
+    async with running_stack(tmp_path, CALLBRIDGE_BULLHORN_CONCURRENCY="2") as stack:
+        for call in calls:
+            await play(stack, call)
+        assert stack.bullhorn_app is not None
+        counted = InFlight(httpx.ASGITransport(app=stack.bullhorn_app))
+        # wired as the worker process wires them: one client for both
+        async with open_bullhorn(stack.settings, StoreVault(stack.store), transport=counted) as bullhorn:
+            worker = Worker(store=stack.store, bullhorn=bullhorn, settings=stack.settings, clock=stack.clock)
+            keeper = IndexKeeper(bullhorn, PhoneIndex(stack.store.engine), default_region="US", page_size=50)
+            counts, _rounds = await asyncio.gather(worker.run_once(), build(keeper))
+
+        assert counts["synced"] == len(calls)
+        assert counted.peak == 2
+        assert any({"keeper", "worker"} <= overlap for overlap in counted.overlaps)
 
 
 def worker_outcomes() -> tuple[str, ...]:

@@ -53,6 +53,8 @@ class BullhornClient:
 
     :param http: the client requests go through (its transport is the test seam).
     :param auth: the session; passed per request, so `http` may be shared with other callers.
+    :param concurrency: requests in flight at once, across every caller of this client
+        (`CALLBRIDGE_BULLHORN_CONCURRENCY`); the others wait for a slot. 429 waits hold none.
     :param timeout: explicit, because a lookup on the ring path must give up quickly.
     :param rate_limit: how long one call may wait out 429s before raising `UpstreamUnavailable`.
     :param sleep: awaited between 429 retries (tests pass a recorder).
@@ -64,6 +66,7 @@ class BullhornClient:
         http: httpx.AsyncClient,
         auth: BullhornAuth,
         *,
+        concurrency: int,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         rate_limit: WaitBudget | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -78,6 +81,7 @@ class BullhornClient:
         self._rate_limit = rate_limit or WaitBudget()
         self._sleep = sleep
         self._clock = clock
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def search(self, entity: str, query: str, *, fields: str, count: int = 20, start: int = 0,
                      sort: str | None = None) -> JSON:
@@ -183,7 +187,8 @@ class BullhornClient:
                                                timeout=self._timeout,
                                                extensions={IDEMPOTENT: idempotent, OPERATION: operation})
             try:
-                response = await self._http.send(request, auth=self.auth)
+                async with self._slots:
+                    response = await self._http.send(request, auth=self.auth)
             except httpx.HTTPError as exc:
                 raise UpstreamUnavailable(explain(None, type(exc).__name__, operation=operation)) from exc
             if response.status_code != 429:
@@ -249,4 +254,4 @@ async def open_bullhorn(settings: Settings, vault: SessionVault, *,
         httpx.AsyncClient(transport=rest_transport, timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http,
     ):
         auth = BullhornAuth(BullhornCredentials.from_settings(settings), vault, auth_http)
-        yield BullhornClient(http, auth, meter=meter)
+        yield BullhornClient(http, auth, concurrency=settings.bullhorn_concurrency, meter=meter)
