@@ -45,16 +45,23 @@ class ClaimedCall:
 
 @dataclass(frozen=True)
 class Finish:
-    """How a sync attempt ended: the call's next state and what the ops console shows about it."""
+    """How a sync attempt ended: the call's next state and what the ops console shows about it.
+
+    The sync says what happened; the worker's retry policy then sets `attempt_count` and, for
+    `retrying`, `next_attempt_at` (or turns it into `dead`) before the store writes it.
+    """
 
     status: SyncState
     explanation: str | None = None
+    #: for `pending`: when it becomes due (None: when call.ended arrives); for `retrying`: the retry
     next_attempt_at: datetime | None = None
     attempt_count: int = 0
-    #: the reduced call: summary columns, `state_json`, `flags_json`, `action`
+    #: the reduced call: summary columns, `state_json`, `flags_json`, `action`, `match_json`
     columns: Mapping[str, Any] | None = None
     #: the match was looked up afresh, so a requested re-match is done
     rematched: bool = False
+    #: for `retrying`: the wait the upstream asked for (the policy reads it; it is not stored)
+    retry_after_s: float | None = None
 
 
 def claim_due(engine: Engine, *, worker_id: str, now: datetime, lease_s: float, limit: int) -> list[ClaimedCall]:

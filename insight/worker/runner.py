@@ -17,8 +17,8 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import anyio.to_thread
 
@@ -30,7 +30,7 @@ from insight.store.tables import utcnow
 from insight.upstream.bullhorn.client import BullhornClient
 from insight.worker.authors import AuthorDirectory
 from insight.worker.note_writer import LeaseLost
-from insight.worker.sync import CallSyncer, SyncOutcome
+from insight.worker.sync import CallSyncer
 from shared.settings import Settings
 from shared.states import SyncState
 
@@ -163,27 +163,24 @@ class Worker:
             return
         except Exception as error:  # a bug must not stop the worker; the call is retried, then dead
             log.exception("syncing call %s failed unexpectedly", claim.call_id)
-            outcome = SyncOutcome(SyncState.retrying, f"callbridge failed unexpectedly ({type(error).__name__}); "
-                                                      "it will be retried, and a bug report helps")
+            outcome = Finish(SyncState.retrying, f"callbridge failed unexpectedly ({type(error).__name__}); "
+                                                 "it will be retried, and a bug report helps")
         label, result = self._finish_of(claim, outcome)
         finished = await asyncio.shield(anyio.to_thread.run_sync(lambda: queue.finish(
             self._store.engine, claim.call_id, worker_id=self.worker_id, snapshot_event_id=claim.last_event_id,
             result=result)))
         counts[label if finished else "skipped"] += 1
 
-    def _finish_of(self, claim: ClaimedCall, outcome: SyncOutcome) -> tuple[str, Finish]:
-        base: dict[str, Any] = {"columns": outcome.columns, "rematched": outcome.rematched,
-                                "explanation": outcome.explanation}
+    def _finish_of(self, claim: ClaimedCall, outcome: Finish) -> tuple[str, Finish]:
         if outcome.status is SyncState.pending:
-            return "skipped", Finish(SyncState.pending, next_attempt_at=outcome.next_attempt_at,
-                                     attempt_count=claim.attempt_count, **base)
+            return "skipped", replace(outcome, attempt_count=claim.attempt_count)
         if outcome.status is not SyncState.retrying:
             attempts = claim.attempt_count + 1 if outcome.status is SyncState.failed else 0
-            return outcome.status.value, Finish(outcome.status, attempt_count=attempts, **base)
+            return outcome.status.value, replace(outcome, attempt_count=attempts)
         attempt = claim.attempt_count + 1
         step = self.policy.next_step(attempt, retry_after_s=outcome.retry_after_s)
         if isinstance(step, GiveUp):
-            base["explanation"] = f"Gave up after {attempt} attempts; the last one: {outcome.explanation}"
-            return "dead", Finish(SyncState.dead, attempt_count=attempt, **base)
+            return "dead", replace(outcome, status=SyncState.dead, attempt_count=attempt,
+                                   explanation=f"Gave up after {attempt} attempts; the last one: {outcome.explanation}")
         due = self._clock() + timedelta(seconds=step.delay_s)
-        return "retrying", Finish(SyncState.retrying, next_attempt_at=due, attempt_count=attempt, **base)
+        return "retrying", replace(outcome, next_attempt_at=due, attempt_count=attempt)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +27,7 @@ from insight.lookup.service import LookupService
 from insight.store import queue
 from insight.store.events import StoredEvent, events_for_call
 from insight.store.intake import ENDED_EVENT
-from insight.store.queue import ClaimedCall
+from insight.store.queue import ClaimedCall, Finish
 from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
 from insight.worker.authors import AuthorDirectory
@@ -42,19 +41,6 @@ log = logging.getLogger("callbridge.sync")
 _PEOPLE: tuple[PersonEntity, ...] = ("Candidate", "ClientContact")
 
 
-@dataclass(frozen=True)
-class SyncOutcome:
-    status: SyncState
-    explanation: str | None = None
-    #: summary columns, state_json, flags_json, action, match_json: written whatever the outcome
-    columns: Mapping[str, Any] | None = None
-    #: for `retrying`: what the upstream asked for
-    retry_after_s: float | None = None
-    #: for `pending`: when it becomes due (None: when call.ended arrives)
-    next_attempt_at: datetime | None = None
-    rematched: bool = False
-
-
 class CallSyncer:
     def __init__(self, *, engine: Engine, bullhorn: NoteApi, lookup: LookupService, authors: AuthorDirectory,
                  settings: Settings, worker_id: str, clock: Callable[[], datetime] = utcnow) -> None:
@@ -65,12 +51,12 @@ class CallSyncer:
         self._clock = clock
         self._writer = NoteWriter(engine, bullhorn, worker_id=worker_id)
 
-    async def sync(self, claim: ClaimedCall) -> SyncOutcome:
+    async def sync(self, claim: ClaimedCall) -> Finish:
         """Bring the call's note up to date; `LeaseLost` propagates (the call is someone else's now)."""
         stored = await anyio.to_thread.run_sync(lambda: events_for_call(self._engine, claim.call_id))
         state = _reduce(stored)
         if state is None:
-            return SyncOutcome(SyncState.failed, "callbridge has no readable event for this call (a bug: report it)")
+            return Finish(SyncState.failed, "callbridge has no readable event for this call (a bug: report it)")
         raw = state.raw_digits
         e164 = normalize(raw, self._settings.default_region) if raw and _dialable(raw) else None
         choice = choose_action(state, default_action=self._settings.default_action)
@@ -81,10 +67,10 @@ class CallSyncer:
         }
         columns["flags_json"] = flags
         if not state.is_over:
-            return SyncOutcome(SyncState.pending, columns=columns)
+            return Finish(SyncState.pending, columns=columns)
         settled_at = self._settled_at(stored)
         if claim.note_id is None and claim.write_intent_at is None and settled_at > self._clock():
-            return SyncOutcome(SyncState.pending, columns=columns, next_attempt_at=settled_at)
+            return Finish(SyncState.pending, columns=columns, next_attempt_at=settled_at)
         rematched = False
         try:
             if claim.note_id is not None:
@@ -96,8 +82,8 @@ class CallSyncer:
                 matches, rematched = await self._matches(claim, e164, columns)
                 flags["match_count"] = len(matches)
                 if not matches:
-                    return SyncOutcome(SyncState.unmatched, _no_match(state.raw_digits, e164), columns=columns,
-                                       rematched=rematched)
+                    return Finish(SyncState.unmatched, _no_match(state.raw_digits, e164), columns=columns,
+                                  rematched=rematched)
                 person, others = _ref(matches[0]), [_ref(match) for match in matches[1:]]
                 flags["shared_number"] = len(matches) > self._settings.max_associated
             author = await self._authors.author_for(state.agent.email if state.agent else None)
@@ -109,13 +95,13 @@ class CallSyncer:
             started_ms = state.started_at * 1000 if state.started_at is not None else None
             written = await self._writer.write(claim, person, body, started_at_ms=started_ms)
         except UpstreamUnavailable as error:
-            return SyncOutcome(SyncState.retrying, error.explanation, columns=columns,
-                               retry_after_s=error.retry_after_s, rematched=rematched)
+            return Finish(SyncState.retrying, error.explanation, columns=columns,
+                          retry_after_s=error.retry_after_s, rematched=rematched)
         except UpstreamRejected as error:
-            return SyncOutcome(SyncState.failed, error.explanation, columns=columns, rematched=rematched)
+            return Finish(SyncState.failed, error.explanation, columns=columns, rematched=rematched)
         flags["warnings"] = [_warning(message) for message in written.warnings]
-        return SyncOutcome(SyncState.synced, _synced_note(written.actions, flags), columns=columns,
-                           rematched=rematched)
+        return Finish(SyncState.synced, _synced_note(written.actions, flags), columns=columns,
+                      rematched=rematched)
 
     def _settled_at(self, stored: Sequence[StoredEvent]) -> datetime:
         ended = [event.received_at for event in stored if event.event == ENDED_EVENT]
