@@ -48,30 +48,37 @@ def external_id(call_id: int) -> str:
     return value
 
 
+def is_shared_number(match_count: int, max_associated: int) -> bool:
+    """A number held by more records than `max_associated` (`CALLBRIDGE_MAX_ASSOCIATED`): a switchboard.
+
+    Its note goes on the primary match only, and the call is flagged `shared_number`.
+    """
+    return match_count > max_associated
+
+
 def compose_note(
     state: CallState,
     *,
     person: PersonRef,
     others: Sequence[PersonRef],
-    author_id: int,
+    author_id: int | None,
     action: str | None,
     max_associated: int,
 ) -> dict[str, Any]:
     """The `PUT entity/Note` body for `state`, about `person`, also linked to `others`.
 
-    When the call's matches (person and others) number more than `max_associated`, the note goes on
-    the primary match only; the caller flags that.
+    Without `author_id` the body carries no `commentingPerson`, and Bullhorn makes the API user the
+    author. A shared number (`is_shared_number` over person and others) goes on `person` only.
     """
     if action is not None and len(action) > MAX_ACTION_LEN:
         raise ValueError(f"action {action!r} is longer than Bullhorn's {MAX_ACTION_LEN} characters")
     # Bullhorn links personReference to the note by itself: listing it again in candidates or
     # clientContacts is the duplicate NoteEntity that fails with 500 DUPLICATE_VALUE.
     extra = _distinct(other for other in others if other != person)
-    body: dict[str, Any] = {
-        "personReference": {"id": person.id},
-        "commentingPerson": {"id": author_id},
-    }
-    if 1 + len(extra) <= max_associated:
+    body: dict[str, Any] = {"personReference": {"id": person.id}}
+    if author_id is not None:
+        body["commentingPerson"] = {"id": author_id}
+    if not is_shared_number(1 + len(extra), max_associated):
         for entity, key in _TO_MANY.items():
             ids = [{"id": other.id} for other in extra if other.entity == entity]
             if ids:

@@ -21,7 +21,7 @@ from insight.domain.aircall_events import InvalidPayload, NotJSON, parse_envelop
 from insight.domain.callstate import CallState, reduce_call
 from insight.domain.callstate_json import state_to_json, to_datetime
 from insight.domain.matching import Match
-from insight.domain.notes import PersonEntity, PersonRef, compose_note
+from insight.domain.notes import PersonEntity, PersonRef, compose_note, is_shared_number
 from insight.domain.phones import normalize
 from insight.lookup.service import LookupService
 from insight.store import queue
@@ -77,7 +77,6 @@ class CallSyncer:
                 person = _stored_person(claim)
                 others: Sequence[PersonRef] = ()
                 flags["match_count"] = len(_card_matches(claim.match_json))
-                flags["shared_number"] = flags["match_count"] > self._settings.max_associated
             else:
                 matches, rematched = await self._matches(claim, e164, columns)
                 flags["match_count"] = len(matches)
@@ -85,13 +84,11 @@ class CallSyncer:
                     return Finish(SyncState.unmatched, _no_match(state.raw_digits, e164), columns=columns,
                                   rematched=rematched)
                 person, others = _ref(matches[0]), [_ref(match) for match in matches[1:]]
-                flags["shared_number"] = len(matches) > self._settings.max_associated
+            flags["shared_number"] = is_shared_number(flags["match_count"], self._settings.max_associated)
             author = await self._authors.author_for(state.agent.email if state.agent else None)
             flags["author_fallback"] = author.fallback
-            body = compose_note(state, person=person, others=others, author_id=author.user_id or 0,
+            body = compose_note(state, person=person, others=others, author_id=author.user_id,
                                 action=choice.action, max_associated=self._settings.max_associated)
-            if author.user_id is None:
-                del body["commentingPerson"]
             started_ms = state.started_at * 1000 if state.started_at is not None else None
             written = await self._writer.write(claim, person, body, started_at_ms=started_ms)
         except UpstreamUnavailable as error:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from insight.domain.callstate import CallState, reduce_call
-from insight.domain.notes import PersonRef, body_hash, compose_note, format_talk_time, note_update
+from insight.domain.notes import PersonRef, body_hash, compose_note, format_talk_time, is_shared_number, note_update
 from tests.aircall_payloads import CALL_ID, answered_call, comment, envelope, user, voicemail_call
 
 CANDIDATE = PersonRef("Candidate", 42)
@@ -114,6 +114,17 @@ def test_more_matches_than_max_associated_go_on_the_primary_only() -> None:
     assert "candidates" not in body and "clientContacts" not in body
     assert body["personReference"] == {"id": 42}
     assert "candidates" in _note(reduce_call(answered_call()), others=others, max_associated=4)
+
+
+def test_a_number_is_shared_once_more_records_hold_it_than_max_associated() -> None:
+    assert [is_shared_number(count, 3) for count in (1, 3, 4, 50)] == [False, False, True, True]
+
+
+def test_without_an_author_the_note_carries_no_commenting_person_and_bullhorn_picks_the_api_user() -> None:
+    body = _note(reduce_call(answered_call()), author_id=None)
+    assert "commentingPerson" not in body
+    assert body == {key: value for key, value in _note(reduce_call(answered_call())).items()
+                    if key != "commentingPerson"}
 
 
 def test_an_action_longer_than_thirty_characters_is_refused() -> None:
