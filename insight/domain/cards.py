@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from insight.domain.card_html import CONTENT_SECURITY_POLICY, ENTITY_LABELS, FIELD_LABELS, render_card_html
@@ -21,7 +21,6 @@ __all__ = [
     "MAX_SHOWN",
     "SHORT_TEXT_MAX",
     "TITLE_MAX",
-    "CardMatch",
     "build_aircall_card",
     "build_card_json",
     "iso_utc",
@@ -29,6 +28,8 @@ __all__ = [
     "render_card_html",
 ]
 
+#: what the card JSON shows of a match; its ranking facts (recency, primary field) stay inside
+_CARD_FIELDS = ("entity", "id", "name", "owner", "company", "status", "phone_field")
 #: matches listed in the card JSON; the rest are only counted in `more`
 MAX_SHOWN = 3
 # Aircall documents no length limits and cuts long lines itself; one production integration
@@ -38,17 +39,6 @@ SHORT_TEXT_MAX = 25
 # The title is the line that must carry a whole name, or "No Bullhorn match for " and the longest
 # international number (20 characters) without losing its last digits.
 TITLE_MAX = 44
-
-
-class CardMatch(TypedDict):
-    entity: str
-    id: int
-    name: str
-    owner: str | None
-    company: str | None
-    status: str | None
-    phone_field: str
-    link: str
 
 
 def record_link(ui_base_url: str, entity: str, record_id: int) -> str:
@@ -116,17 +106,11 @@ def build_aircall_card(
     return lines
 
 
-def _card_match(match: Match, ui_base_url: str) -> CardMatch:
-    return CardMatch(
-        entity=match.entity,
-        id=match.id,
-        name=match.name,
-        owner=match.owner,
-        company=match.company,
-        status=match.status,
-        phone_field=match.phone_field,
-        link=record_link(ui_base_url, match.entity, match.id),
-    )
+def _card_match(match: Match, ui_base_url: str) -> dict[str, Any]:
+    """A match as the card JSON lists it (DESIGN §3): the match without its ranking facts, and a link."""
+    stored = match.to_json()
+    link = record_link(ui_base_url, match.entity, match.id)
+    return {**{name: stored[name] for name in _CARD_FIELDS}, "link": link}
 
 
 def _display_number(phone: str | None) -> str | None:

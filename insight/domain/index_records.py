@@ -1,4 +1,4 @@
-"""The phone index's pure parts: a Bullhorn record as index rows, index hits as matches, events as work.
+"""The phone index's pure parts: a Bullhorn record as index rows, indexed records as matches, events as work.
 
 A record is indexed with the very checks `verify_and_rank` applies to a live search answer
 (`normalize` in the default region, the same last-digits guard, `match_record` for deleted and
@@ -20,6 +20,8 @@ from insight.domain.phones import normalize
 __all__ = [
     "INDEXED_ENTITIES",
     "EventWork",
+    "IndexEntry",
+    "IndexedPhone",
     "eta_s",
     "event_work",
     "index_record",
@@ -38,37 +40,17 @@ class IndexedPhone:
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One record as the index keeps it: the card's facts and its phones."""
+    """One record as the index keeps it: its facts, and its phones as stored and as numbers.
 
-    entity: str
-    record_id: int
-    name: str
-    owner: str | None
-    company: str | None
-    status: str | None
-    #: epoch ms, as Bullhorn gives it (it ranks matches)
-    date_last_modified: int
-    is_deleted: bool
+    A record, not a match: it is kept whether deleted or excluded, and holds every number it has;
+    `matches_from_index` makes the `Match` for one number from it.
+    """
+
+    facts: RecordFacts
     #: phone field -> value exactly as stored in Bullhorn
     phones: Mapping[str, str]
     #: the fields holding a usable number
     numbers: tuple[IndexedPhone, ...]
-
-
-@dataclass(frozen=True)
-class IndexHit:
-    """A record holding a looked-up number, and which of its fields hold it."""
-
-    entity: str
-    record_id: int
-    name: str
-    owner: str | None
-    company: str | None
-    status: str | None
-    date_last_modified: int
-    is_deleted: bool
-    fields: frozenset[str]
-
 
 
 def index_record(entity: str, record: Mapping[str, Any], *, default_region: str) -> IndexEntry | None:
@@ -84,19 +66,16 @@ def index_record(entity: str, record: Mapping[str, Any], *, default_region: str)
         # vanity "1-800-FLOWERS" normalises but no search finds it): the same guard keeps parity
         if e164 is not None and phonenumbers.normalize_digits_only(e164)[-4:] in _digits(value):
             numbers.append(IndexedPhone(name, e164, name in PRIMARY_FIELDS))
-    return IndexEntry(entity, facts.id, facts.name, facts.owner, facts.company, facts.status,
-                      facts.date_last_modified, facts.is_deleted, phones, tuple(numbers))
+    return IndexEntry(facts, phones, tuple(numbers))
 
 
-def matches_from_index(hits: Iterable[IndexHit], *, excluded_statuses: Sequence[str]) -> list[Match]:
-    """Index hits as ranked matches, exactly as `verify_and_rank` makes them from a search answer."""
-    found = (match_record(_facts(hit), hit.fields, excluded_statuses) for hit in hits)
+def matches_from_index(e164: str, entries: Iterable[IndexEntry], *, excluded_statuses: Sequence[str]) -> list[Match]:
+    """The indexed records holding `e164` as ranked matches, exactly as `verify_and_rank` makes them from a search."""
+    found = (
+        match_record(entry.facts, {phone.field for phone in entry.numbers if phone.e164 == e164}, excluded_statuses)
+        for entry in entries
+    )
     return rank(match for match in found if match is not None)
-
-
-def _facts(hit: IndexHit) -> RecordFacts:
-    return RecordFacts(hit.entity, hit.record_id, hit.name, hit.owner, hit.company, hit.status,
-                       hit.date_last_modified, hit.is_deleted)
 
 
 @dataclass(frozen=True)

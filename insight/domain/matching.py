@@ -6,8 +6,8 @@ Pure functions over plain data; `insight.lookup.service` does the I/O around the
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, get_type_hints
 
 import phonenumbers
 
@@ -19,6 +19,7 @@ __all__ = [
     "PRIMARY_FIELDS",
     "SEARCH_FIELDS",
     "Match",
+    "MatchJsonError",
     "RecordFacts",
     "build_search_query",
     "match_record",
@@ -48,8 +49,18 @@ SEARCH_FIELDS: dict[str, str] = {
 ENTITY_ORDER: tuple[str, ...] = ("Candidate", "ClientContact")
 
 
+class MatchJsonError(ValueError):
+    """A stored match is not a `Match` as this version writes it: its schema changed under it."""
+
+
 @dataclass(frozen=True)
 class Match:
+    """A live record that holds the number looked up: what its card shows, and the field holding it.
+
+    The one type for a match, whether found by a live search or in the phone index; it is stored
+    (the call's `match_json`, the shared lookup cache) as `to_json()` and read back with `from_json()`.
+    """
+
     entity: str
     id: int
     name: str
@@ -62,10 +73,38 @@ class Match:
     date_last_modified: int
     is_primary: bool
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Match:
+        """The match `to_json` wrote; `MatchJsonError` names the field when `data` has another shape."""
+        if not isinstance(data, Mapping):
+            raise MatchJsonError(f"a stored match is a JSON {type(data).__name__}, not an object")
+        for name, kind in _MATCH_TYPES.items():
+            if name not in data:
+                raise MatchJsonError(f"a stored match has no field {name!r}")
+            value = data[name]
+            # JSON true is no id: bool passes isinstance(…, int)
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+                raise MatchJsonError(f"a stored match's field {name!r} is {value!r}, not {_type_name(kind)}")
+        unknown = sorted(str(name) for name in data if name not in _MATCH_TYPES)
+        if unknown:
+            raise MatchJsonError(f"a stored match has the field {unknown[0]!r}, unknown to this version")
+        return cls(**{name: data[name] for name in _MATCH_TYPES})
+
+
+#: field -> type, for reading a stored match back
+_MATCH_TYPES: dict[str, Any] = get_type_hints(Match)
+
 
 @dataclass(frozen=True)
 class RecordFacts:
-    """What a card shows about a record, read from Bullhorn's JSON one way for live and indexed lookups."""
+    """A Candidate or ClientContact as Bullhorn's JSON gives it, read one way for live and indexed lookups.
+
+    Not yet a `Match`: it may be deleted or have an excluded status (the index keeps such records, as
+    an event can bring them back and the exclusions are settings), and no number is asked about yet.
+    """
 
     entity: str
     id: int
@@ -209,6 +248,10 @@ def _by_preference(fields: tuple[str, ...]) -> list[str]:
 def _quote(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+def _type_name(kind: Any) -> str:
+    return " or ".join("null" if part is type(None) else part.__name__ for part in getattr(kind, "__args__", (kind,)))
 
 
 def _truthy(value: Any) -> bool:

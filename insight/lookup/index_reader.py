@@ -117,8 +117,8 @@ class IndexSource:
         if not await self.ready():
             return None
         self.lookups += 1
-        hits = await anyio.to_thread.run_sync(self._index.find, e164)
-        return tuple(matches_from_index(hits, excluded_statuses=self._excluded))
+        entries = await anyio.to_thread.run_sync(self._index.find, e164)
+        return tuple(matches_from_index(e164, entries, excluded_statuses=self._excluded))
 
 
 class IndexCollector(Collector):

@@ -11,14 +11,21 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cachetools import TTLCache
 
 from insight.domain.budget import Purpose
-from insight.domain.matching import PHONE_FIELDS, SEARCH_FIELDS, Match, build_search_query, verify_and_rank
+from insight.domain.matching import (
+    PHONE_FIELDS,
+    SEARCH_FIELDS,
+    Match,
+    MatchJsonError,
+    build_search_query,
+    verify_and_rank,
+)
 from insight.upstream.meter import metered
 from shared.logs import mask_phone
 
@@ -218,9 +225,14 @@ class LookupService:
         try:
             payload = json.loads(raw)
             return _Entry(
-                tuple(Match(**item) for item in payload["matches"]),
+                tuple(Match.from_json(item) for item in payload["matches"]),
                 datetime.fromisoformat(payload["looked_up_at"]),
             )
+        except MatchJsonError as error:
+            # another version wrote it (SHARED_KEY_PREFIX should have changed with the schema)
+            log.warning("shared lookup cache entry for %s unreadable (%s): searched again", mask_phone(e164), error,
+                        extra={"event": "shared_cache", "outcome": "unreadable"})
+            return None
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -230,7 +242,7 @@ class LookupService:
             return
         ttl = self._ttl_s if entry.matches else self._negative_ttl_s
         payload = json.dumps(
-            {"matches": [asdict(match) for match in entry.matches], "looked_up_at": entry.looked_up_at.isoformat()}
+            {"matches": [match.to_json() for match in entry.matches], "looked_up_at": entry.looked_up_at.isoformat()}
         )
         try:
             await shared.set(_shared_key(e164), payload, ex=max(1, int(ttl)))

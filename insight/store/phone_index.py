@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, tuple_, update
 
-from insight.domain.index_records import IndexEntry, IndexHit
+from insight.domain.index_records import IndexedPhone, IndexEntry
+from insight.domain.matching import RecordFacts
 from insight.store.engine import write_connection
 from insight.store.tables import FEED_ROW_ID, index_feed, index_state, indexed_records, phone_index
 
@@ -141,27 +142,31 @@ class PhoneIndex:
             connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
                                .values(last_poll_at=now, last_batch_size=0))
 
-    def find(self, e164: str) -> list[IndexHit]:
-        """Every indexed record holding `e164`, with the fields that hold it (deleted ones included)."""
-        record, phone = indexed_records.c, phone_index.c
+    def find(self, e164: str) -> list[IndexEntry]:
+        """Every indexed record holding `e164`, with all its numbers (deleted ones included)."""
+        record, phone, holding = indexed_records.c, phone_index.c, phone_index.alias("holding").c
         query = (
             select(record.entity, record.record_id, record.name, record.owner, record.company, record.status,
-                   record.date_last_modified, record.is_deleted, phone.field)
-            .join_from(phone_index, indexed_records,
-                       and_(record.entity == phone.entity, record.record_id == phone.record_id))
-            .where(phone.e164 == e164)
+                   record.date_last_modified, record.is_deleted, record.phones_json, phone.field, phone.e164,
+                   phone.is_primary)
+            .select_from(indexed_records)
+            .join(phone_index, and_(phone.entity == record.entity, phone.record_id == record.record_id))
+            .where(tuple_(record.entity, record.record_id).in_(
+                select(holding.entity, holding.record_id).where(holding.e164 == e164)))
+            .order_by(record.entity, record.record_id, phone.field)
         )
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
         found: dict[tuple[str, int], Any] = {}
-        fields: dict[tuple[str, int], set[str]] = {}
+        numbers: dict[tuple[str, int], list[IndexedPhone]] = {}
         for row in rows:
             key = (row.entity, row.record_id)
             found[key] = row
-            fields.setdefault(key, set()).add(row.field)
+            numbers.setdefault(key, []).append(IndexedPhone(row.field, row.e164, row.is_primary))
         return [
-            IndexHit(row.entity, row.record_id, row.name, row.owner, row.company, row.status,
-                     row.date_last_modified, row.is_deleted, frozenset(fields[key]))
+            IndexEntry(RecordFacts(row.entity, row.record_id, row.name, row.owner, row.company, row.status,
+                                   row.date_last_modified, row.is_deleted),
+                       dict(row.phones_json), tuple(numbers[key]))
             for key, row in found.items()
         ]
 
@@ -176,21 +181,23 @@ class PhoneIndex:
 def _upsert(connection: Connection, records: Sequence[IndexEntry], scan: int, now: datetime) -> None:
     by_entity: dict[str, list[int]] = {}
     for item in records:
-        by_entity.setdefault(item.entity, []).append(item.record_id)
+        by_entity.setdefault(item.facts.entity, []).append(item.facts.id)
     for entity, ids in by_entity.items():
         _delete_records(connection, entity, ids)
     if not records:
         return
-    connection.execute(insert(indexed_records), [
-        {"entity": item.entity, "record_id": item.record_id, "name": item.name, "owner": item.owner,
-         "company": item.company, "status": item.status, "date_last_modified": item.date_last_modified,
-         "is_deleted": item.is_deleted, "phones_json": dict(item.phones), "scan": scan, "indexed_at": now}
-        for item in records
-    ])
-    rows = [{"entity": item.entity, "record_id": item.record_id, "field": phone.field, "e164": phone.e164,
+    connection.execute(insert(indexed_records), [_record_row(item, scan, now) for item in records])
+    rows = [{"entity": item.facts.entity, "record_id": item.facts.id, "field": phone.field, "e164": phone.e164,
              "is_primary": phone.is_primary} for item in records for phone in item.numbers]
     if rows:
         connection.execute(insert(phone_index), rows)
+
+
+def _record_row(item: IndexEntry, scan: int, now: datetime) -> dict[str, Any]:
+    facts = item.facts
+    return {"entity": facts.entity, "record_id": facts.id, "name": facts.name, "owner": facts.owner,
+            "company": facts.company, "status": facts.status, "date_last_modified": facts.date_last_modified,
+            "is_deleted": facts.is_deleted, "phones_json": dict(item.phones), "scan": scan, "indexed_at": now}
 
 
 def _delete_records(connection: Connection, entity: str, ids: Sequence[int]) -> None:

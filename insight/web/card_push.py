@@ -131,7 +131,7 @@ class CardPusher:
     async def _record(
         self, call_id: int, status: str, e164: str | None, matches: Sequence[Match], error: str | None
     ) -> None:
-        rows = [match.__dict__ for match in matches]
+        rows = [match.to_json() for match in matches]
         await anyio.to_thread.run_sync(
             lambda: self._ledger.record_card(call_id, status=status, phone_e164=e164, matches=rows, error=error)
         )

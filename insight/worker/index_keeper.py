@@ -172,7 +172,7 @@ class IndexKeeper:
             found = [entry for record in records
                      if (entry := index_record(entity, record, default_region=self._region)) is not None]
             entries.extend(found)
-            removed.setdefault(entity, set()).update(ids - {entry.record_id for entry in found})
+            removed.setdefault(entity, set()).update(ids - {entry.facts.id for entry in found})
         newest = datetime.fromtimestamp(work.newest_ms / 1000, UTC) if work.newest_ms else None
         await anyio.to_thread.run_sync(lambda: self._index.apply_events(
             entries, removed, request_id=request_id, events=len(events), newest_event_at=newest, now=self._now()))
@@ -241,7 +241,7 @@ class IndexKeeper:
                    done: bool) -> int | None:
         entries = [entry for record in data
                    if (entry := index_record(entity, record, default_region=self._region)) is not None]
-        cursor = max((entry.record_id for entry in entries), default=cursor)
+        cursor = max((entry.facts.id for entry in entries), default=cursor)
         saved = self._index.save_page(entity, scan, entries, cursor=cursor, total=total, done=done, now=self._now())
         return cursor if saved else None
 

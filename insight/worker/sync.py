@@ -20,7 +20,7 @@ from insight.domain.actions import choose_action
 from insight.domain.aircall_events import InvalidPayload, NotJSON, parse_envelope
 from insight.domain.callstate import CallState, reduce_call
 from insight.domain.callstate_json import state_to_json, to_datetime
-from insight.domain.matching import Match
+from insight.domain.matching import Match, MatchJsonError
 from insight.domain.notes import PersonEntity, PersonRef, compose_note, is_shared_number
 from insight.domain.phones import normalize
 from insight.lookup.service import LookupService
@@ -96,6 +96,9 @@ class CallSyncer:
                           retry_after_s=error.retry_after_s, rematched=rematched)
         except UpstreamRejected as error:
             return Finish(SyncState.failed, error.explanation, columns=columns, rematched=rematched)
+        except MatchJsonError as error:
+            return Finish(SyncState.failed, f"callbridge cannot read the match it stored for this call: {error} "
+                          "(a bug: report it)", columns=columns, rematched=rematched)
         flags["warnings"] = [_warning(message) for message in written.warnings]
         return Finish(SyncState.synced, _synced_note(written.actions, flags), columns=columns,
                       rematched=rematched)
@@ -125,7 +128,7 @@ class CallSyncer:
         if not found.cached:
             await self._attempt_row(claim.call_id, started_at, summary, f"{len(found.matches)} match(es)", 200, None)
         matches = [match for match in found.matches if match.entity in _PEOPLE]
-        columns["match_json"] = {"matches": [dict(match.__dict__) for match in matches],
+        columns["match_json"] = {"matches": [match.to_json() for match in matches],
                                  "looked_up_at": found.looked_up_at.isoformat()}
         return matches, claim.rematch
 
@@ -182,16 +185,10 @@ def _no_match(raw_digits: str | None, e164: str | None) -> str:
 
 
 def _card_matches(match_json: Mapping[str, Any] | None) -> list[Match]:
+    """The people the card found; `MatchJsonError` when the stored matches have another shape."""
     rows = match_json.get("matches") if isinstance(match_json, Mapping) else None
-    matches = []
-    for row in rows if isinstance(rows, list) else []:
-        try:
-            match = Match(**row)
-        except TypeError:
-            return []  # another shape than ours: look the number up instead
-        if match.entity in _PEOPLE:
-            matches.append(match)
-    return matches
+    matches = (Match.from_json(row) for row in (rows if isinstance(rows, list) else []))
+    return [match for match in matches if match.entity in _PEOPLE]
 
 
 def _ref(match: Match) -> PersonRef:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from insight.domain.index_records import IndexHit, eta_s, event_work, index_record, matches_from_index
+from insight.domain.index_records import IndexedPhone, IndexEntry, eta_s, event_work, index_record, matches_from_index
+from insight.domain.matching import RecordFacts
 from insight.lookup.index_reader import index_status
 from insight.store.phone_index import Feed, ScanProgress
 from insight.store.tables import utcnow
@@ -23,7 +24,8 @@ def test_a_record_is_indexed_under_every_field_holding_a_usable_number() -> None
     entry = index_record("Candidate", record, default_region="US")
 
     assert entry is not None
-    assert (entry.name, entry.owner, entry.company, entry.is_deleted) == ("Ada Lovelace", "Grace Hopper", "Engines",
+    facts = entry.facts
+    assert (facts.name, facts.owner, facts.company, facts.is_deleted) == ("Ada Lovelace", "Grace Hopper", "Engines",
                                                                           False)
     # a vanity number normalises, but no search could find it, so neither does the index
     assert [(phone.field, phone.e164, phone.is_primary) for phone in entry.numbers] == [
@@ -35,16 +37,21 @@ def test_a_record_without_an_id_is_not_indexed() -> None:
     assert index_record("ClientContact", {"phone": "415 555 0123"}, default_region="US") is None
 
 
-def test_index_hits_rank_like_a_verified_search_and_drop_deleted_and_excluded_records() -> None:
-    def hit(record_id: int, fields: set[str], *, status: str = "Active", modified: int = 0,
-            deleted: bool = False) -> IndexHit:
-        return IndexHit("Candidate", record_id, f"P{record_id}", None, None, status, modified, deleted,
-                        frozenset(fields))
+def test_indexed_records_rank_like_a_verified_search_and_drop_deleted_and_excluded_records() -> None:
+    number, other = "+14155550123", "+14155550100"
 
-    hits = [hit(1, {"phone2"}, modified=9), hit(2, {"phone3", "mobile"}, modified=1), hit(3, {"phone"}, modified=5),
-            hit(4, {"phone"}, deleted=True), hit(5, {"phone"}, status="archived")]
+    def entry(record_id: int, fields: set[str], *, status: str = "Active", modified: int = 0,
+              deleted: bool = False) -> IndexEntry:
+        numbers = tuple(IndexedPhone(name, number if name in fields else other, name in ("phone", "mobile"))
+                        for name in ("phone", "mobile", "phone2", "phone3"))
+        return IndexEntry(RecordFacts("Candidate", record_id, f"P{record_id}", None, None, status, modified, deleted),
+                          {phone.field: phone.e164 for phone in numbers}, numbers)
 
-    matches = matches_from_index(hits, excluded_statuses=("Archived",))
+    entries = [entry(1, {"phone2"}, modified=9), entry(2, {"phone3", "mobile"}, modified=1),
+               entry(3, {"phone"}, modified=5), entry(4, {"phone"}, deleted=True),
+               entry(5, {"phone"}, status="archived")]
+
+    matches = matches_from_index(number, entries, excluded_statuses=("Archived",))
 
     assert [(m.id, m.phone_field) for m in matches] == [(3, "phone"), (2, "mobile"), (1, "phone2")]
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import re
 from typing import Any
 
 import pytest
@@ -11,12 +11,15 @@ from insight.domain.matching import (
     PRIMARY_FIELDS,
     SEARCH_FIELDS,
     Match,
+    MatchJsonError,
     build_search_query,
     verify_and_rank,
 )
 
 UK = "+442079460958"
 EXCLUDED = ("Archive", "Archived")
+#: a field left out of a stored match
+MISSING = object()
 
 
 def candidate(record_id: int, modified: int = 1_700_000_000_000, **fields: Any) -> dict[str, Any]:
@@ -194,9 +197,35 @@ def test_a_match_carries_what_the_card_shows() -> None:
     )
 
 
-def test_a_match_survives_a_json_round_trip_for_the_shared_cache() -> None:
+def test_a_match_survives_a_json_round_trip_for_the_store_and_the_shared_cache() -> None:
     [match] = rank([candidate(1, phone=UK)])
-    assert Match(**json.loads(json.dumps(asdict(match)))) == match
+    stored = json.loads(json.dumps(match.to_json()))
+    assert stored == {"entity": "Candidate", "id": 1, "name": "Ada Lovelace 1", "owner": "Grace Hopper",
+                      "company": "Analytical Engines Ltd", "status": "Active", "phone_field": "phone",
+                      "date_last_modified": 1_700_000_000_000, "is_primary": True}
+    assert Match.from_json(stored) == match
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"phone_field": MISSING}, "has no field 'phone_field'"),
+        ({"fields": ["phone"]}, "has the field 'fields', unknown to this version"),
+        ({"id": "1"}, "field 'id' is '1', not int"),
+        ({"id": True}, "field 'id' is True, not int"),
+        ({"owner": 7}, "field 'owner' is 7, not str or null"),
+    ],
+)
+def test_a_stored_match_of_another_shape_fails_naming_the_field(change: dict[str, Any], message: str) -> None:
+    [match] = rank([candidate(1, phone=UK)])
+    stored = {key: value for key, value in {**match.to_json(), **change}.items() if value is not MISSING}
+    with pytest.raises(MatchJsonError, match=re.escape(message)):
+        Match.from_json(stored)
+
+
+def test_a_stored_match_that_is_not_an_object_fails() -> None:
+    with pytest.raises(MatchJsonError, match="a JSON list, not an object"):
+        Match.from_json(["Candidate", 1])
 
 
 def test_malformed_records_are_skipped_not_fatal() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from insight.domain.index_records import INDEXED_ENTITIES, IndexedPhone, IndexEntry
+from insight.domain.matching import RecordFacts
 from insight.store import Store
 from insight.store.phone_index import PhoneIndex
 from insight.store.tables import utcnow
@@ -16,8 +17,9 @@ T0 = utcnow()
 
 
 def _entry(record_id: int, *numbers: tuple[str, str], entity: str = "Candidate", deleted: bool = False) -> IndexEntry:
-    return IndexEntry(entity, record_id, f"Person {record_id}", "Grace Hopper", "Acme", "Active", record_id,
-                      deleted, {name: e164 for name, e164 in numbers},
+    return IndexEntry(RecordFacts(entity, record_id, f"Person {record_id}", "Grace Hopper", "Acme", "Active",
+                                  record_id, deleted),
+                      {name: e164 for name, e164 in numbers},
                       tuple(IndexedPhone(name, e164, name in ("phone", "mobile")) for name, e164 in numbers))
 
 
@@ -25,18 +27,17 @@ def _scan(index: PhoneIndex) -> int:
     return index.start_scan(INDEXED_ENTITIES, subscription_id="sub", last_request_id=0, now=T0)
 
 
-def test_a_saved_page_is_found_by_number_with_the_fields_holding_it(store: Store) -> None:
+def test_a_saved_page_is_found_by_number_as_the_records_saved_with_all_their_numbers(store: Store) -> None:
     index = PhoneIndex(store.engine)
     scan = _scan(index)
+    holder = _entry(1, ("mobile", "+14155550123"), ("phone", "+14155550100"), ("phone3", "+14155550123"))
 
-    saved = index.save_page("Candidate", scan, [_entry(1, ("mobile", "+14155550123"), ("phone3", "+14155550123")),
-                                                _entry(2, ("phone", "+442079460958"))],
+    saved = index.save_page("Candidate", scan, [holder, _entry(2, ("phone", "+442079460958"))],
                             cursor=2, total=2, done=False, now=T0)
 
-    [hit] = index.find("+14155550123")
-    assert saved and (hit.entity, hit.record_id, hit.fields) == ("Candidate", 1, frozenset({"mobile", "phone3"}))
+    assert saved and index.find("+14155550123") == [holder]
     assert index.progress()["Candidate"].cursor == 2
-    assert index.counts() == (2, 3)
+    assert index.counts() == (2, 4)
 
 
 def test_writing_a_record_again_replaces_its_phones(store: Store) -> None:
@@ -48,7 +49,7 @@ def test_writing_a_record_again_replaces_its_phones(store: Store) -> None:
                        now=T0)
 
     assert index.find("+14155550123") == []
-    assert [hit.record_id for hit in index.find("+14155550199")] == [1]
+    assert [entry.facts.id for entry in index.find("+14155550199")] == [1]
     assert index.feed().last_request_id == 1 and index.feed().events_applied == 1
 
 
@@ -85,7 +86,7 @@ def test_finishing_a_rescan_drops_the_records_only_older_scans_wrote(store: Stor
                     now=T0)
 
     assert index.find("+14155550123") == []
-    assert [hit.record_id for hit in index.find("+14155550124")] == [2]
+    assert [entry.facts.id for entry in index.find("+14155550124")] == [2]
     assert index.progress()["Candidate"].built_at is not None
 
 

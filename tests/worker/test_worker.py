@@ -5,10 +5,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from insight.store import StoreVault
 from insight.store.phone_index import PhoneIndex
 from insight.store.queue import requeue
+from insight.store.tables import calls
 from insight.upstream.bullhorn.client import open_bullhorn
 from insight.worker.index_keeper import IndexKeeper
 from insight.worker.runner import Worker
@@ -230,6 +232,24 @@ async def test_missing_edit_rights_end_failed_with_the_edit_rights_explanation(t
         assert counts["failed"] == 1 and failed["status"] == SyncState.failed
         assert "the API user lacks edit rights on notes" in failed["explanation"]
         assert kinds(stack, 6014)[-1] == ("update", "error") and len(notes_of(stack, 6014)) == 1
+
+
+async def test_a_stored_match_of_another_shape_fails_the_call_naming_the_field(tmp_path: Path) -> None:
+    call = script(6015, caller("candidate").raw_digits)
+    async with running_stack(tmp_path) as stack:
+        await play(stack, call)
+        stored = row(stack, 6015)["match_json"]
+        renamed = [{"fields": [match.pop("phone_field")], **match} for match in stored["matches"]]
+        with stack.store.engine.begin() as connection:
+            connection.execute(update(calls).where(calls.c.call_id == 6015)
+                               .values(match_json={**stored, "matches": renamed}))
+
+        counts = await (await stack.worker()).run_once()
+
+        failed = row(stack, 6015)
+        assert counts["failed"] == 1 and failed["status"] == SyncState.failed
+        assert "has no field 'phone_field'" in failed["explanation"]
+        assert notes_of(stack, 6015) == []
 
 
 class InFlight(httpx.AsyncBaseTransport):
