@@ -106,6 +106,24 @@ async def test_a_no_match_expires_from_redis_after_the_negative_ttl(
         assert later.bullhorn_lookups == 1
 
 
+async def test_a_redis_entry_of_another_match_shape_is_logged_by_field_and_searched_again(
+    tmp_path: Path, redis_db: redis.Redis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caller = _caller("candidate")
+    async with running_stack(tmp_path) as stack, AsyncExitStack() as exits:
+        await (await _replica(stack, exits, redis_url)).lookup(caller.e164)
+        key = SHARED_KEY_PREFIX + caller.e164
+        document = json.loads(redis_db.get(key) or b"")
+        document["matches"] = [{**match, "owner": {"id": 7}} for match in document["matches"]]
+        redis_db.set(key, json.dumps(document), ex=300)
+
+        later = await _replica(stack, exits, redis_url)
+        again = await later.lookup(caller.e164)
+
+        assert again.matches and not again.cached and later.bullhorn_lookups == 1
+        assert "field 'owner' is {'id': 7}, not str or null" in caplog.text
+
+
 async def test_a_redis_that_goes_away_mid_run_never_fails_a_lookup(tmp_path: Path) -> None:
     first_caller, second_caller = _caller("candidate"), _caller("candidate_and_contact")
     server = redis_tmp.start()
