@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 
 import httpx
@@ -20,6 +21,7 @@ from shared.settings import Secret, Settings
 REST_URL = "http://bullhorn.test/rest-services/corp7/"
 CREDENTIALS = BullhornCredentials("http://bullhorn.test/rest-services", "c", Secret("s"), "u", Secret("p"))
 Handler = Callable[[httpx.Request], httpx.Response]
+AsyncHandler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 
 
 class Sleeps:
@@ -47,13 +49,13 @@ def no_login(request: httpx.Request) -> httpx.Response:
 
 
 @asynccontextmanager
-async def client_for(handler: Handler, *, sleep: Sleeps | None = None,
-                     rate_limit: WaitBudget | None = None) -> AsyncIterator[BullhornClient]:
+async def client_for(handler: Handler | AsyncHandler, *, sleep: Sleeps | None = None,
+                     rate_limit: WaitBudget | None = None, concurrency: int = 8) -> AsyncIterator[BullhornClient]:
     vault = MemoryVault(BullhornSession("bh-1", REST_URL))
     async with (httpx.AsyncClient(transport=httpx.MockTransport(no_login)) as auth_http,
                 httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http):
         auth = BullhornAuth(CREDENTIALS, vault, auth_http)
-        yield BullhornClient(http, auth, concurrency=8, sleep=sleep or Sleeps(), rate_limit=rate_limit)
+        yield BullhornClient(http, auth, concurrency=concurrency, sleep=sleep or Sleeps(), rate_limit=rate_limit)
 
 
 def rate_limited(retry_after: str | None = None) -> httpx.Response:
@@ -74,6 +76,27 @@ async def test_search_posts_the_lucene_query_as_json_so_a_plus_survives() -> Non
     assert json.loads(request.content) == {"query": 'phone:"+14155550123"'}
     assert request.headers["BhRestToken"] == "bh-1" and answer["data"] == [{"id": 42}]
     assert request.extensions["timeout"] == {"connect": 5.0, "read": 10.0, "write": 10.0, "pool": 10.0}
+
+
+@pytest.mark.anyio
+async def test_the_client_keeps_at_most_its_concurrency_in_flight_whatever_its_callers_ask() -> None:
+    in_flight: list[str] = []
+    peak = 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal peak
+        in_flight.append(request.url.path)
+        peak = max(peak, len(in_flight))
+        await asyncio.sleep(0.01)
+        in_flight.remove(request.url.path)
+        return httpx.Response(200, json={"data": []})
+
+    async with client_for(slow, concurrency=3) as client:
+        await asyncio.gather(*(client.search("Candidate", "id:1", fields="id") for _ in range(5)),
+                             *(client.query("CorporateUser", "id=1", fields="id") for _ in range(5)),
+                             client.get("Candidate", [1, 2], fields="id"), client.ping())
+
+    assert peak == 3 and not in_flight
 
 
 @pytest.mark.anyio
