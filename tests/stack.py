@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from insight.app import create_app
+from insight.app import create_app, running
 from insight.domain.retry_policy import RetryPolicy
 from insight.store import Store, StoreVault
 from insight.store.tables import utcnow
@@ -160,9 +160,9 @@ async def running_stack(
             open_aircall(settings, transport=httpx.ASGITransport(app=aircall_app))
         )
         app = create_app(settings, bullhorn=bullhorn, aircall=aircall, store=store)
-        await stack.enter_async_context(app.router.lifespan_context(app))
+        started = await stack.enter_async_context(running(app))
         web = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callbridge.test")
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=started.asgi), base_url="http://callbridge.test")
         )
         bullhorn_admin = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=bullhorn_app), base_url="http://bullhorn.test")
@@ -170,7 +170,7 @@ async def running_stack(
         yield Stack(
             app=app,
             web=web,
-            services=app.state.services,
+            services=started.services,
             settings=settings,
             store=store,
             bullhorn=bullhorn_app.state.sandbox,

@@ -21,7 +21,7 @@ from insight.domain.aircall_events import InvalidPayload, NotJSON, dedupe_key, i
 from insight.store.intake import CallIntake
 from insight.store.intake_batch import EventToRecord
 from insight.web.api_errors import ApiError
-from insight.web.intake_writer import IntakeFailed, IntakeWriter
+from insight.web.intake_writer import IntakeFailed
 from insight.web.services import Services
 from shared.settings import Secret
 
@@ -58,7 +58,7 @@ def token_is_valid(presented: object, expected: Sequence[Secret]) -> bool:
 
 
 async def aircall_webhook(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
+    services: Services = request.state.services
     body = await read_limited_body(request)
     try:
         document = json.loads(body)
@@ -81,9 +81,8 @@ async def aircall_webhook(request: Request) -> JSONResponse:
 
     call_id = envelope.call_id
     raw_digits = _text(envelope.data.get("raw_digits"))
-    writer: IntakeWriter = request.app.state.intake
     try:
-        stored = await writer.record(
+        stored = await services.intake.record(
             EventToRecord(
                 dedupe_key=dedupe_key(envelope),
                 call_id=call_id,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, text, update
 
 from bench.traffic import call_scripts, webhook_stream
 from insight.domain.aircall_events import dedupe_key, parse_envelope
@@ -206,13 +206,13 @@ async def test_a_failing_batch_is_retried_alone_and_only_the_bad_event_fails(tmp
 async def test_an_event_the_store_cannot_take_is_a_503_and_never_accepted(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
         envelope = webhook_stream(call_scripts(1, seed=9, started_at=1_795_000_000), token=WEBHOOK_TOKEN)[0]
+        with stack.store.engine.begin() as connection:
+            # the database itself refuses every new event, as a full disk or a failing volume would
+            connection.execute(text(
+                "CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            ))
 
-        def refuse(connection: Connection, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
-            raise RuntimeError("disk full")
-
-        async with IntakeWriter(stack.store.engine, write=refuse).running() as failing:
-            stack.app.state.intake = failing
-            response = await stack.web.post("/webhooks/aircall", json=envelope)
+        response = await stack.web.post("/webhooks/aircall", json=envelope)
 
         assert response.status_code == 503
         assert response.json()["error"] == "unavailable"
