@@ -108,6 +108,11 @@ class Stack:
         """Wait for background work the webhook started (card pushes)."""
         await self.services.cards.drain()
 
+    def searches(self) -> int:
+        """Searches the Bullhorn sandbox has answered (its request log): two per live phone lookup."""
+        requests = self.bullhorn.faults.requests
+        return sum(count for endpoint, count in requests.items() if endpoint.startswith("POST search/"))
+
     def cards_for(self, call_id: int) -> list[dict[str, Any]]:
         return [card for card in self.aircall.cards if card["call_id"] == call_id]
 

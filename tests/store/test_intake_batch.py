@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, delete, select, text, update
 
 from bench.traffic import call_scripts, webhook_stream
 from insight.domain.aircall_events import dedupe_key, parse_envelope
-from insight.store import Store, intake, intake_batch
+from insight.store import Store, intake
 from insight.store.intake import CallIntake, RecordedEvent
 from insight.store.intake_batch import BatchItem, CardOutcome, EventToRecord, record_batch, write_batch
 from insight.store.tables import calls, events
@@ -77,13 +77,13 @@ def _single(engine: Engine, plan: Sequence[BatchItem]) -> list[RecordedEvent | N
                 intake.record_event(
                     engine, dedupe_key=item.dedupe_key, call_id=item.call_id, event=item.event,
                     event_timestamp=item.event_timestamp, payload=item.payload, intake=item.intake,
-                    claim_card=item.claim_card,
+                    claim_card=item.claim_card, now=FROZEN,
                 )
             )
         else:
             intake.record_card(
                 engine, item.call_id, status=item.status, phone_e164=item.phone_e164, matches=item.matches,
-                error=item.error,
+                error=item.error, now=FROZEN,
             )
             results.append(None)
     return results
@@ -95,7 +95,7 @@ def _batched(engine: Engine, plan: Sequence[BatchItem]) -> list[RecordedEvent | 
     start = 0
     while start < len(plan):
         size = sizes.choice([1, 2, 7, 17, 40])
-        results.extend(record_batch(engine, plan[start : start + size]))
+        results.extend(record_batch(engine, plan[start : start + size], now=FROZEN))
         start += size
     return results
 
@@ -126,11 +126,7 @@ def _run(store: Store, plan_before: list[BatchItem], plan_after: list[BatchItem]
         return (first, second, *_rows(connection))
 
 
-def test_the_batch_path_writes_exactly_the_rows_of_the_single_path(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(intake, "utcnow", lambda: FROZEN)
-    monkeypatch.setattr(intake_batch, "utcnow", lambda: FROZEN)
+def test_the_batch_path_writes_exactly_the_rows_of_the_single_path(store: Store) -> None:
     items = _items()
     half = len(items) // 2
     cards = [_card(item.call_id, index) for index, item in enumerate(items[:half:9])]

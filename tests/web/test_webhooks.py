@@ -226,7 +226,7 @@ async def test_an_anonymous_caller_gets_a_no_match_card_without_a_bullhorn_searc
 
         [card] = stack.cards_for(1009)
         assert card["contents"][0]["text"].startswith("No Bullhorn match")
-        assert stack.services.lookup.bullhorn_lookups == 0
+        assert stack.searches() == 0
 
 
 async def test_an_unknown_caller_gets_a_no_match_card_naming_the_number(tmp_path: Path) -> None:
@@ -261,5 +261,6 @@ async def test_a_second_call_from_the_same_number_is_answered_from_the_cache(tmp
         await stack.deliver(_envelopes(_script(1013, caller.raw_digits))[0])
         await stack.settle()
 
-        assert stack.services.lookup.bullhorn_lookups == 1
+        # one live lookup: Candidate and ClientContact searched once each
+        assert stack.searches() == 2
         assert len(stack.cards_for(1013)) == 1
