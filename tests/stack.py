@@ -20,7 +20,7 @@ from insight.app import create_app, running
 from insight.domain.retry_policy import RetryPolicy
 from insight.store import Store, StoreVault
 from insight.store.tables import utcnow
-from insight.upstream.aircall import open_aircall
+from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
 from insight.upstream.retry import WaitBudget
 from insight.web.services import Services
@@ -86,6 +86,8 @@ class Stack:
     aircall: AircallSandbox
     #: the Bullhorn sandbox's own HTTP API (inspection endpoints under /_sandbox/)
     bullhorn_admin: httpx.AsyncClient
+    #: the web's Aircall client, on the Aircall sandbox
+    aircall_client: AircallClient
     #: for workers (`Stack.worker`): the sandbox app, and where their clients are closed
     bullhorn_app: Starlette | None = None
     exit_stack: AsyncExitStack | None = None
@@ -181,6 +183,7 @@ async def running_stack(
             bullhorn=bullhorn_app.state.sandbox,
             aircall=aircall_app.state.sandbox,
             bullhorn_admin=bullhorn_admin,
+            aircall_client=aircall,
             bullhorn_app=bullhorn_app,
             exit_stack=stack,
         )
