@@ -27,15 +27,15 @@ import httpx
 from sqlalchemy import text
 
 from bench.ring_to_card import percentile
-from insight.app import create_app
+from insight.app import create_app, running
 from insight.domain.matching import PHONE_FIELDS
 from insight.domain.phones import display, normalize
-from insight.lookup.index_reader import IndexSource
 from insight.lookup.service import LookupService
 from insight.store import Store, StoreVault
 from insight.store.phone_index import PhoneIndex
 from insight.upstream.aircall import open_aircall
 from insight.upstream.bullhorn.client import open_bullhorn
+from insight.web.services import Services
 from insight.worker.index_keeper import IndexKeeper
 from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall_app
 from sandbox.bullhorn import BullhornSandboxConfig, create_bullhorn_app
@@ -85,7 +85,7 @@ async def timed(calls: Sequence[Any]) -> list[float]:
     return timings
 
 
-async def ring(web: httpx.AsyncClient, app: Any, aircall: AircallSandbox, call_id: int, e164: str) -> float:
+async def ring(web: httpx.AsyncClient, services: Services, aircall: AircallSandbox, call_id: int, e164: str) -> float:
     script = CallScript(call_id=call_id, kind=CallKind.INBOUND_ANSWERED, agent=AGENTS[0], line=LINES[0],
                         raw_digits=display(e164), started_at=int(time.time()), talk_s=30)
     created = lifecycle(script, token=WEBHOOK_TOKEN)[0].envelope
@@ -94,7 +94,7 @@ async def ring(web: httpx.AsyncClient, app: Any, aircall: AircallSandbox, call_i
     answer = await web.post("/webhooks/aircall", json=created)
     if answer.json() != {"status": "accepted"}:
         raise RuntimeError(f"webhook not accepted: {answer.text}")
-    await app.state.services.cards.drain()
+    await services.cards.drain()
     [card] = [card for card in aircall.cards if card["call_id"] == call_id]
     return (float(card["received_at"]) - sent_at) * 1000
 
@@ -141,9 +141,9 @@ async def run(args: argparse.Namespace) -> None:
             aircall = await stack.enter_async_context(open_aircall(
                 settings, transport=httpx.ASGITransport(app=aircall_app)))
             app = create_app(settings, bullhorn=bullhorn, aircall=aircall, store=store)
-            await stack.enter_async_context(app.router.lifespan_context(app))
+            served = await stack.enter_async_context(running(app))
             web = await stack.enter_async_context(httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://callbridge.bench"))
+                transport=httpx.ASGITransport(app=served.asgi), base_url="http://callbridge.bench"))
 
             index = PhoneIndex(store.engine)
             keeper = IndexKeeper(bullhorn, index, default_region=settings.default_region, pages_per_run=10**6)
@@ -157,7 +157,7 @@ async def run(args: argparse.Namespace) -> None:
                 connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
             size_mb = sum(path.stat().st_size for path in database.parent.glob("bench.db*")) / 1e6
 
-            source: IndexSource = app.state.index
+            source = served.services.index
             numbers = live_numbers(data, max(args.rings, 500) + args.live)
             if not await source.ready():
                 raise RuntimeError(f"index not ready after the build: {source.status()}")
@@ -171,9 +171,10 @@ async def run(args: argparse.Namespace) -> None:
             # freezing them, every full collection walks millions of objects `web` alone would never have
             gc.collect()
             gc.freeze()
-            await ring(web, app, aircall_fake, 89_999, numbers[-1])  # process warm-up (thread pool), not counted
+            # process warm-up (thread pool), not counted
+            await ring(web, served.services, aircall_fake, 89_999, numbers[-1])
             before = sum(bullhorn_fake.faults.requests.values())
-            rings = [await ring(web, app, aircall_fake, 90_000 + i, e164)
+            rings = [await ring(web, served.services, aircall_fake, 90_000 + i, e164)
                      for i, e164 in enumerate(numbers[:args.rings])]
             ring_requests = sum(bullhorn_fake.faults.requests.values()) - before
             matched = sum(1 for card in aircall_fake.cards

@@ -1,7 +1,11 @@
 """The `web` process: `uvicorn insight.app:create_app --factory`.
 
 `create_app()` with no arguments reads the environment (as uvicorn's factory mode needs); tests
-pass settings and clients built on the sandbox apps or `httpx.MockTransport` instead.
+pass settings and clients built on the sandbox apps or `httpx.MockTransport` instead, and run the
+app in process with `running`.
+
+The lifespan is the composition root: it builds every part once, in dependency order, and hands
+handlers one `Services` as Starlette lifespan state (`request.state.services`).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -17,6 +22,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from insight.backfill.on_demand import BackfillRuns
 from insight.lookup.index_reader import IndexCollector, IndexSource
@@ -26,6 +32,7 @@ from insight.store import Store, StoreVault
 from insight.store.phone_index import PhoneIndex
 from insight.store.tables import utcnow
 from insight.store.usage import flush_usage_forever
+from insight.upstream.action_list import ActionListCache
 from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
 from insight.upstream.meter import RequestMeter
@@ -35,11 +42,13 @@ from insight.web.body_limit import BodyLimit
 from insight.web.budget import BudgetCollector
 from insight.web.call_id import CALL_ID
 from insight.web.card_push import CardPusher
-from insight.web.intake_writer import BatchedCardLedger, IntakeWriter
+from insight.web.intake_writer import IntakeWriter
 from insight.web.metrics import CONTENT_TYPE_LATEST, Metrics
 from insight.web.openapi import openapi_json
 from insight.web.process_tuning import tune_after_startup
 from insight.web.services import Services
+from insight.web.sync_metrics import SyncCollector
+from insight.web.ui_base import UiBaseUrl
 from insight.web.webhooks import aircall_webhook
 from shared.logs import configure_from_settings
 from shared.settings import Settings, load_settings
@@ -61,7 +70,7 @@ def create_app(
         configure_from_settings(settings)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
             own_store = store or Store(settings.database_url)
             if store is None:
@@ -83,15 +92,8 @@ def create_app(
             backfills = BackfillRuns(aircall_client, own_store.engine)
             await backfills.fail_abandoned()
             stack.push_async_callback(backfills.stop)
-            metrics = Metrics()
             intake = await stack.enter_async_context(IntakeWriter(own_store.engine).running())
-            app.state.intake = intake
-            metrics.intake_pending.set_function(lambda: intake.pending)
             index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
-            metrics.registry.register(IndexCollector(index))
-            metrics.registry.register(BudgetCollector(own_store.engine, settings, utcnow))
-            metrics.registry.register(backfill_api.BackfillCollector(own_store.engine))
-            app.state.index = index
             lookup = LookupService(
                 bullhorn_client,
                 default_region=settings.default_region,
@@ -101,32 +103,42 @@ def create_app(
                 shared=shared_cache,
                 index=index,
             )
+            metrics = Metrics()
+            metrics.intake_pending.set_function(lambda: intake.pending)
             metrics.watch_lookup_caches(lookup.cache_sizes)
+            metrics.registry.register(IndexCollector(index))
+            metrics.registry.register(SyncCollector(own_store.engine))
+            metrics.registry.register(BudgetCollector(own_store.engine, settings, utcnow))
+            metrics.registry.register(backfill_api.BackfillCollector(own_store.engine))
+            ui_base_url = UiBaseUrl(settings.bullhorn_ui_url, bullhorn_client.auth)
+            cards = CardPusher(
+                ledger=intake,
+                lookup=lookup,
+                aircall=aircall_client,
+                ui_base_url=ui_base_url,
+                default_region=settings.default_region,
+                metrics=metrics,
+            )
             services = Services(
                 settings=settings,
                 store=own_store,
                 bullhorn=bullhorn_client,
-                aircall=aircall_client,
                 lookup=lookup,
-                cards=CardPusher(
-                    ledger=BatchedCardLedger(intake),
-                    lookup=lookup,
-                    aircall=aircall_client,
-                    ui_base_url=lambda: services.ui_base_url(),
-                    default_region=settings.default_region,
-                    metrics=metrics,
-                ),
+                intake=intake,
+                index=index,
+                action_list=ActionListCache(bullhorn_client.comment_actions),
+                ui_base_url=ui_base_url,
+                cards=cards,
                 metrics=metrics,
                 meter=meter,
                 backfills=backfills,
             )
-            app.state.services = services
             if own_process:
                 tune_after_startup()
             try:
-                yield
+                yield {"services": services}
             finally:
-                await services.cards.drain()
+                await cards.drain()
 
     return Starlette(
         routes=[
@@ -147,11 +159,39 @@ def create_app(
     )
 
 
+@dataclass(frozen=True)
+class Running:
+    """An app whose lifespan runs in this process: call `asgi` (e.g. through httpx's ASGITransport)."""
+
+    asgi: ASGIApp
+    services: Services
+
+
+@asynccontextmanager
+async def running(app: Starlette) -> AsyncIterator[Running]:
+    """Run the app's lifespan here, for in-process clients (tests, benchmarks).
+
+    A server hands each request a copy of the lifespan state, as uvicorn does; httpx's ASGITransport
+    runs no lifespan, so `Running.asgi` adds that copy to each request's scope itself.
+    """
+    async with app.router.lifespan_context(app) as state:
+        assert state is not None
+
+        async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] in ("http", "websocket"):
+                scope["state"] = dict(state)
+            await app(scope, receive, send)
+
+        yield Running(asgi, state["services"])
+
+
 async def _stopped(task: asyncio.Task[None]) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
 
 async def _metrics(request: Request) -> Response:
-    services: Services = request.app.state.services
-    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    services: Services = request.state.services
+    # the collectors read the store: not on the event loop
+    body = await anyio.to_thread.run_sync(services.metrics.render)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -57,7 +57,6 @@ class Settings:
     database_url: str = "sqlite:///./callbridge.db"
     redis_url: str | None = None
     api_key: Secret | None = None
-    api_url: str = "http://127.0.0.1:8000"
     signing_key: Secret = field(default_factory=lambda: Secret(DEMO_SIGNING_KEY))
     public_url: str = "http://127.0.0.1:8000"
     default_region: str = "US"
@@ -223,7 +222,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("DATABASE_URL", _database_url, "sqlite:///./callbridge.db"),
         redis_url=env.optional("REDIS_URL", _text),
         api_key=Secret(api_key) if api_key else None,
-        api_url=env.get("CALLBRIDGE_API_URL", _url, "http://127.0.0.1:8000"),
         signing_key=Secret(signing_key or DEMO_SIGNING_KEY),
         public_url=env.get("CALLBRIDGE_PUBLIC_URL", _url, "http://127.0.0.1:8000"),
         default_region=env.get("CALLBRIDGE_DEFAULT_REGION", _region, "US"),

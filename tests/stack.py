@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from insight.app import create_app
+from insight.app import create_app, running
 from insight.domain.retry_policy import RetryPolicy
 from insight.store import Store, StoreVault
 from insight.store.tables import utcnow
-from insight.upstream.aircall import open_aircall
+from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
 from insight.upstream.retry import WaitBudget
 from insight.web.services import Services
@@ -86,6 +86,8 @@ class Stack:
     aircall: AircallSandbox
     #: the Bullhorn sandbox's own HTTP API (inspection endpoints under /_sandbox/)
     bullhorn_admin: httpx.AsyncClient
+    #: the web's Aircall client, on the Aircall sandbox
+    aircall_client: AircallClient
     #: for workers (`Stack.worker`): the sandbox app, and where their clients are closed
     bullhorn_app: Starlette | None = None
     exit_stack: AsyncExitStack | None = None
@@ -107,6 +109,11 @@ class Stack:
     async def settle(self) -> None:
         """Wait for background work the webhook started (card pushes)."""
         await self.services.cards.drain()
+
+    def searches(self) -> int:
+        """Searches the Bullhorn sandbox has answered (its request log): two per live phone lookup."""
+        requests = self.bullhorn.faults.requests
+        return sum(count for endpoint, count in requests.items() if endpoint.startswith("POST search/"))
 
     def cards_for(self, call_id: int) -> list[dict[str, Any]]:
         return [card for card in self.aircall.cards if card["call_id"] == call_id]
@@ -161,9 +168,9 @@ async def running_stack(
             open_aircall(settings, transport=httpx.ASGITransport(app=aircall_app))
         )
         app = create_app(settings, bullhorn=bullhorn, aircall=aircall, store=store)
-        await stack.enter_async_context(app.router.lifespan_context(app))
+        started = await stack.enter_async_context(running(app))
         web = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callbridge.test")
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=started.asgi), base_url="http://callbridge.test")
         )
         bullhorn_admin = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=bullhorn_app), base_url="http://bullhorn.test")
@@ -171,12 +178,13 @@ async def running_stack(
         yield Stack(
             app=app,
             web=web,
-            services=app.state.services,
+            services=started.services,
             settings=settings,
             store=store,
             bullhorn=bullhorn_app.state.sandbox,
             aircall=aircall_app.state.sandbox,
             bullhorn_admin=bullhorn_admin,
+            aircall_client=aircall,
             bullhorn_app=bullhorn_app,
             exit_stack=stack,
         )

@@ -69,11 +69,19 @@ def is_call_event(event: str) -> bool:
 
 
 def load_json(body: bytes | str) -> Any:
-    """Decode a webhook body; raises NotJSON. Lets the web read `token` before validating the rest."""
+    """Decode a webhook body; raises NotJSON. Lets the web read `token` before validating the rest.
+
+    Bytes must be UTF-8 (RFC 8259 §8.1; `json.loads` would also take UTF-16 and UTF-32), so the body
+    can be stored as received. `NaN` and `Infinity` are refused: they are not JSON, and a payload
+    holding one could not be read back by the worker.
+    """
     try:
-        return json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise NotJSON(f"the body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise NotJSON("the body is not valid JSON (it is nested too deeply)") from None
 
 
 def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:

@@ -100,10 +100,6 @@ class CallState:
     last_event_timestamp: int
     events_seen: frozenset[str]
 
-    @property
-    def tag_names(self) -> tuple[str, ...]:
-        return tuple(tag.name for tag in self.tags)
-
 
 def reduce_call(events: Iterable[Envelope]) -> CallState:
     """Fold the stored events of one call; raises ValueError when there are none or they mix calls."""

@@ -48,7 +48,6 @@ class MemoryVault:
     def __init__(self, session: BullhornSession | None = None) -> None:
         self._session = session
         self._lock = asyncio.Lock()
-        self.saves = 0
 
     async def load(self) -> BullhornSession | None:
         return self._session
@@ -56,7 +55,6 @@ class MemoryVault:
     async def save(self, session: BullhornSession) -> BullhornSession:
         version = (self._session.version if self._session else 0) + 1
         self._session = BullhornSession(**{**session.__dict__, "version": version})
-        self.saves += 1
         return self._session
 
     @asynccontextmanager

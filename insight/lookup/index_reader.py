@@ -101,7 +101,6 @@ class IndexSource:
         self._clock = clock
         self._now = now
         self._ready: tuple[float, bool] | None = None
-        self.lookups = 0
 
     def status(self) -> IndexStatus:
         """Blocking (two small reads): for /metrics and the ops API."""
@@ -116,7 +115,6 @@ class IndexSource:
     async def matches(self, e164: str) -> tuple[Match, ...] | None:
         if not await self.ready():
             return None
-        self.lookups += 1
         entries = await anyio.to_thread.run_sync(self._index.find, e164)
         return tuple(matches_from_index(e164, entries, excluded_statuses=self._excluded))
 

@@ -107,9 +107,6 @@ class LookupService:
         self._found: TTLCache[str, _Entry] = TTLCache(CACHE_MAXSIZE, ttl_s, timer=clock)
         self._not_found: TTLCache[str, _Entry] = TTLCache(CACHE_MAXSIZE, negative_ttl_s, timer=clock)
         self._in_flight: dict[str, asyncio.Future[_Entry]] = {}
-        self.bullhorn_lookups = 0
-        self.cache_hits = 0
-        self.index_hits = 0
 
     def cache_sizes(self) -> dict[str, int]:
         return {"found": len(self._found), "not_found": len(self._not_found), "in_flight": len(self._in_flight)}
@@ -126,7 +123,6 @@ class LookupService:
         # then cached for the negative TTL, so an unknown number costs one Bullhorn search per TTL
         hit = self.cached(e164)
         if hit is not None:
-            self.cache_hits += 1
             return hit
         flight = self._in_flight.get(e164)
         if flight is not None:
@@ -163,15 +159,12 @@ class LookupService:
             return None
         if not matches:
             return None
-        self.index_hits += 1
         return Lookup(e164, matches, False, datetime.now(UTC), "index")
 
     async def _fetch(self, e164: str) -> tuple[_Entry, bool]:
         shared = await self._read_shared(e164)
         if shared is not None:
-            self.cache_hits += 1
             return shared, True
-        self.bullhorn_lookups += 1
         started = time.perf_counter()
         answers = await asyncio.gather(*(self._search(entity, e164) for entity in PHONE_FIELDS))
         matches = verify_and_rank(

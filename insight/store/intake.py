@@ -58,8 +58,9 @@ def record_event(
     payload: str,
     intake: CallIntake,
     claim_card: bool,
+    now: datetime | None = None,
 ) -> RecordedEvent:
-    now = utcnow()
+    now = now or utcnow()
     ended = event == ENDED_EVENT
     dialect = engine.dialect.name
     with write_connection(engine) as connection, connection.begin():
@@ -169,8 +170,9 @@ def record_card(
     phone_e164: str | None,
     matches: Sequence[Mapping[str, Any]],
     error: str | None,
+    now: datetime | None = None,
 ) -> None:
-    now = utcnow()
+    now = now or utcnow()
     values: dict[str, Any] = {"card_status": status, "phone_e164": phone_e164, "updated_at": now}
     if status == "pushed":
         values["card_pushed_at"] = now

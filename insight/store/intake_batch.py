@@ -75,10 +75,12 @@ class _Statements:
     claim_cards: Update
 
 
-def record_batch(engine: Engine, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+def record_batch(
+    engine: Engine, batch: Sequence[BatchItem], *, now: datetime | None = None
+) -> list[RecordedEvent | None]:
     """Write `batch` in order in one transaction, all or nothing: per item, what it recorded (None for a card)."""
     with write_connection(engine) as connection, connection.begin():
-        return write_batch(connection, batch)
+        return write_batch(connection, batch, now=now)
 
 
 def begin_batch(engine: Engine) -> Connection:
@@ -92,7 +94,9 @@ def begin_batch(engine: Engine) -> Connection:
     return connection
 
 
-def write_batch(connection: Connection, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
+def write_batch(
+    connection: Connection, batch: Sequence[BatchItem], *, now: datetime | None = None
+) -> list[RecordedEvent | None]:
     """The statements of `batch` in the transaction open on `connection` (not committed).
 
     Each kind of statement runs once for the whole batch, not once per event: the event inserts as
@@ -102,7 +106,7 @@ def write_batch(connection: Connection, batch: Sequence[BatchItem]) -> list[Reco
     only a call's first new card event can claim its card (a later one finds it claimed).
     """
     statements = _statements(connection.dialect.name)
-    now = utcnow()
+    now = now or utcnow()
     results: list[RecordedEvent | None] = [None] * len(batch)
     events_in = [(index, item) for index, item in enumerate(batch) if isinstance(item, EventToRecord)]
     if events_in:

@@ -144,6 +144,13 @@ def state_counts(engine: Engine) -> dict[str, int]:
     return {state.value: int(found.get(state.value, 0)) for state in SyncState}
 
 
+def attempt_counts(engine: Engine) -> dict[tuple[str, str | None], int]:
+    """Attempts recorded by the workers, per (kind, outcome)."""
+    statement = select(attempts.c.kind, attempts.c.outcome, func.count()).group_by(attempts.c.kind, attempts.c.outcome)
+    with engine.connect() as connection:
+        return {(str(kind), outcome): int(count) for kind, outcome, count in connection.execute(statement)}
+
+
 def card_counts(engine: Engine) -> dict[str, int]:
     """Calls per Insight Card outcome (`pushed`, `failed`, `pushing`); calls with no card push are left out."""
     statement = (

@@ -90,9 +90,6 @@ class AircallClient:
     async def list_users(self) -> list[JSON]:
         return await self._list("users")
 
-    async def list_numbers(self) -> list[JSON]:
-        return await self._list("numbers")
-
     async def list_tags(self) -> list[JSON]:
         return await self._list("tags")
 

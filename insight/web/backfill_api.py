@@ -33,7 +33,7 @@ log = logging.getLogger("callbridge.web")
 #: job ids are uuid4 hex
 _JOB_ID_LEN = 32
 async def start_backfill(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
+    services: Services = request.state.services
     require_api_key(request, services.settings)
     document = _json_object(await request.body())
     start = _moment(document, "from", required=True)
@@ -49,7 +49,7 @@ async def start_backfill(request: Request) -> JSONResponse:
 
 
 async def get_backfill(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
+    services: Services = request.state.services
     require_api_key(request, services.settings)
     job_id = request.path_params["job"]
     if len(job_id) != _JOB_ID_LEN or not all(char in "0123456789abcdef" for char in job_id):

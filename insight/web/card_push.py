@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
-
-import anyio.to_thread
 
 from insight.domain.cards import build_aircall_card
 from insight.domain.matching import Match
 from insight.domain.phones import display, normalize
 from insight.lookup.service import LookupService
+from insight.store.intake_batch import CardOutcome
 from insight.upstream.errors import UpstreamError, UpstreamUnavailable
 from insight.web.metrics import Metrics
 from shared.logs import log_context
@@ -35,15 +34,9 @@ class CardSink(Protocol):
 
 
 class CardLedger(Protocol):
-    def record_card(
-        self,
-        call_id: int,
-        *,
-        status: str,
-        phone_e164: str | None,
-        matches: Sequence[Mapping[str, Any]],
-        error: str | None,
-    ) -> None: ...
+    """Where outcomes are stored (`IntakeWriter`: they join the webhook events' batches)."""
+
+    async def record_card(self, outcome: CardOutcome) -> None: ...
 
 
 class CardPusher:
@@ -89,9 +82,7 @@ class CardPusher:
             if e164 is not None:
                 found = await self._lookup.lookup(e164)
                 matches = found.matches
-                self._metrics.lookup_seconds.labels(source=found.source).observe(
-                    time.perf_counter() - started
-                )
+                self._metrics.lookup_answered(found, time.perf_counter() - started)
             contents = build_aircall_card(
                 display(e164) if e164 else (raw_digits or "anonymous"), matches, ui_base_url=await self._ui_base_url()
             )
@@ -132,8 +123,8 @@ class CardPusher:
         self, call_id: int, status: str, e164: str | None, matches: Sequence[Match], error: str | None
     ) -> None:
         rows = [match.to_json() for match in matches]
-        await anyio.to_thread.run_sync(
-            lambda: self._ledger.record_card(call_id, status=status, phone_e164=e164, matches=rows, error=error)
+        await self._ledger.record_card(
+            CardOutcome(call_id=call_id, status=status, phone_e164=e164, matches=rows, error=error)
         )
 
 

@@ -23,7 +23,7 @@ CARD_REFRESH_S = 15
 
 
 async def insight_for_phone(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
+    services: Services = request.state.services
     require_api_key(request, services.settings)
     phone = request.query_params.get("phone", "")
     try:
@@ -34,14 +34,14 @@ async def insight_for_phone(request: Request) -> JSONResponse:
 
 
 async def insight_for_call(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
+    services: Services = request.state.services
     require_api_key(request, services.settings)
     call_id: int = request.path_params["call_id"]
     return JSONResponse(await _call_card(services, call_id))
 
 
 async def card_page(request: Request) -> HTMLResponse:
-    services: Services = request.app.state.services
+    services: Services = request.state.services
     call_id: int = request.path_params["call_id"]
     refusal = verify_card_link(
         call_id,
@@ -78,8 +78,11 @@ async def _card(services: Services, e164: str | None, *, call_id: int | None) ->
         if call_id is not None
         else None
     )
+    started = time.perf_counter()
     try:
         found = await services.lookup.lookup(e164) if e164 else None
+        if found is not None:
+            services.metrics.lookup_answered(found, time.perf_counter() - started)
         ui_base_url = await services.ui_base_url()
     except UpstreamError as error:
         detail = f"Bullhorn could not be searched: {error.explanation}"

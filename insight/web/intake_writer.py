@@ -5,8 +5,8 @@ everything waiting at that moment, writes it in order in one transaction
 (`insight.store.intake_batch`) and resolves each request only after that transaction committed.
 Under load the batches grow by themselves, so one commit (one fsync) covers many events, and
 nothing queues on SQLite's write lock, whose busy handler sleeps in steps of up to 100 ms: the web
-has one writer instead of one per request thread. Insight Card outcomes (`BatchedCardLedger`) join
-the same batches, for the same reason.
+has one writer instead of one per request thread. Insight Card outcomes (`record_card`, awaited by
+`insight.web.card_push` on the loop) join the same batches, for the same reason.
 
 Only the waits run in a worker thread: BEGIN (on SQLite it may wait for the worker process's
 transaction) and COMMIT (the fsync). The statements themselves run on the event loop. In a thread,
@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
-import anyio.from_thread
 import anyio.to_thread
 from sqlalchemy import Connection, Engine
 
@@ -58,11 +56,10 @@ class IntakeWriter:
         self._pending: list[_Entry] = []
         self._wakeup = asyncio.Event()
         self._closed = False
-        # its own thread token: threads waiting on the writer (card outcomes) cannot starve it of one
+        # its own thread token: a burst of store reads in the default thread pool cannot delay a commit
         self._thread = anyio.CapacityLimiter(1)
-        #: transactions committed and items in them, since start
+        #: transactions committed since start
         self.batches = 0
-        self.items = 0
 
     @property
     def pending(self) -> int:
@@ -125,7 +122,6 @@ class IntakeWriter:
                 await self._write([entry])
             return
         self.batches += 1
-        self.items += len(items)
         for (_, future), result in zip(batch, results, strict=True):
             _settle(future, result=result)
 
@@ -139,28 +135,6 @@ class IntakeWriter:
             # a rollback after a failure, nothing after a commit: quick enough for the loop
             connection.close()
         return results
-
-
-class BatchedCardLedger:
-    """`card_push.CardLedger` whose writes join the intake writer's batches.
-
-    `CardPusher` calls `record_card` from a worker thread; it returns once the outcome is committed.
-    """
-
-    def __init__(self, writer: IntakeWriter) -> None:
-        self._writer = writer
-
-    def record_card(
-        self,
-        call_id: int,
-        *,
-        status: str,
-        phone_e164: str | None,
-        matches: Sequence[Mapping[str, Any]],
-        error: str | None,
-    ) -> None:
-        outcome = CardOutcome(call_id=call_id, status=status, phone_e164=phone_e164, matches=matches, error=error)
-        anyio.from_thread.run(self._writer.record_card, outcome)
 
 
 def _name(item: BatchItem) -> str:

@@ -8,7 +8,14 @@ from functools import partial
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from insight.domain.aircall_events import KNOWN_CALL_EVENTS
+from insight.lookup.service import Lookup
+
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+#: the `event` label of every event name outside KNOWN_CALL_EVENTS: anyone can post any name, and a
+#: label per name would grow /metrics (and Prometheus) without bound (DESIGN §14)
+OTHER_EVENT = "other"
 
 
 class Metrics:
@@ -25,18 +32,13 @@ class Metrics:
             registry=self.registry,
         )
         self.cache_hits = Counter(
-            "callbridge_lookup_cache_hits_total", "Lookups answered from a cache", registry=self.registry
+            "callbridge_lookup_cache_hits_total",
+            "Lookups answered from the in-process or the shared (Redis) cache, or by the same lookup in flight",
+            registry=self.registry,
         )
         self.cards = Counter(
             "callbridge_cards_total", "Insight Cards pushed to Aircall by outcome", ["outcome"], registry=self.registry
         )
-        self.queue_depth = Gauge(
-            "callbridge_sync_queue_depth", "Calls waiting for a note write, by state", ["state"], registry=self.registry
-        )
-        self.sync_outcomes = Counter(
-            "callbridge_sync_outcomes_total", "Note sync attempts by outcome", ["outcome"], registry=self.registry
-        )
-
         self.lookup_cache_entries = Gauge(
             "callbridge_lookup_cache_entries",
             "Entries in the in-process lookup caches (found, not_found) and lookups in flight",
@@ -54,7 +56,13 @@ class Metrics:
             self.lookup_cache_entries.labels(cache=name).set_function(partial(_size, sizes, name))
 
     def webhook(self, *, event: str, outcome: str) -> None:
-        self.webhooks.labels(event=event, outcome=outcome).inc()
+        label = event if event in KNOWN_CALL_EVENTS else OTHER_EVENT
+        self.webhooks.labels(event=label, outcome=outcome).inc()
+
+    def lookup_answered(self, found: Lookup, seconds: float) -> None:
+        self.lookup_seconds.labels(source=found.source).observe(seconds)
+        if found.source == "cache":
+            self.cache_hits.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -25,7 +25,7 @@ from insight.store import ops
 from insight.store.queue import requeue
 from insight.store.tables import utcnow
 from insight.store.usage import flush_usage
-from insight.upstream.action_list import ActionListCache, ActionListUnavailable
+from insight.upstream.action_list import ActionListUnavailable
 from insight.upstream.errors import UpstreamError
 from insight.web.api_auth import require_api_key
 from insight.web.api_errors import ApiError
@@ -142,7 +142,7 @@ async def retry_call(request: Request) -> JSONResponse:
 async def list_tags(request: Request) -> JSONResponse:
     services = _authorised(request)
     try:
-        action_list = await _action_cache(request, services).get()
+        action_list = await services.action_list.get()
     except ActionListUnavailable as error:
         raise ApiError(503, str(error), error="bullhorn_unavailable") from None
     days = parse_window(request.query_params, "days", default=TAG_WINDOW_DAYS, maximum=TAG_WINDOW_MAX_DAYS)
@@ -190,7 +190,7 @@ async def summary(request: Request) -> JSONResponse:
     budget = await anyio.to_thread.run_sync(read_budget, engine, services.settings, now)
     backfilled, last_run = await anyio.to_thread.run_sync(
         lambda: (backfill_rows.backfilled_count(engine), backfill_rows.last_job(engine, kind=backfill_rows.PERIODIC)))
-    index = await anyio.to_thread.run_sync(request.app.state.index.status)
+    index = await anyio.to_thread.run_sync(services.index.status)
     oldest = queue.oldest_due_at
     timeline = hourly_timeline(timings, now=now, hours=hours)
     return JSONResponse(
@@ -223,18 +223,9 @@ ROUTES = [
 
 
 def _authorised(request: Request) -> Services:
-    services: Services = request.app.state.services
+    services: Services = request.state.services
     require_api_key(request, services.settings)
     return services
-
-
-def _action_cache(request: Request, services: Services) -> ActionListCache:
-    # Per app, not per module: tests build many apps in one process.
-    cache: ActionListCache | None = getattr(request.app.state, "action_list", None)
-    if cache is None:
-        cache = ActionListCache(services.bullhorn.comment_actions)
-        request.app.state.action_list = cache
-    return cache
 
 
 async def _note_link(services: Services, note_id: int | None) -> str | None:

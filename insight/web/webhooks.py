@@ -10,18 +10,24 @@ request after its batch's commit.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from insight.domain.aircall_events import InvalidPayload, NotJSON, dedupe_key, is_call_event, parse_envelope
+from insight.domain.aircall_events import (
+    InvalidPayload,
+    NotJSON,
+    dedupe_key,
+    is_call_event,
+    load_json,
+    parse_envelope,
+)
 from insight.store.intake import CallIntake
 from insight.store.intake_batch import EventToRecord
 from insight.web.api_errors import ApiError
-from insight.web.intake_writer import IntakeFailed, IntakeWriter
+from insight.web.intake_writer import IntakeFailed
 from insight.web.services import Services
 from shared.settings import Secret
 
@@ -58,20 +64,18 @@ def token_is_valid(presented: object, expected: Sequence[Secret]) -> bool:
 
 
 async def aircall_webhook(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
+    services: Services = request.state.services
     body = await read_limited_body(request)
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "the body is not valid JSON", error="not_json") from None
+        document = load_json(body)
+    except NotJSON as problem:
+        raise ApiError(400, str(problem), error="not_json") from None
     token = document.get("token") if isinstance(document, dict) else None
     if not token_is_valid(token, services.settings.aircall_webhook_tokens):
         _outcome(services, "unknown", "unauthorized", None)
         raise ApiError(401, "the webhook token is missing or does not match AIRCALL_WEBHOOK_TOKEN")
     try:
         envelope = parse_envelope(document)
-    except NotJSON:
-        raise ApiError(400, "the body is not a JSON object", error="not_json") from None
     except InvalidPayload as problem:
         _outcome(services, str(document.get("event", "unknown"))[:64], "invalid", None, field=problem.field)
         raise ApiError(422, str(problem)) from None
@@ -81,9 +85,8 @@ async def aircall_webhook(request: Request) -> JSONResponse:
 
     call_id = envelope.call_id
     raw_digits = _text(envelope.data.get("raw_digits"))
-    writer: IntakeWriter = request.app.state.intake
     try:
-        stored = await writer.record(
+        stored = await services.intake.record(
             EventToRecord(
                 dedupe_key=dedupe_key(envelope),
                 call_id=call_id,

@@ -65,7 +65,6 @@ class AuthorDirectory:
         self._clock = clock
         self._directory: _Directory | None = None
         self._lock = asyncio.Lock()
-        self.loads = 0
 
     async def author_for(self, agent_email: str | None) -> Author:
         """The author of a note for a call made or answered by `agent_email` (None: nobody answered)."""
@@ -110,7 +109,6 @@ class AuthorDirectory:
                 by_email.setdefault(user["email"].strip().casefold(), user_id)
             if isinstance(user.get("username"), str) and user["username"]:
                 by_username.setdefault(user["username"].casefold(), user_id)
-        self.loads += 1
         return _Directory(by_email, by_username, self._clock())
 
 

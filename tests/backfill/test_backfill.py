@@ -28,7 +28,7 @@ def _clock() -> datetime:
 
 
 async def _backfill(stack: Stack) -> rows.Job:
-    return await run_periodic_once(stack.services.aircall, stack.store.engine, lookback_s=7_200, clock=_clock)
+    return await run_periodic_once(stack.aircall_client, stack.store.engine, lookback_s=7_200, clock=_clock)
 
 
 async def test_calls_the_webhooks_missed_are_taken_in_and_each_written_once(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ async def test_a_second_run_over_the_same_calls_takes_nothing_in_again(tmp_path:
     async with running_stack(tmp_path) as stack:
         stack.aircall.calls[call.call_id] = final_call(call)
         first = await _backfill(stack)
-        again = await run_job(stack.services.aircall, stack.store.engine, rows.start_job(
+        again = await run_job(stack.aircall_client, stack.store.engine, rows.start_job(
             stack.store.engine, kind=rows.ON_DEMAND, window_from=first.window_from, window_to=first.window_to))
         await (await stack.worker()).run_once()
 
@@ -91,7 +91,7 @@ async def test_a_call_still_running_is_left_for_a_later_run_and_holds_the_waterm
         assert job.watermark == STARTED_AT
         assert rows.last_watermark(stack.store.engine) == STARTED_AT
         stack.aircall.calls[live.call_id] = final_call(live)
-        later = await run_periodic_once(stack.services.aircall, stack.store.engine, lookback_s=7_200,
+        later = await run_periodic_once(stack.aircall_client, stack.store.engine, lookback_s=7_200,
                                         clock=lambda: datetime.fromtimestamp(STARTED_AT + 7_200, UTC))
         assert later.window_from == datetime.fromtimestamp(STARTED_AT - OVERLAP_S, UTC)
         assert later.taken_in == 1

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, text, update
 
 from bench.traffic import call_scripts, webhook_stream
 from insight.domain.aircall_events import dedupe_key, parse_envelope
-from insight.store import Store, intake, intake_batch
+from insight.store import Store, intake
 from insight.store.intake import CallIntake, RecordedEvent
 from insight.store.intake_batch import BatchItem, CardOutcome, EventToRecord, record_batch, write_batch
 from insight.store.tables import calls, events
@@ -77,13 +77,13 @@ def _single(engine: Engine, plan: Sequence[BatchItem]) -> list[RecordedEvent | N
                 intake.record_event(
                     engine, dedupe_key=item.dedupe_key, call_id=item.call_id, event=item.event,
                     event_timestamp=item.event_timestamp, payload=item.payload, intake=item.intake,
-                    claim_card=item.claim_card,
+                    claim_card=item.claim_card, now=FROZEN,
                 )
             )
         else:
             intake.record_card(
                 engine, item.call_id, status=item.status, phone_e164=item.phone_e164, matches=item.matches,
-                error=item.error,
+                error=item.error, now=FROZEN,
             )
             results.append(None)
     return results
@@ -95,7 +95,7 @@ def _batched(engine: Engine, plan: Sequence[BatchItem]) -> list[RecordedEvent | 
     start = 0
     while start < len(plan):
         size = sizes.choice([1, 2, 7, 17, 40])
-        results.extend(record_batch(engine, plan[start : start + size]))
+        results.extend(record_batch(engine, plan[start : start + size], now=FROZEN))
         start += size
     return results
 
@@ -126,11 +126,7 @@ def _run(store: Store, plan_before: list[BatchItem], plan_after: list[BatchItem]
         return (first, second, *_rows(connection))
 
 
-def test_the_batch_path_writes_exactly_the_rows_of_the_single_path(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(intake, "utcnow", lambda: FROZEN)
-    monkeypatch.setattr(intake_batch, "utcnow", lambda: FROZEN)
+def test_the_batch_path_writes_exactly_the_rows_of_the_single_path(store: Store) -> None:
     items = _items()
     half = len(items) // 2
     cards = [_card(item.call_id, index) for index, item in enumerate(items[:half:9])]
@@ -206,13 +202,13 @@ async def test_a_failing_batch_is_retried_alone_and_only_the_bad_event_fails(tmp
 async def test_an_event_the_store_cannot_take_is_a_503_and_never_accepted(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
         envelope = webhook_stream(call_scripts(1, seed=9, started_at=1_795_000_000), token=WEBHOOK_TOKEN)[0]
+        with stack.store.engine.begin() as connection:
+            # the database itself refuses every new event, as a full disk or a failing volume would
+            connection.execute(text(
+                "CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            ))
 
-        def refuse(connection: Connection, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
-            raise RuntimeError("disk full")
-
-        async with IntakeWriter(stack.store.engine, write=refuse).running() as failing:
-            stack.app.state.intake = failing
-            response = await stack.web.post("/webhooks/aircall", json=envelope)
+        response = await stack.web.post("/webhooks/aircall", json=envelope)
 
         assert response.status_code == 503
         assert response.json()["error"] == "unavailable"

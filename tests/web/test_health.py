@@ -52,10 +52,3 @@ async def test_the_session_is_kept_in_the_store_and_reused_by_a_second_app(tmp_p
         reused = await second.services.bullhorn.auth.session()
     assert reused.rest_token == session.rest_token
 
-
-async def test_metrics_are_served_as_prometheus_text(tmp_path: Path) -> None:
-    async with running_stack(tmp_path) as stack:
-        response = await stack.web.get("/metrics")
-
-        assert response.status_code == 200
-        assert "callbridge_webhooks_total" in response.text

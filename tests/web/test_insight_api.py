@@ -78,7 +78,8 @@ async def test_a_number_in_any_format_finds_the_same_record(tmp_path: Path) -> N
             assert card["phone"] == caller.e164
             assert (card["matches"][0]["entity"], card["matches"][0]["id"]) == (entity, record_id)
             assert "call_id" not in card and "card_url" not in card
-        assert stack.services.lookup.bullhorn_lookups == 1
+        # one live lookup: Candidate and ClientContact searched once each
+        assert stack.searches() == 2
 
 
 async def test_the_card_json_has_the_contract_fields(tmp_path: Path) -> None:

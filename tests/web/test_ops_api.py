@@ -222,21 +222,25 @@ async def test_retrying_a_synced_call_with_no_newer_event_is_a_409(stack: Stack)
     assert _row(stack, 40).status == "synced"
 
 
-async def test_retrying_a_synced_call_that_changed_since_requeues_it_for_a_rematch(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_retrying_a_synced_call_that_changed_since_requeues_it_for_a_rematch(stack: Stack) -> None:
     engine = stack.store.engine
     add_call(engine, 41, status="synced", last_event_id=13, synced_event_id=12, raw_digits="+1 415 555 0123")
-    forgotten: list[str] = []
-    monkeypatch.setattr(stack.services.lookup, "forget", forgotten.append)
 
+    async def card() -> dict[str, object]:
+        answer = await stack.web.get("/api/insight", params={"phone": "+14155550123"}, headers=stack.api_headers)
+        return dict(answer.json())
+
+    looked_up, cached = await card(), await card()
     response = await stack.web.post("/api/calls/41/retry", headers=stack.api_headers)
+    after = await card()
 
     assert response.status_code == 202
     assert response.json()["status"] == "pending"
     row = _row(stack, 41)
     assert (row.status, row.rematch) == ("pending", True) and row.next_attempt_at <= utcnow()
-    assert forgotten == ["+14155550123"]
+    # the web's lookup cache forgot the number: the next card searches Bullhorn again
+    assert (looked_up["cached"], cached["cached"], after["cached"]) == (False, True, False)
+    assert stack.searches() == 4
 
 
 async def test_retrying_a_failed_call_requeues_it_with_a_fresh_attempt_budget(stack: Stack) -> None:

@@ -80,7 +80,50 @@ async def test_a_body_that_is_not_json_is_a_400_naming_the_problem(tmp_path: Pat
         )
 
         assert response.status_code == 400
-        assert response.json() == {"error": "not_json", "detail": "the body is not valid JSON"}
+        assert response.json()["error"] == "not_json"
+        assert response.json()["detail"].startswith("the body is not valid JSON (Expecting value")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+async def test_a_call_event_holding_a_non_json_number_is_a_400_naming_it_and_nothing_is_stored(
+    tmp_path: Path, constant: str
+) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = _envelopes(_script(1006, _known_caller().raw_digits))[0]
+        # what Python's json.dumps writes for float("nan"): the worker could never read it back
+        body = json.dumps({**created, "data": {**created["data"], "duration": "MARK"}}).replace('"MARK"', constant)
+
+        response = await stack.web.post("/webhooks/aircall", content=body.encode())
+
+        assert response.status_code == 400
+        assert response.json()["error"] == "not_json"
+        assert constant.lstrip("-") in response.json()["detail"]
+        assert _stored_events(stack) == 0
+
+
+@pytest.mark.parametrize("depth", [5_000, 100_000])
+async def test_deeply_nested_json_is_a_400_not_a_server_error(tmp_path: Path, depth: int) -> None:
+    async with running_stack(tmp_path) as stack:
+        body = f'{{"token": "{WEBHOOK_TOKEN}", "event": "call.created", "data": {"[" * depth}1{"]" * depth}}}'
+
+        response = await stack.web.post("/webhooks/aircall", content=body.encode())
+
+        assert response.status_code == 400
+        assert response.json() == {"error": "not_json",
+                                   "detail": "the body is not valid JSON (it is nested too deeply)"}
+        assert _stored_events(stack) == 0
+
+
+async def test_a_body_in_utf_16_is_a_400_and_only_utf_8_is_stored(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = _envelopes(_script(1007, _known_caller().raw_digits))[0]
+
+        response = await stack.web.post("/webhooks/aircall", content=json.dumps(created).encode("utf-16"))
+
+        assert response.status_code == 400
+        assert response.json()["error"] == "not_json"
+        assert "utf-8" in response.json()["detail"]
+        assert _stored_events(stack) == 0
 
 
 async def test_a_missing_call_id_is_a_422_that_names_data_id(tmp_path: Path) -> None:
@@ -183,7 +226,7 @@ async def test_an_anonymous_caller_gets_a_no_match_card_without_a_bullhorn_searc
 
         [card] = stack.cards_for(1009)
         assert card["contents"][0]["text"].startswith("No Bullhorn match")
-        assert stack.services.lookup.bullhorn_lookups == 0
+        assert stack.searches() == 0
 
 
 async def test_an_unknown_caller_gets_a_no_match_card_naming_the_number(tmp_path: Path) -> None:
@@ -218,5 +261,6 @@ async def test_a_second_call_from_the_same_number_is_answered_from_the_cache(tmp
         await stack.deliver(_envelopes(_script(1013, caller.raw_digits))[0])
         await stack.settle()
 
-        assert stack.services.lookup.bullhorn_lookups == 1
+        # one live lookup: Candidate and ClientContact searched once each
+        assert stack.searches() == 2
         assert len(stack.cards_for(1013)) == 1

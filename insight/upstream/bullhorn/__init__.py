@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from insight.upstream.bullhorn.auth import BullhornAuth
-from insight.upstream.bullhorn.client import BullhornClient, CreateResult, open_bullhorn, quote_jpql
+from insight.upstream.bullhorn.client import BullhornClient, CreateResult, open_bullhorn
 from insight.upstream.bullhorn.login import BullhornCredentials
 from insight.upstream.errors import (
     AuthenticationFailed,
@@ -28,5 +28,4 @@ __all__ = [
     "explain",
     "explain_aircall",
     "open_bullhorn",
-    "quote_jpql",
 ]

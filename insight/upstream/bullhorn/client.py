@@ -30,7 +30,6 @@ from shared.settings import Settings
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-CORPORATE_USER_FIELDS = "id,firstName,lastName,name,email,enabled,isDeleted"
 
 JSON = dict[str, Any]
 
@@ -41,11 +40,6 @@ class CreateResult:
 
     id: int
     messages: list[JSON] = field(default_factory=list)
-
-
-def quote_jpql(value: str) -> str:
-    """A JPQL string literal: quoted, with `'` doubled so a value cannot end it early."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 class BullhornClient:
@@ -157,13 +151,6 @@ class BullhornClient:
                                 params=params)
         return list(body.get("data") or [])
 
-    async def add_note_entity(self, note_id: int, target_id: int, *, target_entity_name: str = "User") -> CreateResult:
-        """Show a note on another record; never for its personReference (Bullhorn made that link: DUPLICATE_VALUE)."""
-        body = {"note": {"id": note_id}, "targetEntityID": target_id, "targetEntityName": target_entity_name}
-        answer = await self._json("PUT", "entity/NoteEntity", operation="note link creation", json=body,
-                                  idempotent=False)
-        return _created(answer, "note link creation")
-
     async def comment_actions(self) -> list[str]:
         """The allowed note actions (`commentActionList`)."""
         body = await self._json("GET", "settings/commentActionList", operation="note action list read")
@@ -172,11 +159,6 @@ class BullhornClient:
     async def ping(self) -> JSON:
         """`{"sessionExpires": epoch ms}`; proves the session works."""
         return await self._json("GET", "ping", operation="session check")
-
-    async def corporate_users_by_email(self, email: str, *, fields: str = CORPORATE_USER_FIELDS) -> list[JSON]:
-        """CorporateUsers with this e-mail (several may share it; disabled ones have isDeleted=true)."""
-        body = await self.query("CorporateUser", f"email={quote_jpql(email)}", fields=fields, count=20)
-        return list(body.get("data") or [])
 
     async def _json(self, method: str, path: str, *, operation: str, params: Mapping[str, str] | None = None,
                     json: Mapping[str, Any] | None = None, idempotent: bool = True) -> JSON:
