@@ -31,6 +31,8 @@ class Feed:
     last_event_at: datetime | None
     last_batch_size: int
     events_applied: int
+    read_pending: bool = False
+    off_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class PhoneIndex:
         with self.engine.connect() as connection:
             row = connection.execute(select(index_feed).where(index_feed.c.id == FEED_ROW_ID)).mappings().one()
         return Feed(row["subscription_id"], row["subscribed_at"], row["scan"], row["last_request_id"],
-                    row["last_poll_at"], row["last_event_at"], row["last_batch_size"], row["events_applied"])
+                    row["last_poll_at"], row["last_event_at"], row["last_batch_size"], row["events_applied"],
+                    row["read_pending"], row["off_reason"])
 
     def progress(self) -> dict[str, ScanProgress]:
         with self.engine.connect() as connection:
@@ -87,7 +90,7 @@ class PhoneIndex:
             connection.execute(
                 update(index_feed).where(index_feed.c.id == FEED_ROW_ID).values(
                     subscription_id=subscription_id, subscribed_at=now, scan=scan, last_request_id=last_request_id,
-                    last_poll_at=now, last_batch_size=0)
+                    last_poll_at=now, last_batch_size=0, read_pending=False, off_reason=None)
             )
             connection.execute(delete(index_state))
             connection.execute(insert(index_state), [
@@ -130,16 +133,27 @@ class PhoneIndex:
             for entity, ids in removed.items():
                 _delete_records(connection, entity, list(ids))
             values: dict[str, Any] = {"last_request_id": request_id, "last_poll_at": now, "last_batch_size": events,
-                                      "events_applied": feed.events_applied + events}
+                                      "events_applied": feed.events_applied + events, "read_pending": False}
             if newest_event_at is not None:
                 values["last_event_at"] = newest_event_at
             connection.execute(update(index_feed).where(feed.id == FEED_ROW_ID).values(**values))
+
+    def begin_read(self) -> None:
+        """An event read starts: until its batch is applied (or found empty), it is ours to read again."""
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID).values(read_pending=True))
 
     def record_poll(self, *, now: datetime) -> None:
         """A poll that found nothing: the index is as fresh as `now`."""
         with write_connection(self.engine) as connection, connection.begin():
             connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
-                               .values(last_poll_at=now, last_batch_size=0))
+                               .values(last_poll_at=now, last_batch_size=0, read_pending=False))
+
+    def turn_off(self, reason: str) -> None:
+        """The index cannot be kept (no subscription): it stops vouching for itself and says why."""
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
+                               .values(subscription_id=None, read_pending=False, off_reason=reason))
 
     def find(self, e164: str) -> list[IndexHit]:
         """Every indexed record holding `e164`, with the fields that hold it (deleted ones included)."""

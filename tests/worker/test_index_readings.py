@@ -1,0 +1,136 @@
+"""The phone index under both readings of each Bullhorn behaviour nobody documents (DESIGN §10).
+
+Each fixture plays one reading per parametrisation; the sandbox's default is the harsher one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from insight.store.phone_index import PhoneIndex
+from insight.upstream.errors import UpstreamUnavailable
+from sandbox.bullhorn import BullhornSandboxConfig
+from sandbox.faults import ScriptedFault
+from sandbox.readings import EventRequestId, MultiGet, SoftDelete
+from tests.index_kit import build, keeper_for, key, source_for
+from tests.stack import Stack, demo_data, running_stack
+
+pytestmark = pytest.mark.anyio
+EVENTS = "GET event/subscription/callbridge-phone-index"
+
+
+@pytest.fixture(params=["with_events", "every_poll"])
+def event_request_id(request: pytest.FixtureRequest) -> EventRequestId:
+    reading: EventRequestId = request.param
+    return reading
+
+
+@pytest.fixture(params=["all", "count_20"])
+def multi_get(request: pytest.FixtureRequest) -> MultiGet:
+    reading: MultiGet = request.param
+    return reading
+
+
+@pytest.fixture(params=["updated", "deleted"])
+def soft_delete(request: pytest.FixtureRequest) -> SoftDelete:
+    reading: SoftDelete = request.param
+    return reading
+
+
+@asynccontextmanager
+async def stack_reading(tmp_path: Path, **reading: Any) -> AsyncIterator[Stack]:
+    async with running_stack(tmp_path, bullhorn_config=BullhornSandboxConfig(**reading)) as stack:
+        yield stack
+
+
+async def _patch(stack: Stack, path: str, body: dict[str, object] | None = None, method: str = "PATCH") -> None:
+    answer = await stack.bullhorn_admin.request(method, f"/_sandbox/records/{path}", json=body)
+    assert answer.status_code == 200, answer.text
+
+
+def _candidate() -> tuple[str, str, int]:
+    caller = next(caller for caller in demo_data().callers if caller.kind == "candidate")
+    entity, record_id = caller.expected[0]
+    return caller.e164, entity, record_id
+
+
+async def test_empty_polls_never_force_a_rescan_even_when_request_id_advances_on_each(
+        tmp_path: Path, event_request_id: EventRequestId) -> None:
+    e164, entity, record_id = _candidate()
+    async with stack_reading(tmp_path, event_request_id=event_request_id) as stack:
+        keeper = keeper_for(stack)
+        await build(keeper)
+        quiet = [await keeper.run_once() for _ in range(3)]
+        restarted = keeper_for(stack)  # a new process finds the gaps empty polls left
+        await _patch(stack, f"{entity}/{record_id}", {"mobile": "+1 (312) 555-0188"})
+
+        run = await restarted.run_once()
+
+        assert [r.rescans for r in quiet] == [0, 0, 0] and run.rescans == 0 and run.events == 1
+        assert (entity, record_id, "mobile") in key(await source_for(stack).matches("+13125550188") or ())
+        # nothing failed, so nothing was read again
+        assert stack.bullhorn.faults.requests[f"{EVENTS}/lastRequestId"] == 0
+        assert await source_for(stack).matches(e164) is not None
+
+
+@pytest.mark.parametrize("failure", ["crash while applying", "answer lost"])
+async def test_a_batch_whose_read_failed_is_read_again_by_request_id_and_applied_once(
+        tmp_path: Path, event_request_id: EventRequestId, failure: str) -> None:
+    e164, entity, record_id = _candidate()
+    async with stack_reading(tmp_path, event_request_id=event_request_id) as stack:
+        await build(keeper_for(stack))
+        await keeper_for(stack).run_once()  # an empty poll: under every_poll, a requestId that means nothing
+        await _patch(stack, f"{entity}/{record_id}", method="DELETE")
+        if failure == "crash while applying":
+            stack.bullhorn.faults.script(ScriptedFault(f"GET entity/{entity}/*", status=503))
+        else:  # Bullhorn purged the batch, the answer never arrived
+            stack.bullhorn.faults.script(ScriptedFault(EVENTS, status=504, lost_answer=True))
+        with pytest.raises(UpstreamUnavailable):
+            await keeper_for(stack).run_once()
+        assert PhoneIndex(stack.store.engine).feed().read_pending
+
+        run = await keeper_for(stack).run_once()
+
+        assert run.events == 1 and run.rescans == 0
+        assert await source_for(stack).matches(e164) == ()
+        assert not PhoneIndex(stack.store.engine).feed().read_pending
+
+
+async def test_a_batch_changing_more_than_twenty_records_keeps_every_one_of_them(
+        tmp_path: Path, multi_get: MultiGet) -> None:
+    async with stack_reading(tmp_path, multi_get=multi_get) as stack:
+        keeper = keeper_for(stack)
+        await build(keeper)
+        records_before, _ = PhoneIndex(stack.store.engine).counts()
+        changed = sorted(record_id for record_id, record in demo_data().candidates.items()
+                         if not record.get("isDeleted"))[:45]
+        for record_id in changed:
+            await _patch(stack, f"Candidate/{record_id}", {"status": "Interviewing for DESIGN §10"})
+
+        run = await keeper.run_once()
+
+        assert run.events == 45
+        assert PhoneIndex(stack.store.engine).counts()[0] == records_before
+        # every changed record was read back: one multi-id GET, no id asked again alone
+        assert stack.bullhorn.faults.requests["GET entity/Candidate/{id}"] == 1
+
+
+async def test_a_soft_deleted_person_leaves_the_index_at_once_whichever_event_says_so(
+        tmp_path: Path, soft_delete: SoftDelete) -> None:
+    e164, entity, record_id = _candidate()
+    async with stack_reading(tmp_path, soft_delete=soft_delete) as stack:
+        keeper = keeper_for(stack)
+        await build(keeper)
+        records_before, _ = PhoneIndex(stack.store.engine).counts()
+        await _patch(stack, f"{entity}/{record_id}", method="DELETE")
+
+        run = await keeper.run_once()
+
+        assert run.events == 1
+        assert await source_for(stack).matches(e164) == ()
+        assert PhoneIndex(stack.store.engine).counts()[0] == records_before - 1
