@@ -107,14 +107,18 @@ class PhoneIndex:
                                                              index_state.c.scan == scan).values(total=total))
 
     def save_page(self, entity: str, scan: int, records: Sequence[IndexEntry], *, cursor: int, total: int,
-                  done: bool, now: datetime) -> bool:
-        """One scan page and the cursor after it; False (nothing written) when a newer scan began meanwhile."""
+                  done: bool, now: datetime, walked: int | None = None) -> bool:
+        """One scan page and the cursor after it; False (nothing written) when a newer scan began meanwhile.
+
+        `walked`: the records of the entity the scan has passed, when the caller counts them itself
+        (default: those before plus `records`).
+        """
         state = index_state.c
+        indexed = state.indexed + len(records) if walked is None else walked
         with write_connection(self.engine) as connection, connection.begin():
             moved = connection.execute(
                 update(index_state).where(state.entity == entity, state.scan == scan, state.done.is_(False))
-                .values(cursor=cursor, indexed=state.indexed + len(records), total=total, done=done,
-                        built_at=now if done else None)
+                .values(cursor=cursor, indexed=indexed, total=total, done=done, built_at=now if done else None)
             )
             if moved.rowcount != 1:
                 return False

@@ -1,16 +1,16 @@
 """The worker's phone index keeper: builds the index from Bullhorn and keeps it fresh from Bullhorn events.
 
 Order is what makes it lossless: subscribe first, then scan, so anything changed during a scan
-arrives as an event. Scans page by id range (`id:[cursor+1 TO *]` sorted by id, 500 a page) rather
-than deep `start` offsets, and each page is stored with its cursor in one transaction, so a
-restarted build continues where it stopped. Events are read at most 100 at a time and reading
-purges them, so the store marks each read before it starts and clears the mark with the batch it
-applies; a read that failed after Bullhorn purged its batch (a crash, a lost answer) is read again
-by requestId. Nothing else is: requestId may advance on empty polls too (DESIGN §10), so a gap in
-it means nothing. When a re-read is no longer possible (or the subscription expired) the keeper
-subscribes afresh and re-scans. When Bullhorn refuses event subscriptions (the API user lacks the
-right), the index is off, says why, and ring-time lookups search live; the keeper asks again hourly.
-One keeper works at a time (a lease in the store).
+arrives as an event. Scans page through every record 500 at a time in a way that skips none
+whichever way Bullhorn compares ids (`insight.worker.index_pages`), and each page is stored with
+its place in one transaction, so a restarted build continues where it stopped. Events are read at
+most 100 at a time and reading purges them, so the store marks each read before it starts and
+clears the mark with the batch it applies; a read that failed after Bullhorn purged its batch (a
+crash, a lost answer) is read again by requestId. Nothing else is: requestId may advance on empty
+polls too (DESIGN §10), so a gap in it means nothing. When a re-read is no longer possible (or the
+subscription expired) the keeper subscribes afresh and re-scans. When Bullhorn refuses event
+subscriptions (the API user lacks the right), the index is off, says why, and ring-time lookups
+search live; the keeper asks again hourly. One keeper works at a time (a lease in the store).
 """
 
 from __future__ import annotations
@@ -35,13 +35,14 @@ from insight.store import Store
 from insight.store.phone_index import Feed, PhoneIndex
 from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected
+from insight.worker.index_pages import ALL_RECORDS, Page, next_page
 from shared.settings import Settings
 
 log = logging.getLogger("callbridge.phone_index")
 
 DEFAULT_SUBSCRIPTION_ID = "callbridge-phone-index"
-#: Bullhorn's cap per search request
-PAGE_SIZE = 500
+#: new records per scan page: each request also asks the row before (the anchor), 500 in all, Bullhorn's cap
+PAGE_SIZE = 499
 #: Bullhorn's cap per event read
 MAX_EVENTS = 100
 #: Bullhorn counts every poll against the tenant's API calls (100,000 a month unless agreed):
@@ -249,7 +250,7 @@ class IndexKeeper:
         run.rescans += 1
         totals = {}
         for entity in INDEXED_ENTITIES:
-            probe = await self._bullhorn.search(entity, "id:[1 TO *]", fields="id", count=1)
+            probe = await self._bullhorn.search(entity, ALL_RECORDS, fields="id", count=1)
             if isinstance(probe.get("total"), int):
                 totals[entity] = probe["total"]
         await anyio.to_thread.run_sync(lambda: self._index.set_totals(scan, totals))
@@ -262,33 +263,28 @@ class IndexKeeper:
             state = progress.get(entity)
             if state is None or state.done:
                 continue
-            cursor, indexed, done = state.cursor, state.indexed, False
+            anchor, walked, done = state.cursor, state.indexed, False
             while not done and run.pages < self._pages_per_run:
-                answer = await self._bullhorn.search(entity, f"id:[{cursor + 1} TO *]", fields=SEARCH_FIELDS[entity],
-                                                     count=self._page_size, sort="id")
-                data = [record for record in answer.get("data") or [] if isinstance(record, dict)]
-                remaining = answer["total"] if isinstance(answer.get("total"), int) else len(data)
-                total, done = indexed + remaining, not data or len(data) >= remaining
-                page = await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, data, cursor,
-                                                              total, done))
-                if page is None:
+                page = await next_page(self._bullhorn, entity, fields=SEARCH_FIELDS[entity], walked=walked,
+                                       anchor=anchor, page_size=self._page_size)
+                anchor, walked, done = page.anchor(anchor), page.walked, page.done
+                if not await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, page, anchor)):
                     return  # a newer scan began (another keeper re-subscribed): its pages, not ours
-                cursor, indexed = page, indexed + len(data)
-                run.pages, run.records = run.pages + 1, run.records + len(data)
-                eta = eta_s(indexed, total, (self._now() - (state.started_at or self._now())).total_seconds())
-                log.info("phone index: %s %d/%d indexed%s", entity, indexed, total,
+                run.pages, run.records = run.pages + 1, run.records + len(page.rows)
+                eta = eta_s(walked, page.total, (self._now() - (state.started_at or self._now())).total_seconds())
+                log.info("phone index: %s %d/%d indexed%s", entity, walked, page.total,
                          " (done)" if done else f", ETA {eta:.0f} s" if eta is not None else "")
             if not done:
                 run.building = True
                 return
 
-    def _save_page(self, entity: str, scan: int, data: list[dict[str, Any]], cursor: int, total: int,
-                   done: bool) -> int | None:
-        entries = [entry for record in data
+    def _save_page(self, entity: str, scan: int, page: Page, anchor: int) -> bool:
+        entries = [entry for record in page.rows
                    if (entry := index_record(entity, record, default_region=self._region)) is not None]
-        cursor = max((entry.record_id for entry in entries), default=cursor)
-        saved = self._index.save_page(entity, scan, entries, cursor=cursor, total=total, done=done, now=self._now())
-        return cursor if saved else None
+        # the index holds the people a call may reach: soft-deleted records are walked, not stored
+        live = [entry for entry in entries if not entry.is_deleted]
+        return self._index.save_page(entity, scan, live, cursor=anchor, walked=page.walked, total=page.total,
+                                     done=page.done, now=self._now())
 
 
 @contextmanager

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from insight.store.phone_index import PhoneIndex
+from insight.store.tables import indexed_records
 from insight.upstream.errors import UpstreamUnavailable
 from sandbox.bullhorn import BullhornSandboxConfig
 from sandbox.faults import ScriptedFault
-from sandbox.readings import EventRequestId, MultiGet, SoftDelete
+from sandbox.readings import EventRequestId, IdRange, MultiGet, SoftDelete
 from tests.index_kit import build, keeper_for, key, source_for
 from tests.stack import Stack, demo_data, running_stack
 
@@ -134,3 +136,58 @@ async def test_a_soft_deleted_person_leaves_the_index_at_once_whichever_event_sa
         assert run.events == 1
         assert await source_for(stack).matches(e164) == ()
         assert PhoneIndex(stack.store.engine).counts()[0] == records_before - 1
+
+
+@pytest.fixture(params=["numeric", "text"])
+def id_range(request: pytest.FixtureRequest) -> IdRange:
+    reading: IdRange = request.param
+    return reading
+
+
+def _indexed(stack: Stack) -> set[tuple[str, int]]:
+    with stack.store.engine.connect() as connection:
+        rows = connection.execute(select(indexed_records.c.entity, indexed_records.c.record_id)).all()
+    return {(row.entity, row.record_id) for row in rows}
+
+
+def _live(stack: Stack) -> set[tuple[str, int]]:
+    return {(entity, record_id) for entity in ("Candidate", "ClientContact")
+            for record_id, record in stack.bullhorn.table(entity).items() if not record.get("isDeleted")}
+
+
+async def test_the_scan_indexes_every_record_when_ids_span_digit_lengths(tmp_path: Path, id_range: IdRange) -> None:
+    # as text, "10000" < "1001" < "2226": an id-range cursor would skip the long and the short ids
+    odd_ids = [7, 999, 10_000, 10_001, 123_456]
+    async with stack_reading(tmp_path, id_range=id_range) as stack:
+        for n, record_id in enumerate(odd_ids):
+            await _patch(stack, f"Candidate/{record_id}", {
+                "firstName": "Odd", "lastName": f"Id{n}", "name": f"Odd Id{n}", "status": "Active",
+                "mobile": f"(312) 555-{7100 + n}", "dateLastModified": 1_700_000_000_000}, method="PUT")
+
+        await build(keeper_for(stack, page_size=100))
+
+        assert _indexed(stack) == _live(stack)
+        status = source_for(stack).status()
+        assert status.ready and status.records_indexed == status.records_total
+        for n, record_id in enumerate(odd_ids):
+            assert key(await source_for(stack).matches(f"+1312555{7100 + n}") or ()) == [
+                ("Candidate", record_id, "mobile")]
+
+
+@pytest.mark.parametrize("deleted", ["records before the anchor", "the anchor itself"])
+async def test_records_hard_deleted_under_the_scan_never_make_it_skip_another(
+        tmp_path: Path, id_range: IdRange, deleted: str) -> None:
+    async with stack_reading(tmp_path, id_range=id_range) as stack:
+        keeper = keeper_for(stack, page_size=100, pages_per_run=2)
+        await keeper.run_once()  # two pages of candidates walked: the anchor is the 200th
+        candidates = stack.bullhorn.table("Candidate")
+        walked = sorted(candidates)[:200]
+        gone = walked[10:15] if deleted == "records before the anchor" else walked[195:200]
+        for record_id in gone:  # hard deletes publish no event the index could catch
+            del candidates[record_id]
+            stack.bullhorn.changed("Candidate", record_id)
+
+        await build(keeper)
+
+        assert _indexed(stack) == _live(stack) | {("Candidate", record_id) for record_id in gone
+                                                 if not demo_data().candidates[record_id].get("isDeleted")}
