@@ -15,6 +15,7 @@ from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall
 from sandbox.readings import ResetUnit
 from shared.settings import Secret, Settings
 from tests.clocks import FakeClock
+from tests.readings_kit import both_readings
 
 NOW = 1_800_000_000.0
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -203,12 +204,7 @@ async def test_wrong_credentials_on_the_aircall_sandbox_are_an_authentication_fa
 
 # DESIGN §10: X-AircallApi-Reset in epoch seconds or milliseconds; every test below runs under both.
 CARD = [{"type": "title", "text": "Ada Lovelace"}]
-
-
-@pytest.fixture(params=["seconds", "milliseconds"])
-def reset_unit(request: pytest.FixtureRequest) -> ResetUnit:
-    unit: ResetUnit = request.param
-    return unit
+reset_unit = both_readings("reset_unit")
 
 
 @asynccontextmanager

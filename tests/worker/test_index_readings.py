@@ -20,28 +20,16 @@ from sandbox.bullhorn import BullhornSandboxConfig
 from sandbox.faults import ScriptedFault
 from sandbox.readings import EventRequestId, IdRange, MultiGet, SoftDelete
 from tests.index_kit import build, keeper_for, key, source_for
+from tests.readings_kit import both_readings
 from tests.stack import Stack, demo_data, running_stack
 
 pytestmark = pytest.mark.anyio
 EVENTS = "GET event/subscription/callbridge-phone-index"
 
-
-@pytest.fixture(params=["with_events", "every_poll"])
-def event_request_id(request: pytest.FixtureRequest) -> EventRequestId:
-    reading: EventRequestId = request.param
-    return reading
-
-
-@pytest.fixture(params=["all", "count_20"])
-def multi_get(request: pytest.FixtureRequest) -> MultiGet:
-    reading: MultiGet = request.param
-    return reading
-
-
-@pytest.fixture(params=["updated", "deleted"])
-def soft_delete(request: pytest.FixtureRequest) -> SoftDelete:
-    reading: SoftDelete = request.param
-    return reading
+event_request_id = both_readings("event_request_id")
+multi_get = both_readings("multi_get")
+soft_delete = both_readings("soft_delete")
+id_range = both_readings("id_range")
 
 
 @asynccontextmanager
@@ -137,11 +125,6 @@ async def test_a_soft_deleted_person_leaves_the_index_at_once_whichever_event_sa
         assert await source_for(stack).matches(e164) == ()
         assert PhoneIndex(stack.store.engine).counts()[0] == records_before - 1
 
-
-@pytest.fixture(params=["numeric", "text"])
-def id_range(request: pytest.FixtureRequest) -> IdRange:
-    reading: IdRange = request.param
-    return reading
 
 
 def _indexed(stack: Stack) -> set[tuple[str, int]]:
