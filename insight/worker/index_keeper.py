@@ -238,10 +238,8 @@ class IndexKeeper:
         except UpstreamRejected as error:
             if error.status_code != 403:
                 raise
-            raise _SubscriptionRefused(
-                f"Bullhorn refused the event subscription the index needs ({error}): the API user lacks the "
-                "right to subscribe to events, so ring-time lookups search Bullhorn live; ask Bullhorn Support "
-                "to grant event subscriptions to the API user") from error
+            raise _SubscriptionRefused(f"{error}; without events the index cannot stay fresh, so ring-time "
+                                       "lookups search Bullhorn live until the API user may subscribe") from error
         last = answer.get("lastRequestId")
         scan = await anyio.to_thread.run_sync(lambda: self._index.start_scan(
             INDEXED_ENTITIES, subscription_id=subscription, last_request_id=last if isinstance(last, int) else 0,

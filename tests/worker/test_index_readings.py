@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,37 @@ async def test_records_hard_deleted_under_the_scan_never_make_it_skip_another(
 
         assert _indexed(stack) == _live(stack) | {("Candidate", record_id) for record_id in gone
                                                  if not demo_data().candidates[record_id].get("isDeleted")}
+
+
+async def test_refused_event_subscriptions_turn_the_index_off_saying_why_and_lookups_go_live(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    e164, entity, record_id = _candidate()
+    async with stack_reading(tmp_path, events_refused=True) as stack:
+        keeper = keeper_for(stack)
+        run = await keeper.run_once()
+        again = await keeper.run_once()  # within the hour: Bullhorn is not asked again
+
+        status = source_for(stack).status()
+        summary = (await stack.web.get("/api/summary", headers=stack.api_headers)).json()
+        lookup = await stack.services.lookup.lookup(e164)
+
+    assert run.off and again.off and run.pages == 0
+    assert stack.bullhorn.faults.requests["PUT event/subscription/callbridge-phone-index"] == 1
+    assert status.ready is False and status.off_reason is not None and "event subscription" in status.off_reason
+    assert summary["index"]["off_reason"] == status.off_reason
+    assert lookup.source == "bullhorn" and [(m.entity, m.id) for m in lookup.matches][:1] == [(entity, record_id)]
+    assert any("phone index off" in record.getMessage() for record in caplog.records)
+
+
+async def test_an_index_that_was_off_builds_once_the_right_is_granted(tmp_path: Path) -> None:
+    now = [datetime(2026, 12, 3, 10, 0, tzinfo=UTC)]
+    async with stack_reading(tmp_path, events_refused=True) as stack:
+        keeper = keeper_for(stack, now=lambda: now[0])
+        assert (await keeper.run_once()).off
+        stack.bullhorn.config.events_refused = False
+        now[0] += timedelta(hours=1)
+
+        await build(keeper)
+
+        status = source_for(stack, now=lambda: now[0]).status()
+        assert status.ready and status.off_reason is None
