@@ -49,13 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def serve_configs(args: argparse.Namespace) -> tuple[BullhornSandboxConfig, AircallSandboxConfig]:
+    """The fakes' configs `serve` was asked for, readings included."""
+    bullhorn = BullhornSandboxConfig(latency_ms=args.bullhorn_latency_ms, rest_host=args.bullhorn_rest_host,
+                                     events_refused=args.bullhorn_events_refused,
+                                     **readings_from_args(args, "bullhorn"))
+    return bullhorn, AircallSandboxConfig(**readings_from_args(args, "aircall"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        bullhorn = BullhornSandboxConfig(latency_ms=args.bullhorn_latency_ms, rest_host=args.bullhorn_rest_host,
-                                         events_refused=args.bullhorn_events_refused,
-                                         **readings_from_args(args, "bullhorn"))
-        aircall = AircallSandboxConfig(**readings_from_args(args, "aircall"))
+        bullhorn, aircall = serve_configs(args)
         app = build_sandbox_app(seed=args.seed, bullhorn_config=bullhorn, aircall_config=aircall)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
         return 0

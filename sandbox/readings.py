@@ -75,5 +75,10 @@ def readings_from_args(args: argparse.Namespace, fake: Literal["aircall", "bullh
     return {item.field: getattr(args, item.dest) for item in READINGS if item.fake == fake}
 
 
+def readings_of(config: object, fake: Literal["aircall", "bullhorn"]) -> dict[str, str]:
+    """The readings a running fake plays, for its index page."""
+    return {item.field: getattr(config, item.field) for item in READINGS if item.fake == fake}
+
+
 def is_reading_value(field: str, value: Any) -> bool:
     return value in reading(field).choices
