@@ -9,6 +9,9 @@ from collections.abc import Sequence
 import anyio
 import uvicorn
 
+from sandbox.aircall import AircallSandboxConfig
+from sandbox.bullhorn import BullhornSandboxConfig
+from sandbox.readings import add_reading_flags, readings_from_args
 from sandbox.server import build_sandbox_app
 from sandbox.simulator import simulate
 
@@ -22,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8100)
     serve.add_argument("--bullhorn-latency-ms", type=float, default=0.0, help="added to every Bullhorn answer")
     serve.add_argument("--seed", type=int, default=None, help="demo tenant seed (default: the demo's)")
+    serve.add_argument("--bullhorn-rest-host", default=None,
+                       help="the host /login names in restUrl, as a swimlane does (e.g. localhost when serving "
+                            "on 127.0.0.1; default: the host asked)")
+    serve.add_argument("--bullhorn-events-refused", action="store_true",
+                       help="the API user lacks the event subscription right (PUT event/subscription: 403)")
+    add_reading_flags(serve)
 
     play = commands.add_parser("simulate", help="play call lifecycles as Aircall webhooks")
     play.add_argument("--webhook-url", required=True, help="the only URL webhooks are sent to")
@@ -40,10 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def serve_configs(args: argparse.Namespace) -> tuple[BullhornSandboxConfig, AircallSandboxConfig]:
+    """The fakes' configs `serve` was asked for, readings included."""
+    bullhorn = BullhornSandboxConfig(latency_ms=args.bullhorn_latency_ms, rest_host=args.bullhorn_rest_host,
+                                     events_refused=args.bullhorn_events_refused,
+                                     **readings_from_args(args, "bullhorn"))
+    return bullhorn, AircallSandboxConfig(**readings_from_args(args, "aircall"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        app = build_sandbox_app(seed=args.seed, bullhorn_latency_ms=args.bullhorn_latency_ms)
+        bullhorn, aircall = serve_configs(args)
+        app = build_sandbox_app(seed=args.seed, bullhorn_config=bullhorn, aircall_config=aircall)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
         return 0
 

@@ -29,10 +29,11 @@ from sandbox import aircall_calls
 from sandbox import aircall_resources as resources
 from sandbox.aircall_objects import Json
 from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, path_in_app
+from sandbox.readings import ResetUnit, is_reading_value
 
 _INTERNAL_PREFIX = "/_sandbox/"
 _TUNABLE = ("requests_per_minute", "latency_ms", "error_rates", "error_status", "timeout_rates",
-            "lost_answer_rates", "timeout_hold_s", "fault_seed")
+            "lost_answer_rates", "timeout_hold_s", "fault_seed", "reset_unit")
 
 
 @dataclass
@@ -47,25 +48,28 @@ class AircallSandboxConfig(FaultConfig):
     api_token: str = "demo-api-token"
     requests_per_minute: int | None = 60
     error_status: int = 503
+    #: DESIGN §10: the unit of `X-AircallApi-Reset` (sandbox.readings)
+    reset_unit: ResetUnit = "milliseconds"
 
 
 class MinuteWindow:
-    """Aircall's limit: N requests per window of 60 s, reset at a UNIX second the headers announce."""
+    """Aircall's limit: N requests per window of 60 s, reset at a UNIX time the headers announce."""
 
     def __init__(self) -> None:
         self.started_at: float | None = None
         self.used = 0
 
-    def take(self, limit: int, now: float) -> tuple[bool, dict[str, str]]:
+    def take(self, limit: int, now: float, unit: ResetUnit) -> tuple[bool, dict[str, str]]:
         if self.started_at is None or now >= self.started_at + 60:
             self.started_at, self.used = now, 0
         allowed = self.used < limit
         if allowed:
             self.used += 1
-        return allowed, self.headers(limit)
+        return allowed, self.headers(limit, unit)
 
-    def headers(self, limit: int) -> dict[str, str]:
-        reset = math.ceil(self.started_at + 60) if self.started_at is not None else 0
+    def headers(self, limit: int, unit: ResetUnit) -> dict[str, str]:
+        reset_s = self.started_at + 60 if self.started_at is not None else 0.0
+        reset = math.ceil(reset_s) if unit == "seconds" else math.ceil(reset_s * 1000)
         return {
             "X-AircallApi-Limit": str(limit),
             "X-AircallApi-Remaining": str(max(limit - self.used, 0)),
@@ -127,13 +131,13 @@ class _Gate:
         rate_headers: dict[str, str] = {}
         if not sandbox.authorized(Headers(scope=scope)):
             if limit is not None and not internal:
-                rate_headers = sandbox.window.headers(limit)
+                rate_headers = sandbox.window.headers(limit, sandbox.config.reset_unit)
             response = aircall_error(401, "Unauthorized", "Check your API ID and API token (HTTP Basic auth).",
                                      rate_headers)
             await response(scope, receive, send)
             return
         if limit is not None and not internal:
-            allowed, rate_headers = sandbox.window.take(limit, sandbox.config.clock())
+            allowed, rate_headers = sandbox.window.take(limit, sandbox.config.clock(), sandbox.config.reset_unit)
             if not allowed:
                 response = aircall_error(429, "Too Many Requests",
                                          f"Rate limit of {limit} requests per minute reached.", rate_headers)
@@ -269,6 +273,8 @@ def _check_setting(name: str, value: Any) -> None:
         ok = isinstance(value, dict) and all(isinstance(v, int | float) and 0 <= v <= 1 for v in value.values())
     elif name == "requests_per_minute":
         ok = value is None or (isinstance(value, int) and value > 0)
+    elif name == "reset_unit":
+        ok = is_reading_value(name, value)
     elif name == "error_status":
         ok = isinstance(value, int) and 400 <= value <= 599
     else:

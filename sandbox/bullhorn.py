@@ -27,6 +27,7 @@ from sandbox.bullhorn_store import Link, NoteStore
 from sandbox.demo_data import PHONE_FIELDS, DemoData
 from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, path_in_app
 from sandbox.lucene import Analyzer, Document, analyze_record, default_analyzer
+from sandbox.readings import EventRequestId, IdRange, LoginHost, MultiGet, SessionTtl, SoftDelete
 
 
 @dataclass
@@ -46,6 +47,17 @@ class BullhornSandboxConfig(FaultConfig):
     super_cluster_id: int = 33
     #: an unpolled event subscription expires after this (7 days per the events guide, 30 per the KB)
     subscription_ttl_s: float = 7 * 86_400
+    #: the API user lacks the event subscription right: `PUT event/subscription` answers 403
+    events_refused: bool = False
+    #: the host `/login` names in its restUrl, as a swimlane does (None: the host asked)
+    rest_host: str | None = None
+    # DESIGN §10, one field per reading (sandbox.readings; defaults: the harsher reading)
+    multi_get: MultiGet = "count_20"
+    event_request_id: EventRequestId = "every_poll"
+    id_range: IdRange = "text"
+    login_host: LoginHost = "login_info"
+    session_ttl: SessionTtl = "default"
+    soft_delete: SoftDelete = "updated"
 
 
 ToDocument = Callable[[dict[str, Any]], dict[str, Any]]
@@ -80,7 +92,8 @@ class BullhornSandbox:
         self.changed(None)
 
     def _event_hub(self) -> EventHub:
-        return EventHub(lambda: self.config.clock(), lambda: self.config.subscription_ttl_s, self.config.api_user_id)
+        return EventHub(lambda: self.config.clock(), lambda: self.config.subscription_ttl_s, self.config.api_user_id,
+                        advance_on_empty=lambda: self.config.event_request_id == "every_poll")
 
     @property
     def notes(self) -> dict[int, dict[str, Any]]:

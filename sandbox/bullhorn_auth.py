@@ -144,12 +144,17 @@ async def token(request: Request, sandbox: BullhornSandbox) -> Response:
 async def login(request: Request, sandbox: BullhornSandbox) -> Response:
     params = await merged_params(request)
     config, auth = sandbox.config, sandbox.auth
+    swimlane = config.rest_host
+    if config.login_host == "login_info" and swimlane is not None and request.url.hostname == swimlane:
+        # DESIGN §10 reading 2: /login lives only where loginInfo said, not on the session's REST host
+        raise BullhornError(404, "Not found.", "errors.notFound")
     # Spent on first use even when the login then fails (jiminny/oauth2-bullhorn).
     expires_at = auth.access_tokens.pop(params.get("access_token", ""), None)
     if expires_at is None or expires_at <= config.clock():
         raise BullhornError(400, "Invalid or expired OAuth access token.")
     lifetime_s = config.session_lifetime_s
-    if "ttl" in params:
+    # DESIGN §10: whether `ttl` is honoured or the default lifetime applies is unknown
+    if "ttl" in params and config.session_ttl == "honoured":
         try:
             lifetime_s = min(int(params["ttl"]), MAX_TTL_MINUTES) * 60.0
         except ValueError as exc:
@@ -157,8 +162,8 @@ async def login(request: Request, sandbox: BullhornSandbox) -> Response:
     session = Session(secrets.token_hex(16), config.corp_token, config.clock() + lifetime_s)
     auth.sessions[session.token] = session
     auth.logins += 1
-    return JSONResponse({"BhRestToken": session.token,
-                         "restUrl": f"{base_url(request)}rest-services/{config.corp_token}/"})
+    base = request.base_url.replace(hostname=swimlane) if swimlane else request.base_url
+    return JSONResponse({"BhRestToken": session.token, "restUrl": f"{base}rest-services/{config.corp_token}/"})
 
 
 def rest_token(request: Request) -> str | None:

@@ -62,9 +62,12 @@ class Subscription:
 class EventHub:
     """Every subscription of the tenant; `publish` fans an entity change out to those that asked for it."""
 
-    def __init__(self, clock: Callable[[], float], ttl_s: Callable[[], float], person_id: int) -> None:
+    def __init__(self, clock: Callable[[], float], ttl_s: Callable[[], float], person_id: int, *,
+                 advance_on_empty: Callable[[], bool] = lambda: False) -> None:
         self._clock = clock
         self._ttl_s = ttl_s
+        #: DESIGN §10 reading 2: every poll takes a requestId, an empty one too (gaps that mean nothing)
+        self._advance_on_empty = advance_on_empty
         self._person_id = person_id
         self._subscriptions: dict[str, Subscription] = {}
         self._event_ids = itertools.count(40_000_001)
@@ -102,7 +105,7 @@ class EventHub:
                 raise BullhornError(400, f"Request {request_id} is not available for re-reading.",
                                     "errors.invalidRequestId")
             return {"requestId": request_id, "events": batch}
-        if not subscription.pending:
+        if not subscription.pending and not self._advance_on_empty():
             return None
         # Reading purges: what is returned here is gone from the queue, re-readable only by requestId.
         batch = subscription.pending[:max_events]
@@ -111,7 +114,8 @@ class EventHub:
         subscription.batches[subscription.last_request_id] = batch
         while len(subscription.batches) > KEPT_BATCHES:
             subscription.batches.popitem(last=False)
-        return {"requestId": subscription.last_request_id, "events": batch}
+        # an empty poll still answers an empty body, its requestId visible only in /lastRequestId
+        return {"requestId": subscription.last_request_id, "events": batch} if batch else None
 
     def publish(self, entity: str, entity_id: int, event_type: str, updated: Iterable[str]) -> None:
         self._expire()
@@ -140,8 +144,8 @@ def write_record(sandbox: BullhornSandbox, entity: str, record_id: int, changes:
     """Store a record change as Bullhorn's UI would, and publish the event it causes.
 
     A new id is INSERTED; a change is UPDATED naming the properties whose value changed (a write
-    changing nothing publishes nothing). Soft deletes are published as UPDATED with `isDeleted`:
-    whether Bullhorn sends UPDATED or DELETED for them is [UNVERIFIED] (reference §7, question 7).
+    changing nothing publishes nothing). Whether Bullhorn publishes a soft delete as UPDATED with
+    `isDeleted` or as DELETED is [UNVERIFIED] (DESIGN §10): `config.soft_delete` picks.
     """
     table = sandbox.table(entity)
     before = table.get(record_id)
@@ -159,6 +163,8 @@ def write_record(sandbox: BullhornSandbox, entity: str, record_id: int, changes:
     if before is None:
         sandbox.events.publish(entity, record_id, "INSERTED", (key for key, value in record.items()
                                                                if value is not None))
+    elif record.get("isDeleted") and not before.get("isDeleted") and sandbox.config.soft_delete == "deleted":
+        sandbox.events.publish(entity, record_id, "DELETED", ())
     else:
         sandbox.events.publish(entity, record_id, "UPDATED", [*changed, "dateLastModified"])
     return record
@@ -180,6 +186,10 @@ async def put_subscription(request: Request, sandbox: BullhornSandbox) -> Respon
     names = _names(params.get("names"), None, "names")
     for name in names:
         sandbox.table(name)  # 404 for an unknown entity, as any entity path answers
+    if sandbox.config.events_refused:
+        # The status and body for an API user without the event right are undocumented [UNVERIFIED].
+        raise BullhornError(403, "User does not have the right to subscribe to events.",
+                            "errors.permissionDenied")
     subscription = sandbox.events.subscribe(request.path_params["subscription"], names,
                                             _names(params.get("eventTypes"), EVENT_TYPES, "eventTypes"))
     return JSONResponse(subscription.as_created())

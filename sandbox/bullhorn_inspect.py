@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from sandbox.bullhorn_events import write_record
 from sandbox.bullhorn_search import request_body
 from sandbox.faults import ScriptedFault
+from sandbox.readings import READINGS, is_reading_value
 
 if TYPE_CHECKING:
     from sandbox.bullhorn import BullhornSandbox
@@ -40,6 +42,9 @@ _SETTABLE: dict[str, Callable[[Any], bool]] = {
     "note_edit_allowed": lambda value: isinstance(value, bool),
     "case_insensitive_where": lambda value: isinstance(value, bool),
     "subscription_ttl_s": _number,
+    "events_refused": lambda value: isinstance(value, bool),
+    "rest_host": lambda value: value is None or (isinstance(value, str) and bool(value)),
+    **{item.field: partial(is_reading_value, item.field) for item in READINGS if item.fake == "bullhorn"},
 }
 
 

@@ -124,7 +124,9 @@ async def search(request: Request, sandbox: BullhornSandbox) -> Response:
         raise BullhornError(400, "Missing required parameter: query", "errors.missingParameter")
     analyzer = analyzer_for(entity)
     try:
-        compiled = compile_query(query, analyzer)
+        # DESIGN §10: whether Bullhorn's `id` ranges compare numbers or text is unknown
+        text_ranges = frozenset({"id"}) if sandbox.config.id_range == "text" else frozenset()
+        compiled = compile_query(query, analyzer, text_ranges=text_ranges)
     except LuceneSyntaxError as exc:
         raise BullhornError(400, f"Invalid query: {exc}", "errors.invalidQuery") from exc
     unknown = sorted(compiled.fields - search_fields(sandbox, entity))

@@ -52,16 +52,18 @@ class CompiledQuery:
         return self._root(tokens)
 
 
-def compile_query(query: str, analyzer: Analyzer) -> CompiledQuery:
-    parser = _Parser(query, analyzer)
+def compile_query(query: str, analyzer: Analyzer, *, text_ranges: frozenset[str] = frozenset()) -> CompiledQuery:
+    """`text_ranges`: fields whose ranges compare text even between numbers (`"10000" < "1001"`)."""
+    parser = _Parser(query, analyzer, text_ranges)
     root = parser.parse()
     return CompiledQuery(root, frozenset(parser.fields), analyzer)
 
 
 class _Parser:
-    def __init__(self, query: str, analyzer: Analyzer) -> None:
+    def __init__(self, query: str, analyzer: Analyzer, text_ranges: frozenset[str]) -> None:
         self.query = query
         self.analyzer = analyzer
+        self.text_ranges = text_ranges
         self.tokens = lex(query)
         self.at = 0
         self.fields: set[str] = set()
@@ -153,7 +155,7 @@ class _Parser:
         self.at += 1
         self._boost()
         if kind == "range":
-            return _range_node(field, *tok.bounds)
+            return _range_node(field, *tok.bounds, as_text=field in self.text_ranges)
         if tok.wild:
             return self._wildcard(field, tok)
         # an unquoted term the analyzer splits (415-555-0123) becomes a phrase, as with Lucene's
@@ -206,10 +208,11 @@ def _phrase_node(field: str, words: tuple[str, ...]) -> _Node:
     return evaluate
 
 
-def _range_node(field: str, low: str, high: str, include_low: bool, include_high: bool) -> _Node:
+def _range_node(field: str, low: str, high: str, include_low: bool, include_high: bool, *, as_text: bool,
+                ) -> _Node:
     if low == "*" and high == "*":
         return _any_token(field, lambda token: True)
-    if all(bound == "*" or _NUMBER.fullmatch(bound) for bound in (low, high)):
+    if not as_text and all(bound == "*" or _NUMBER.fullmatch(bound) for bound in (low, high)):
         lo = float("-inf") if low == "*" else float(low)
         hi = float("inf") if high == "*" else float(high)
 

@@ -16,6 +16,7 @@ from sandbox.aircall import AircallSandboxConfig, create_aircall_app
 from sandbox.aircall_objects import Json
 from sandbox.bullhorn import BullhornSandboxConfig, create_bullhorn_app
 from sandbox.demo_data import DemoData
+from sandbox.readings import readings_of
 
 #: the webhook token `demo.env` gives the service; the simulator must put the same one in envelopes
 DEMO_WEBHOOK_TOKEN = "demo-webhook-token"
@@ -48,6 +49,7 @@ def build_sandbox_app(
                 "api_id": aircall_config.api_id,
                 "api_token": aircall_config.api_token,
                 "requests_per_minute": aircall_config.requests_per_minute,
+                **readings_of(aircall_config, "aircall"),
                 "inspect": " ".join(f"{base}/aircall/_sandbox/{path}" for path in ("cards", "calls", "config")),
             },
             "bullhorn": {
@@ -57,6 +59,7 @@ def build_sandbox_app(
                 "username": bullhorn_config.username,
                 "password": bullhorn_config.password,
                 "latency_ms": bullhorn_config.latency_ms,
+                **readings_of(bullhorn_config, "bullhorn"),
                 "inspect": f"{base}/bullhorn/_sandbox/",
             },
             "webhook_token": DEMO_WEBHOOK_TOKEN,

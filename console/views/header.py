@@ -51,8 +51,11 @@ def render_header(client: ServiceClient) -> None:
 
 
 def _index_line(index: object) -> None:
-    """One line on the local phone index: building (with progress and ETA), ready (with lag), or absent."""
+    """One line on the phone index: off (and why), building (progress, ETA), ready (with lag), or absent."""
     if not isinstance(index, dict):
+        return
+    if index.get("off_reason"):
+        st.warning(f"📇 **Phone index off:** {index['off_reason']}.", icon="⚠️")
         return
     indexed = int(index.get("records_indexed") or 0)
     total = index.get("records_total")

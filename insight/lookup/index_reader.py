@@ -55,6 +55,8 @@ class IndexStatus:
     events_applied: int
     last_event_at: datetime | None
     built_at: datetime | None
+    #: why the index is off and lookups search live (event subscriptions refused); None while it is kept
+    off_reason: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         body = asdict(self)
@@ -87,6 +89,7 @@ def index_status(feed: Feed, progress: Mapping[str, ScanProgress], *, now: datet
         events_applied=feed.events_applied,
         last_event_at=feed.last_event_at,
         built_at=max((b for b in built if b is not None), default=None) if whole else None,
+        off_reason=feed.off_reason,
     )
 
 

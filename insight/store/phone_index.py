@@ -32,6 +32,8 @@ class Feed:
     last_event_at: datetime | None
     last_batch_size: int
     events_applied: int
+    read_pending: bool = False
+    off_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ class PhoneIndex:
         with self.engine.connect() as connection:
             row = connection.execute(select(index_feed).where(index_feed.c.id == FEED_ROW_ID)).mappings().one()
         return Feed(row["subscription_id"], row["subscribed_at"], row["scan"], row["last_request_id"],
-                    row["last_poll_at"], row["last_event_at"], row["last_batch_size"], row["events_applied"])
+                    row["last_poll_at"], row["last_event_at"], row["last_batch_size"], row["events_applied"],
+                    row["read_pending"], row["off_reason"])
 
     def progress(self) -> dict[str, ScanProgress]:
         with self.engine.connect() as connection:
@@ -88,7 +91,7 @@ class PhoneIndex:
             connection.execute(
                 update(index_feed).where(index_feed.c.id == FEED_ROW_ID).values(
                     subscription_id=subscription_id, subscribed_at=now, scan=scan, last_request_id=last_request_id,
-                    last_poll_at=now, last_batch_size=0)
+                    last_poll_at=now, last_batch_size=0, read_pending=False, off_reason=None)
             )
             connection.execute(delete(index_state))
             connection.execute(insert(index_state), [
@@ -105,14 +108,18 @@ class PhoneIndex:
                                                              index_state.c.scan == scan).values(total=total))
 
     def save_page(self, entity: str, scan: int, records: Sequence[IndexEntry], *, cursor: int, total: int,
-                  done: bool, now: datetime) -> bool:
-        """One scan page and the cursor after it; False (nothing written) when a newer scan began meanwhile."""
+                  done: bool, now: datetime, walked: int | None = None) -> bool:
+        """One scan page and the cursor after it; False (nothing written) when a newer scan began meanwhile.
+
+        `walked`: the records of the entity the scan has passed, when the caller counts them itself
+        (default: those before plus `records`).
+        """
         state = index_state.c
+        indexed = state.indexed + len(records) if walked is None else walked
         with write_connection(self.engine) as connection, connection.begin():
             moved = connection.execute(
                 update(index_state).where(state.entity == entity, state.scan == scan, state.done.is_(False))
-                .values(cursor=cursor, indexed=state.indexed + len(records), total=total, done=done,
-                        built_at=now if done else None)
+                .values(cursor=cursor, indexed=indexed, total=total, done=done, built_at=now if done else None)
             )
             if moved.rowcount != 1:
                 return False
@@ -131,16 +138,27 @@ class PhoneIndex:
             for entity, ids in removed.items():
                 _delete_records(connection, entity, list(ids))
             values: dict[str, Any] = {"last_request_id": request_id, "last_poll_at": now, "last_batch_size": events,
-                                      "events_applied": feed.events_applied + events}
+                                      "events_applied": feed.events_applied + events, "read_pending": False}
             if newest_event_at is not None:
                 values["last_event_at"] = newest_event_at
             connection.execute(update(index_feed).where(feed.id == FEED_ROW_ID).values(**values))
+
+    def begin_read(self) -> None:
+        """An event read starts: until its batch is applied (or found empty), it is ours to read again."""
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID).values(read_pending=True))
 
     def record_poll(self, *, now: datetime) -> None:
         """A poll that found nothing: the index is as fresh as `now`."""
         with write_connection(self.engine) as connection, connection.begin():
             connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
-                               .values(last_poll_at=now, last_batch_size=0))
+                               .values(last_poll_at=now, last_batch_size=0, read_pending=False))
+
+    def turn_off(self, reason: str) -> None:
+        """The index cannot be kept (no subscription): it stops vouching for itself and says why."""
+        with write_connection(self.engine) as connection, connection.begin():
+            connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
+                               .values(subscription_id=None, read_pending=False, off_reason=reason))
 
     def find(self, e164: str) -> list[IndexEntry]:
         """Every indexed record holding `e164`, with all its numbers (deleted ones included)."""

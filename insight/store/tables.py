@@ -239,6 +239,10 @@ index_feed = Table(
     Column("last_event_at", UTCDateTime),
     Column("last_batch_size", Integer, nullable=False, default=0),
     Column("events_applied", BigInteger, nullable=False, default=0),
+    #: an event read began and its batch is not applied yet: after a failure, that batch is read again
+    Column("read_pending", Boolean, nullable=False, default=False),
+    #: why the keeper cannot keep the index (event subscriptions refused); None while it can
+    Column("off_reason", Text),
     #: one keeper at a time (several workers may run): a lease, as for the session row
     Column("locked_by", String(128)),
     Column("locked_until", UTCDateTime),

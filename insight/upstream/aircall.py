@@ -2,12 +2,15 @@
 
 Aircall's quota is per company and its size is disputed (60 or 120 a minute), so the client reads
 `X-AircallApi-Remaining` / `X-AircallApi-Reset` on every answer instead of assuming a number, and
-waits for the reset once the quota is spent rather than collecting 429s.
+waits for the reset once the quota is spent rather than collecting 429s. After a 429 it sends nothing,
+for any call, before that reset (DESIGN §15). The reset's unit is unknown (epoch seconds or
+milliseconds, DESIGN §10): both are read, and no header buys a wait longer than Aircall's 60 s window.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -32,6 +35,8 @@ DEFAULT_WAIT_BUDGET = WaitBudget(max_waits=3, max_total_s=30.0, min_wait_s=0.5)
 PER_PAGE = 50
 # Aircall serves at most 10,000 items of a list however it is paged: 200 pages of 50.
 _MAX_PAGES = 200
+#: Aircall's rate-limit window (reference/aircall-next.md §7): the longest wait any header can ask
+WINDOW_S = 60.0
 
 JSON = dict[str, Any]
 
@@ -65,9 +70,8 @@ class AircallClient:
         self._rate_limit = rate_limit
         self._sleep = sleep
         self._clock = clock
-        #: the quota as Aircall last reported it (None: unknown, go ahead)
-        self.remaining: int | None = None
-        self.reset_at: float | None = None
+        #: epoch seconds before which nothing is sent to Aircall, for any call (None: go ahead)
+        self.resume_at: float | None = None
 
     async def push_insight_card(self, call_id: int, contents: Sequence[Mapping[str, Any]]) -> None:
         """Show the card lines (`title`/`shortText` with `text`, optional `label`, `link`) to the agent."""
@@ -113,16 +117,18 @@ class AircallClient:
     async def _json(self, method: str, path: str, *, operation: str, params: Mapping[str, str] | None = None,
                     json: Mapping[str, Any] | None = None) -> JSON:
         waits, waited_s = 0, 0.0
+        refused: httpx.Response | None = None
         while True:
-            quota_wait_s = self._quota_wait_s()
-            if quota_wait_s is not None:
-                wait_s = self._rate_limit.next_wait(waits_so_far=waits, waited_s=waited_s, asked_s=quota_wait_s)
+            blocked_s = (self.resume_at or 0.0) - self._clock()
+            if blocked_s > 0:
+                wait_s = self._rate_limit.next_wait(waits_so_far=waits, waited_s=waited_s, asked_s=blocked_s)
                 if wait_s is None:
-                    raise UpstreamUnavailable(explain_aircall(429, None, operation=operation),
-                                              retry_after_s=quota_wait_s)
+                    raise UpstreamUnavailable(
+                        explain_aircall(429, None if refused is None else body_of(refused), operation=operation),
+                        status_code=None if refused is None else 429, retry_after_s=blocked_s)
                 await self._sleep(wait_s)
                 waits, waited_s = waits + 1, waited_s + wait_s
-                self.remaining = None  # a new window has started
+                continue
             try:
                 response = await self._http.request(method, self._base_url + path, params=params, json=json,
                                                     auth=self._auth, timeout=self._timeout)
@@ -131,33 +137,45 @@ class AircallClient:
             self._note_quota(response)
             if response.status_code != 429:
                 return _answer(response, operation, now=self._clock())
-            asked_s = max(parse_retry_after(response.headers.get("Retry-After"), now=self._clock()) or 0.0,
-                          (self.reset_at or 0.0) - self._clock())
-            wait_s = self._rate_limit.next_wait(waits_so_far=waits, waited_s=waited_s, asked_s=asked_s)
-            if wait_s is None:
-                raise UpstreamUnavailable(explain_aircall(429, body_of(response), operation=operation),
-                                          status_code=429, retry_after_s=max(asked_s, self._rate_limit.min_wait_s))
-            await self._sleep(wait_s)
-            waits, waited_s = waits + 1, waited_s + wait_s
-            self.remaining = None
-
-    def _quota_wait_s(self) -> float | None:
-        if self.remaining is None or self.remaining > 0 or self.reset_at is None:
-            return None
-        wait_s = self.reset_at - self._clock()
-        if wait_s <= 0:
-            self.remaining = None
-            return None
-        return wait_s
+            refused = response
 
     def _note_quota(self, response: httpx.Response) -> None:
-        try:
-            if "X-AircallApi-Remaining" in response.headers:
-                self.remaining = int(response.headers["X-AircallApi-Remaining"])
-            if "X-AircallApi-Reset" in response.headers:
-                self.reset_at = float(response.headers["X-AircallApi-Reset"])
-        except ValueError:
-            pass  # an unreadable header is no reason to fail the request
+        """Hold every request until the reset when this answer says the quota is spent."""
+        now = self._clock()
+        reset = reset_epoch_s(response.headers.get("X-AircallApi-Reset"), now=now)
+        if response.status_code == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
+            asked_s = max(retry_after or 0.0, 0.0 if reset is None else reset - now, self._rate_limit.min_wait_s)
+        elif reset is not None and _int(response.headers.get("X-AircallApi-Remaining")) == 0:
+            asked_s = reset - now
+        else:
+            return
+        self.resume_at = max(self.resume_at or 0.0, now + min(asked_s, WINDOW_S))
+
+
+def reset_epoch_s(value: str | None, *, now: float) -> float | None:
+    """`X-AircallApi-Reset` as epoch seconds, whichever unit it came in; None when it makes no sense.
+
+    Aircall names no unit and clients disagree (seconds or milliseconds, DESIGN §10). At today's
+    epoch the two are a factor 1,000 apart, so at most one reading lands near `now`: a value that
+    lands within a window of it under neither (in the past, or farther ahead than two windows) is
+    ignored, not obeyed.
+    """
+    try:
+        raw = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    for seconds in (raw, raw / 1000):
+        if math.isfinite(seconds) and now - WINDOW_S <= seconds <= now + 2 * WINDOW_S:
+            return seconds
+    return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _answer(response: httpx.Response, operation: str, *, now: float) -> JSON:

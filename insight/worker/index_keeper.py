@@ -1,12 +1,16 @@
 """The worker's phone index keeper: builds the index from Bullhorn and keeps it fresh from Bullhorn events.
 
 Order is what makes it lossless: subscribe first, then scan, so anything changed during a scan
-arrives as an event. Scans page by id range (`id:[cursor+1 TO *]` sorted by id, 500 a page) rather
-than deep `start` offsets, and each page is stored with its cursor in one transaction, so a
-restarted build continues where it stopped. Events are read at most 100 at a time and reading
-purges them, so each batch is stored with its requestId; batches read but never applied (a crash
-in between) are read again by requestId, and when that is no longer possible (or the subscription
-expired) the keeper subscribes afresh and re-scans. One keeper works at a time (a lease in the store).
+arrives as an event. Scans page through every record 500 at a time in a way that skips none
+whichever way Bullhorn compares ids (`insight.worker.index_pages`), and each page is stored with
+its place in one transaction, so a restarted build continues where it stopped. Events are read at
+most 100 at a time and reading purges them, so the store marks each read before it starts and
+clears the mark with the batch it applies; a read that failed after Bullhorn purged its batch (a
+crash, a lost answer) is read again by requestId. Nothing else is: requestId may advance on empty
+polls too (DESIGN §10), so a gap in it means nothing. When a re-read is no longer possible (or the
+subscription expired) the keeper subscribes afresh and re-scans. When Bullhorn refuses event
+subscriptions (the API user lacks the right), the index is off, says why, and ring-time lookups
+search live; the keeper asks again hourly. One keeper works at a time (a lease in the store).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
@@ -32,13 +36,14 @@ from insight.store import Store
 from insight.store.phone_index import Feed, PhoneIndex
 from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected
+from insight.worker.index_pages import ALL_RECORDS, Page, next_page
 from shared.settings import Settings
 
 log = logging.getLogger("callbridge.phone_index")
 
 DEFAULT_SUBSCRIPTION_ID = "callbridge-phone-index"
-#: Bullhorn's cap per search request
-PAGE_SIZE = 500
+#: new records per scan page: each request also asks the row before (the anchor), 500 in all, Bullhorn's cap
+PAGE_SIZE = 499
 #: Bullhorn's cap per event read
 MAX_EVENTS = 100
 #: Bullhorn counts every poll against the tenant's API calls (100,000 a month unless agreed):
@@ -48,6 +53,8 @@ DEFAULT_POLL_S = 60.0
 PAGES_PER_RUN = 20
 #: longer than any run_once; renewed at the start of each
 LEASE_S = 300.0
+#: how often an index that is off asks for an event subscription again (a right granted meanwhile)
+OFF_RETRY_S = 3600.0
 
 
 class IndexBullhorn(Searcher, Protocol):
@@ -73,9 +80,15 @@ class KeeperRun:
     events: int = 0
     rescans: int = 0
     building: bool = False
+    #: event subscriptions are refused: nothing was built or refreshed
+    off: bool = False
 
 
 class _SubscriptionLost(Exception):
+    pass
+
+
+class _SubscriptionRefused(Exception):
     pass
 
 
@@ -95,8 +108,8 @@ class IndexKeeper:
         self._owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._lease_s = lease_s
         self._now = now
-        #: batches read but not applied can only come from an earlier process: checked once per keeper
-        self._caught_up = False
+        #: while the index is off, when to ask for a subscription again
+        self._retry_at: datetime | None = None
 
     async def run_once(self) -> KeeperRun:
         run = KeeperRun()
@@ -105,14 +118,25 @@ class IndexKeeper:
             run.standby = True
             return run
         feed = await anyio.to_thread.run_sync(self._index.feed)
+        if feed.off_reason is not None and self._retry_at is not None and self._now() < self._retry_at:
+            run.off = True
+            return run
         try:
-            if feed.subscription_id is None:
-                await self._restart(run, "no subscription yet")
-            else:
-                await self._refresh(feed, run)
-        except _SubscriptionLost as lost:
-            log.warning("phone index: %s; subscribing again and re-scanning", lost)
-            await self._restart(run, str(lost))
+            try:
+                if feed.subscription_id is None:
+                    await self._restart(run, "no subscription yet")
+                else:
+                    await self._refresh(feed, run)
+            except _SubscriptionLost as lost:
+                log.warning("phone index: %s; subscribing again and re-scanning", lost)
+                await self._restart(run, str(lost))
+        except _SubscriptionRefused as refused:
+            reason = str(refused)
+            await anyio.to_thread.run_sync(self._index.turn_off, reason)
+            self._retry_at = self._now() + timedelta(seconds=OFF_RETRY_S)
+            log.warning("phone index off: %s; asking again in %.0f s", reason, OFF_RETRY_S)
+            run.off = True
+            return run
         await self._scan(run)
         return run
 
@@ -136,12 +160,19 @@ class IndexKeeper:
         subscription = feed.subscription_id
         assert subscription is not None
         last = feed.last_request_id
-        if not self._caught_up:
+        if feed.read_pending:
+            # Our previous read failed: Bullhorn may have purged its batch without us applying it.
+            # We are the only reader, so that read was the subscription's latest.
             with _subscription_call():
                 newest = await self._bullhorn.last_event_request_id(subscription)
-            await self._reread_batches(subscription, range(last + 1, newest + 1), run)
-            last, self._caught_up = max(last, newest), True
+            if newest > last:
+                with _subscription_call():
+                    answer = await self._bullhorn.events(subscription, max_events=MAX_EVENTS, request_id=newest)
+                log.info("phone index: re-read event batch %d, whose read had failed", newest)
+                await self._apply(_events_of(answer), newest, run)
+                last = newest
         while True:
+            await anyio.to_thread.run_sync(self._index.begin_read)
             with _subscription_call():
                 answer = await self._bullhorn.events(subscription, max_events=MAX_EVENTS)
             events = _events_of(answer)
@@ -149,45 +180,51 @@ class IndexKeeper:
                 await anyio.to_thread.run_sync(lambda: self._index.record_poll(now=self._now()))
                 return
             request_id = int(answer.get("requestId") or last + 1)
-            # a requestId beyond the next one means batches someone read and nobody applied
-            await self._reread_batches(subscription, range(last + 1, request_id), run)
             await self._apply(events, request_id, run)
             last = request_id
             if len(events) < MAX_EVENTS:
                 return
-
-    async def _reread_batches(self, subscription: str, request_ids: range, run: KeeperRun) -> None:
-        for request_id in request_ids:
-            with _subscription_call():
-                answer = await self._bullhorn.events(subscription, max_events=MAX_EVENTS, request_id=request_id)
-            log.info("phone index: re-read event batch %d, read earlier but never applied", request_id)
-            await self._apply(_events_of(answer), request_id, run)
 
     async def _apply(self, events: list[dict[str, Any]], request_id: int, run: KeeperRun) -> None:
         work = event_work(events)
         removed = {entity: set(ids) for entity, ids in work.removed.items()}
         entries: list[IndexEntry] = []
         for entity, ids in work.reread.items():
-            records = await self._read(entity, sorted(ids))
+            records, gone = await self._read(entity, sorted(ids))
             found = [entry for record in records
                      if (entry := index_record(entity, record, default_region=self._region)) is not None]
-            entries.extend(found)
-            removed.setdefault(entity, set()).update(ids - {entry.facts.id for entry in found})
+            # a soft delete may come as an UPDATED naming isDeleted rather than DELETED (DESIGN §10):
+            # either way the person leaves the index now
+            entries.extend(entry for entry in found if not entry.facts.is_deleted)
+            deleted = (entry.facts.id for entry in found if entry.facts.is_deleted)
+            removed.setdefault(entity, set()).update(gone, deleted)
         newest = datetime.fromtimestamp(work.newest_ms / 1000, UTC) if work.newest_ms else None
         await anyio.to_thread.run_sync(lambda: self._index.apply_events(
             entries, removed, request_id=request_id, events=len(events), newest_event_at=newest, now=self._now()))
         run.events += len(events)
 
-    async def _read(self, entity: str, ids: list[int]) -> list[dict[str, Any]]:
+    async def _read(self, entity: str, ids: list[int]) -> tuple[list[dict[str, Any]], set[int]]:
+        """The records still there, and the ids proven gone."""
         records: list[dict[str, Any]] = []
         for start in range(0, len(ids), MAX_EVENTS):
-            try:
-                records += await self._bullhorn.get(entity, ids[start:start + MAX_EVENTS],
-                                                    fields=SEARCH_FIELDS[entity])
-            except UpstreamRejected as error:
-                if error.status_code != 404:  # 404: none of them exists any more (hard deleted)
-                    raise
-        return records
+            records += await self._get(entity, ids[start:start + MAX_EVENTS])
+        gone: set[int] = set()
+        # A multi-id answer leaves out the ids it does not find, and perhaps those past a page it
+        # never said it cut (DESIGN §10): only an id that is not found alone is gone.
+        for record_id in sorted(set(ids) - {record.get("id") for record in records}):
+            found = await self._get(entity, [record_id])
+            records += found
+            if not found:
+                gone.add(record_id)
+        return records, gone
+
+    async def _get(self, entity: str, ids: list[int]) -> list[dict[str, Any]]:
+        try:
+            return await self._bullhorn.get(entity, ids, fields=SEARCH_FIELDS[entity])
+        except UpstreamRejected as error:
+            if error.status_code != 404:  # 404: none of them exists any more (hard deleted)
+                raise
+            return []
 
     async def _restart(self, run: KeeperRun, reason: str) -> None:
         subscription = self._subscription_id
@@ -195,16 +232,22 @@ class IndexKeeper:
             await self._bullhorn.unsubscribe_events(subscription)
         except UpstreamRejected:
             pass  # nothing to drop: it expired, or never existed
-        answer = await self._bullhorn.subscribe_events(subscription, INDEXED_ENTITIES)
+        try:
+            answer = await self._bullhorn.subscribe_events(subscription, INDEXED_ENTITIES)
+        except UpstreamRejected as error:
+            if error.status_code != 403:
+                raise
+            raise _SubscriptionRefused(f"{error}; without events the index cannot stay fresh, so ring-time "
+                                       "lookups search Bullhorn live until the API user may subscribe") from error
         last = answer.get("lastRequestId")
         scan = await anyio.to_thread.run_sync(lambda: self._index.start_scan(
             INDEXED_ENTITIES, subscription_id=subscription, last_request_id=last if isinstance(last, int) else 0,
             now=self._now()))
-        self._caught_up = True
+        self._retry_at = None
         run.rescans += 1
         totals = {}
         for entity in INDEXED_ENTITIES:
-            probe = await self._bullhorn.search(entity, "id:[1 TO *]", fields="id", count=1)
+            probe = await self._bullhorn.search(entity, ALL_RECORDS, fields="id", count=1)
             if isinstance(probe.get("total"), int):
                 totals[entity] = probe["total"]
         await anyio.to_thread.run_sync(lambda: self._index.set_totals(scan, totals))
@@ -217,33 +260,28 @@ class IndexKeeper:
             state = progress.get(entity)
             if state is None or state.done:
                 continue
-            cursor, indexed, done = state.cursor, state.indexed, False
+            anchor, walked, done = state.cursor, state.indexed, False
             while not done and run.pages < self._pages_per_run:
-                answer = await self._bullhorn.search(entity, f"id:[{cursor + 1} TO *]", fields=SEARCH_FIELDS[entity],
-                                                     count=self._page_size, sort="id")
-                data = [record for record in answer.get("data") or [] if isinstance(record, dict)]
-                remaining = answer["total"] if isinstance(answer.get("total"), int) else len(data)
-                total, done = indexed + remaining, not data or len(data) >= remaining
-                page = await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, data, cursor,
-                                                              total, done))
-                if page is None:
+                page = await next_page(self._bullhorn, entity, fields=SEARCH_FIELDS[entity], walked=walked,
+                                       anchor=anchor, page_size=self._page_size)
+                anchor, walked, done = page.anchor(anchor), page.walked, page.done
+                if not await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, page, anchor)):
                     return  # a newer scan began (another keeper re-subscribed): its pages, not ours
-                cursor, indexed = page, indexed + len(data)
-                run.pages, run.records = run.pages + 1, run.records + len(data)
-                eta = eta_s(indexed, total, (self._now() - (state.started_at or self._now())).total_seconds())
-                log.info("phone index: %s %d/%d indexed%s", entity, indexed, total,
+                run.pages, run.records = run.pages + 1, run.records + len(page.rows)
+                eta = eta_s(walked, page.total, (self._now() - (state.started_at or self._now())).total_seconds())
+                log.info("phone index: %s %d/%d indexed%s", entity, walked, page.total,
                          " (done)" if done else f", ETA {eta:.0f} s" if eta is not None else "")
             if not done:
                 run.building = True
                 return
 
-    def _save_page(self, entity: str, scan: int, data: list[dict[str, Any]], cursor: int, total: int,
-                   done: bool) -> int | None:
-        entries = [entry for record in data
+    def _save_page(self, entity: str, scan: int, page: Page, anchor: int) -> bool:
+        entries = [entry for record in page.rows
                    if (entry := index_record(entity, record, default_region=self._region)) is not None]
-        cursor = max((entry.facts.id for entry in entries), default=cursor)
-        saved = self._index.save_page(entity, scan, entries, cursor=cursor, total=total, done=done, now=self._now())
-        return cursor if saved else None
+        # the index holds the people a call may reach: soft-deleted records are walked, not stored
+        live = [entry for entry in entries if not entry.facts.is_deleted]
+        return self._index.save_page(entity, scan, live, cursor=anchor, walked=page.walked, total=page.total,
+                                     done=page.done, now=self._now())
 
 
 @contextmanager

@@ -128,6 +128,16 @@ def test_the_header_warns_when_the_projection_exceeds_the_budget(service: respon
     assert any("over the budget" in str(warning.value) for warning in app.warning)
 
 
+def test_the_header_says_plainly_when_the_phone_index_is_off_and_why(service: responses.RequestsMock) -> None:
+    reason = "Bullhorn refused the event subscription; ring-time lookups search Bullhorn live"
+    index = {"ready": False, "scan": 0, "records_indexed": 0, "records_total": None, "off_reason": reason}
+    service.replace(responses.GET, f"{BASE}/api/summary", json={**SUMMARY, "index": index})
+
+    app = _run()
+
+    assert any(f"Phone index off:** {reason}." in str(warning.value) for warning in app.warning)
+
+
 def test_a_failed_call_shows_its_explanation_prominently(service: responses.RequestsMock) -> None:
     app = _run()
 

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from sandbox.aircall import AircallSandboxConfig, create_aircall_app
 from sandbox.calls import CallKind, CallScript, final_call
 from sandbox.people import AGENTS, LINES, TAGS
+from sandbox.readings import ResetUnit
 from tests.clocks import FakeClock
 
 AUTH = ("demo-api-id", "demo-api-token")
@@ -41,15 +42,17 @@ async def test_requests_without_or_with_wrong_basic_auth_are_refused_like_aircal
 
 
 @pytest.mark.anyio
-async def test_rate_limit_headers_count_down_then_429_then_recover_after_the_reset():
+@pytest.mark.parametrize(("unit", "per_second"), [("seconds", 1), ("milliseconds", 1000)])
+async def test_rate_limit_headers_count_down_then_429_then_recover_after_the_reset(unit: ResetUnit,
+                                                                                   per_second: int) -> None:
     clock = FakeClock(T0)
-    app = create_aircall_app(AircallSandboxConfig(requests_per_minute=3, clock=clock))
+    app = create_aircall_app(AircallSandboxConfig(requests_per_minute=3, clock=clock, reset_unit=unit))
     async with client_for(app) as client:
         answers = [await client.get("/v1/ping") for _ in range(4)]
         assert [r.status_code for r in answers] == [200, 200, 200, 429]
         assert [r.headers["X-AircallApi-Remaining"] for r in answers] == ["2", "1", "0", "0"]
         assert {r.headers["X-AircallApi-Limit"] for r in answers} == {"3"}
-        reset = int(answers[0].headers["X-AircallApi-Reset"])
+        reset = int(answers[0].headers["X-AircallApi-Reset"]) / per_second
         assert reset == 1_764_000_060
         assert answers[3].json()["error"] == "Too Many Requests"
         assert (await client.get("/_sandbox/cards")).status_code == 200
@@ -59,7 +62,7 @@ async def test_rate_limit_headers_count_down_then_429_then_recover_after_the_res
         recovered = await client.get("/v1/users")
     assert recovered.status_code == 200
     assert recovered.headers["X-AircallApi-Remaining"] == "2"
-    assert int(recovered.headers["X-AircallApi-Reset"]) == reset + 60
+    assert int(recovered.headers["X-AircallApi-Reset"]) / per_second == reset + 60
 
 
 @pytest.mark.anyio

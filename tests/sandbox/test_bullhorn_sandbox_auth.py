@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.bullhorn import BullhornSandboxConfig
+from sandbox.readings import LoginHost, SessionTtl
 from tests.bullhorn_sandbox_kit import T0, authorization_code, client_for, log_in, logged_in, make_app, tokens
 
 pytestmark = pytest.mark.anyio
@@ -156,14 +157,29 @@ async def test_a_session_past_its_lifetime_answers_401_with_bullhorns_body() -> 
     assert answer.json() == INVALID_TOKEN_BODY
 
 
-async def test_login_ttl_sets_the_session_lifetime_in_minutes_capped_at_two_days() -> None:
-    app, _, _ = make_app()
+@pytest.mark.parametrize(("reading", "lifetime_s"), [("honoured", 2880 * 60), ("default", CONFIG.session_lifetime_s)])
+async def test_login_ttl_sets_the_session_lifetime_in_minutes_capped_at_two_days_or_is_ignored(
+        reading: SessionTtl, lifetime_s: float) -> None:
+    app, _, _ = make_app(session_ttl=reading)
     async with client_for(app) as client:
         access = (await tokens(client))["access_token"]
         login = await client.get("rest-services/login", params={"version": "*", "access_token": access, "ttl": 9999})
         body = login.json()
         ping = await client.get(f"{body['restUrl']}ping", headers={"BhRestToken": body["BhRestToken"]})
-    assert ping.json()["sessionExpires"] == int((T0 + 2880 * 60) * 1000)
+    assert ping.json()["sessionExpires"] == int((T0 + lifetime_s) * 1000)
+
+
+@pytest.mark.parametrize(("reading", "status"), [("rest_url", 200), ("login_info", 404)])
+async def test_login_on_the_swimlane_host_is_answered_only_under_the_rest_url_reading(
+        reading: LoginHost, status: int) -> None:
+    app, _, _ = make_app(login_host=reading, rest_host="rest-west.bullhorn.test")
+    async with client_for(app) as client:
+        first = await client.post("rest-services/login",
+                                  params={"version": "*", "access_token": (await tokens(client))["access_token"]})
+        assert first.json()["restUrl"] == f"http://rest-west.bullhorn.test/rest-services/{CONFIG.corp_token}/"
+        again = await client.post("http://rest-west.bullhorn.test/rest-services/login",
+                                  params={"version": "*", "access_token": (await tokens(client))["access_token"]})
+    assert again.status_code == status
 
 
 async def test_a_token_used_with_another_corp_token_is_refused() -> None:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from sandbox.bullhorn import BullhornSandbox
+from sandbox.readings import EventRequestId, SoftDelete
 from tests.bullhorn_sandbox_kit import client_for, log_in, logged_in, make_app
 
 pytestmark = pytest.mark.anyio
@@ -23,9 +24,9 @@ async def _subscribe(rest: httpx.AsyncClient, name: str = "idx") -> dict[str, An
 
 
 @asynccontextmanager
-async def tenant() -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, BullhornSandbox]]:
+async def tenant(**config: Any) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, BullhornSandbox]]:
     """A REST session and the /_sandbox API of one fake."""
-    app, sandbox, _ = make_app()
+    app, sandbox, _ = make_app(**config)
     async with client_for(app) as admin:
         rest_url, token = await log_in(admin)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=rest_url,
@@ -142,3 +143,29 @@ async def test_subscription_requests_need_a_session_like_every_rest_call() -> No
         answer = await client.get("rest-services/nw7k2/event/subscription/idx", params={"maxEvents": 1})
 
     assert answer.status_code in (401, 412)
+
+
+@pytest.mark.parametrize(("reading", "request_ids"), [("with_events", 0), ("every_poll", 2)])
+async def test_an_empty_poll_takes_a_request_id_only_under_the_every_poll_reading(
+        reading: EventRequestId, request_ids: int) -> None:
+    async with logged_in(event_request_id=reading) as (rest, _, _):
+        await _subscribe(rest)
+        polls = [await rest.get("event/subscription/idx", params={"maxEvents": 100}) for _ in range(2)]
+        last = (await rest.get("event/subscription/idx/lastRequestId")).json()
+    assert [poll.content for poll in polls] == [b"", b""]
+    assert last == {"result": request_ids}
+
+
+@pytest.mark.parametrize(("reading", "published"), [("updated", "UPDATED"), ("deleted", "DELETED")])
+async def test_a_soft_delete_is_published_as_the_reading_says(reading: SoftDelete, published: str) -> None:
+    async with tenant(soft_delete=reading) as (rest, admin, _):
+        await _subscribe(rest)
+        await _change(admin, "DELETE", "Candidate/2001")
+        [event] = (await rest.get("event/subscription/idx", params={"maxEvents": 10})).json()["events"]
+    assert (event["entityId"], event["entityEventType"]) == (2001, published)
+
+
+async def test_an_api_user_without_the_event_right_is_refused_the_subscription() -> None:
+    async with logged_in(events_refused=True) as (rest, _, _):
+        answer = await rest.put("event/subscription/idx", params=SUBSCRIBE)
+    assert answer.status_code == 403 and answer.json()["errorMessageKey"] == "errors.permissionDenied"

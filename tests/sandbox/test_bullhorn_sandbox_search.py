@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.readings import MultiGet
 from tests.bullhorn_sandbox_kit import logged_in
 
 pytestmark = pytest.mark.anyio
@@ -129,3 +130,17 @@ async def test_settings_answer_the_comment_action_list() -> None:
     async with logged_in() as (rest, _, _):
         answer = await rest.get("settings/commentActionList")
     assert answer.json() == {"commentActionList": ["Outbound Call", "Inbound Call", "Left Message"]}
+
+
+@pytest.mark.parametrize(("reading", "without_count"), [("all", 25), ("count_20", 20)])
+async def test_a_multi_id_get_answers_every_id_when_count_is_sent_whatever_the_reading(
+        reading: MultiGet, without_count: int) -> None:
+    async with logged_in(multi_get=reading) as (rest, sandbox, _):
+        ids = list(range(7001, 7026))
+        for record_id in ids:
+            sandbox.table("Candidate")[record_id] = {"id": record_id, "name": f"Person {record_id}"}
+        path = "entity/Candidate/" + ",".join(map(str, ids))
+        bare = (await rest.get(path, params={"fields": "id"})).json()["data"]
+        counted = (await rest.get(path, params={"fields": "id", "count": len(ids)})).json()["data"]
+    assert len(bare) == without_count
+    assert [record["id"] for record in counted] == ids

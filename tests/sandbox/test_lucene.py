@@ -223,3 +223,11 @@ def test_keywords_must_be_uppercase_to_be_operators() -> None:
 def test_syntax_errors_name_what_is_wrong(query: str, names: str) -> None:
     with pytest.raises(LuceneSyntaxError, match=f"Cannot parse .*{names}" if names != "empty" else "empty"):
         compile_query(query, ANALYZER)
+
+
+@pytest.mark.parametrize(("text_ranges", "found"), [(frozenset(), [10_000, 10_001, 10_010]),
+                                                     (frozenset({"id"}), [2, 999, 10_010])])
+def test_id_ranges_compare_numbers_or_text_as_the_reading_says(text_ranges: frozenset[str], found: list[int]) -> None:
+    # as text, "10000" < "1001" and "2" > "1001": the cursor `id:[1001 TO *]` skips two and repeats two
+    query = compile_query("id:[1001 TO *]", default_analyzer(frozenset()), text_ranges=text_ranges)
+    assert [record_id for record_id in (2, 999, 10_000, 10_001, 10_010) if query({"id": record_id})] == found

@@ -5,7 +5,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from sandbox.__main__ import _parser
+from sandbox.__main__ import _parser, serve_configs
 from sandbox.demo_data import DemoData
 from sandbox.server import _MountedRoot, build_sandbox_app
 
@@ -33,6 +33,9 @@ async def test_one_app_serves_the_bullhorn_and_aircall_fakes_and_an_index_of_cre
     assert login_info.status_code == 200
     assert login_info.json()["restUrl"].startswith("http://sandbox.test/bullhorn/")
     assert internal.json()["requests_per_minute"] == 60
+    # the index names the readings each fake plays (DESIGN §10); defaults are the harsher ones
+    assert body["aircall"]["reset_unit"] == "milliseconds"
+    assert (body["bullhorn"]["id_range"], body["bullhorn"]["event_request_id"]) == ("text", "every_poll")
 
 
 def test_bullhorn_latency_reaches_the_bullhorn_fake():
@@ -54,3 +57,19 @@ def test_the_command_line_has_serve_and_simulate_with_the_demo_flags():
     assert (simulate.calls, simulate.speed, simulate.redeliver, simulate.shuffle) == (40, 30.0, 0.1, True)
     with pytest.raises(SystemExit):
         _parser().parse_args(["simulate", "--token", "t"])
+
+
+def test_every_reading_is_a_serve_flag_that_reaches_its_fake() -> None:
+    args = _parser().parse_args([
+        "serve", "--aircall-reset-unit", "seconds", "--bullhorn-multi-get", "all", "--bullhorn-event-request-id",
+        "with_events", "--bullhorn-id-range", "numeric", "--bullhorn-login-host", "rest_url", "--bullhorn-session-ttl",
+        "honoured", "--bullhorn-soft-delete", "deleted", "--bullhorn-rest-host", "localhost",
+        "--bullhorn-events-refused"])
+    bullhorn, aircall = serve_configs(args)
+    assert aircall.reset_unit == "seconds"
+    assert (bullhorn.multi_get, bullhorn.event_request_id, bullhorn.id_range, bullhorn.login_host,
+            bullhorn.session_ttl, bullhorn.soft_delete) == ("all", "with_events", "numeric", "rest_url", "honoured",
+                                                            "deleted")
+    assert bullhorn.rest_host == "localhost" and bullhorn.events_refused
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["serve", "--bullhorn-id-range", "roman"])

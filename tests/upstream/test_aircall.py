@@ -11,9 +11,11 @@ import pytest
 from insight.upstream.aircall import DEFAULT_WAIT_BUDGET, AircallClient, open_aircall
 from insight.upstream.errors import AuthenticationFailed, UpstreamRejected, UpstreamUnavailable
 from insight.upstream.retry import WaitBudget
-from sandbox.aircall import AircallSandboxConfig, create_aircall_app
+from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall_app
+from sandbox.readings import ResetUnit
 from shared.settings import Secret, Settings
 from tests.clocks import FakeClock
+from tests.readings_kit import both_readings
 
 NOW = 1_800_000_000.0
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -198,3 +200,78 @@ async def test_wrong_credentials_on_the_aircall_sandbox_are_an_authentication_fa
     async with open_aircall(settings, transport=transport) as client:
         with pytest.raises(AuthenticationFailed, match="AIRCALL_API_ID"):
             await client.ping()
+
+
+# DESIGN §10: X-AircallApi-Reset in epoch seconds or milliseconds; every test below runs under both.
+CARD = [{"type": "title", "text": "Ada Lovelace"}]
+reset_unit = both_readings("reset_unit")
+
+
+@asynccontextmanager
+async def on_the_sandbox(unit: ResetUnit, clock: FakeClock, *, per_minute: int,
+                         ) -> AsyncIterator[tuple[AircallClient, AircallSandbox, list[tuple[float, int]]]]:
+    """A client on the Aircall fake sharing its clock; answers (time, status) of every request sent."""
+    app = create_aircall_app(AircallSandboxConfig(requests_per_minute=per_minute, clock=clock, reset_unit=unit))
+    sandbox: AircallSandbox = app.state.sandbox
+    for call_id in range(1, 6):
+        sandbox.calls[call_id] = {"id": call_id}
+    sent: list[tuple[float, int]] = []
+
+    async def record(response: httpx.Response) -> None:
+        sent.append((clock.now, response.status_code))
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), event_hooks={"response": [record]}) as http:
+        client = AircallClient(http, api_id="demo-api-id", api_token="demo-api-token", base_url="http://aircall.test",
+                               sleep=Sleeps(clock), clock=clock, rate_limit=WaitBudget(max_waits=3, max_total_s=60))
+        yield client, sandbox, sent
+
+
+@pytest.mark.anyio
+async def test_a_spent_quota_holds_card_pushes_until_aircalls_reset_in_either_unit(reset_unit: ResetUnit) -> None:
+    clock = FakeClock(NOW)
+    async with on_the_sandbox(reset_unit, clock, per_minute=2) as (client, sandbox, sent):
+        for call_id in (1, 2, 3, 4):
+            await client.push_insight_card(call_id, CARD)
+    assert [card["call_id"] for card in sandbox.cards] == [1, 2, 3, 4]
+    # the window opened at NOW: the third push waits for NOW + 60, not a second longer, and no 429 was collected
+    assert sent == [(NOW, 201), (NOW, 201), (NOW + 60, 201), (NOW + 60, 201)]
+
+
+@pytest.mark.anyio
+async def test_after_a_429_nothing_is_sent_for_any_call_before_the_reset_it_named(reset_unit: ResetUnit) -> None:
+    clock = FakeClock(NOW)
+    async with on_the_sandbox(reset_unit, clock, per_minute=3) as (client, sandbox, sent):
+        # another replica spent the company's quota 20 s ago: the window resets at NOW + 40
+        sandbox.window.started_at, sandbox.window.used = NOW - 20, 3
+        await client.push_insight_card(1, CARD)
+        await client.push_insight_card(2, CARD)
+        clock.advance(5)
+        await client.push_insight_card(3, CARD)
+    assert sent == [(NOW, 429), (NOW + 40, 201), (NOW + 40, 201), (NOW + 45, 201)]
+    # the new window (NOW + 40) is spent by those three pushes: the next one waits for its end
+    assert client.resume_at == NOW + 100
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("reset", ["soon", "garbage", "", "-1", "1e400", "in an hour", "in the past"])
+async def test_a_reset_that_makes_no_sense_is_ignored_not_obeyed(reset_unit: ResetUnit, reset: str) -> None:
+    scale = 1 if reset_unit == "seconds" else 1000
+    value = {"soon": str(int((NOW + 10) * scale)), "in an hour": str(int((NOW + 3600) * scale)),
+             "in the past": str(int((NOW - 3600) * scale))}.get(reset, reset)
+    headers = {"X-AircallApi-Remaining": "0", "X-AircallApi-Reset": value}
+    server = Scripted(httpx.Response(200, json={}, headers=headers), httpx.Response(200, json={}))
+    async with aircall_for(server) as (client, sleeps):
+        await client.ping()
+        await client.ping()
+    assert sleeps.calls == ([10.0] if reset == "soon" else [])
+
+
+@pytest.mark.anyio
+async def test_no_reset_holds_requests_longer_than_aircalls_window(reset_unit: ResetUnit) -> None:
+    scale = 1 if reset_unit == "seconds" else 1000
+    headers = {"X-AircallApi-Remaining": "0", "X-AircallApi-Reset": str(int((NOW + 110) * scale))}
+    server = Scripted(httpx.Response(429, json={"error": "Too Many Requests"}, headers=headers),
+                      httpx.Response(201))
+    async with aircall_for(server, rate_limit=WaitBudget(max_waits=3, max_total_s=120)) as (client, sleeps):
+        await client.push_insight_card(1, CARD)
+    assert sleeps.calls == [60.0]

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 import httpx
 import pytest
@@ -15,8 +16,10 @@ from insight.upstream.bullhorn.auth import IDEMPOTENT, BullhornAuth
 from insight.upstream.bullhorn.login import BullhornCredentials
 from insight.upstream.errors import AuthenticationFailed, SessionExpiredDuringWrite, UpstreamUnavailable
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
+from sandbox.readings import LoginHost, SessionTtl
 from shared.settings import Secret
 from tests.clocks import FakeClock
+from tests.readings_kit import both_readings
 
 REST_ROOT = "http://bullhorn.test/rest-services"
 T0 = 1_800_000_000.0
@@ -318,8 +321,8 @@ class SandboxRig:
 
 
 @asynccontextmanager
-async def on_sandbox(clock: FakeClock) -> AsyncIterator[SandboxRig]:
-    app = create_bullhorn_app(config=BullhornSandboxConfig(session_lifetime_s=3600, clock=clock))
+async def on_sandbox(clock: FakeClock, **config: Any) -> AsyncIterator[SandboxRig]:
+    app = create_bullhorn_app(config=BullhornSandboxConfig(session_lifetime_s=3600, clock=clock, **config))
     transport = httpx.ASGITransport(app=app)
     async with (httpx.AsyncClient(transport=transport, base_url="http://bullhorn.test") as http,
                 httpx.AsyncClient(transport=transport) as auth_http):
@@ -364,3 +367,36 @@ async def test_a_refresh_token_the_sandbox_already_spent_falls_back_to_the_passw
         session = await second.session()
     assert first.refreshes == 1 and (second.logins, second.refreshes) == (1, 0)
     assert rig.sandbox.auth.logins == 3 and session.refresh_token in rig.sandbox.auth.refresh_tokens
+
+
+# DESIGN §10: /login on the refreshed restUrl's host or only loginInfo's; `ttl` honoured or ignored.
+
+
+login_host = both_readings("login_host")
+session_ttl = both_readings("session_ttl")
+
+
+@pytest.mark.anyio
+async def test_a_refresh_logs_in_on_the_host_login_info_named_not_the_sessions_rest_host(login_host: LoginHost) -> None:
+    async with on_sandbox(FakeClock(T0), login_host=login_host, rest_host="rest-west.bullhorn.test") as rig:
+        auth = rig.auth()
+        first = await auth.session()
+        await rig.http.post("/_sandbox/expire-sessions")
+        response = await rig.http.get("bullhorn://rest/ping", auth=auth)
+    assert first.rest_url == "http://rest-west.bullhorn.test/rest-services/nw7k2/"
+    assert response.status_code == 200 and response.url.host == "rest-west.bullhorn.test"
+    # refreshed, not logged in again with the password: the refresh token worked on the right host
+    assert (auth.logins, auth.refreshes) == (1, 1)
+
+
+@pytest.mark.anyio
+async def test_every_login_asks_for_bullhorns_longest_session_and_trusts_only_ping(session_ttl: SessionTtl) -> None:
+    clock = FakeClock(T0)
+    async with on_sandbox(clock, session_ttl=session_ttl) as rig:
+        auth = rig.auth()
+        session = await auth.session()
+        clock.advance(3000)
+        response = await rig.http.get("bullhorn://rest/ping", auth=auth)
+    lifetime_s = 2880 * 60 if session_ttl == "honoured" else 3600
+    assert session.expires_at == T0 + lifetime_s
+    assert response.status_code == 200 and auth.logins == 1

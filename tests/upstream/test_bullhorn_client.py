@@ -154,6 +154,8 @@ async def test_get_answers_one_record_for_an_id_and_a_list_for_ids() -> None:
         assert await client.get("Candidate", [1, 2], fields="id") == [{"id": 1}, {"id": 2}]
         assert await client.get("Candidate", [], fields="id") == []
     assert server.requests[2].url.path.endswith("/entity/Candidate/1,2")
+    # always `count`: Bullhorn may otherwise answer only the first 20 ids (DESIGN §10)
+    assert server.requests[2].url.params["count"] == "2"
 
 
 @pytest.mark.anyio

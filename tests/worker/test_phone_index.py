@@ -141,24 +141,6 @@ async def test_an_expired_subscription_triggers_a_rescan_that_drops_records_gone
         assert await source_for(stack).matches(caller.e164) == ()
 
 
-async def test_event_batches_read_but_never_applied_are_read_again_by_request_id(tmp_path: Path) -> None:
-    caller = next(caller for caller in demo_data().callers if caller.kind == "candidate")
-    entity, record_id = caller.expected[0]
-    async with running_stack(tmp_path) as stack:
-        await build(keeper_for(stack))
-        await _patch(stack, f"{entity}/{record_id}", method="DELETE")
-        subscription = PhoneIndex(stack.store.engine).feed().subscription_id
-        assert subscription is not None
-        # a keeper read the batch (purging it at Bullhorn) and died before storing it
-        lost = await stack.services.bullhorn.events(subscription)
-        assert len(lost["events"]) == 1
-
-        run = await keeper_for(stack).run_once()
-
-        assert run.events == 1 and run.rescans == 0
-        assert await source_for(stack).matches(caller.e164) == ()
-
-
 async def test_a_second_keeper_stands_by_while_the_first_holds_the_lease(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
         await keeper_for(stack, owner="worker-1", pages_per_run=1).run_once()

@@ -133,7 +133,10 @@ class BullhornAuth(httpx.Auth):
         # The old refresh token died on use: store its successor before anything else can fail,
         # or a crash here locks every process out until someone logs in with the password.
         stored = await self._vault.save(replace(stored, refresh_token=tokens.refresh_token))
-        rest_token, rest_url = await self._flow.rest_login(_login_root(stored.rest_url), tokens.access_token)
+        # /login where loginInfo says: whether the host of the session's restUrl answers it too is
+        # unknown (DESIGN §10), so it costs one discovery per refresh
+        discovery = await self._flow.discover()
+        rest_token, rest_url = await self._flow.rest_login(discovery.rest_url, tokens.access_token)
         session = await self._save(rest_token, rest_url, tokens.refresh_token, stored.ats_url, oauth_url)
         self.refreshes += 1
         return session
@@ -175,8 +178,3 @@ def _bind(request: httpx.Request, session: BullhornSession, target: bytes) -> No
     request.headers["Host"] = request.url.netloc.decode("ascii")
     request.headers["BhRestToken"] = session.rest_token
 
-
-def _login_root(rest_url: str) -> str:
-    # /login lives one level above the corp-token restUrl (…/rest-services/{corpToken}/), so a
-    # refresh needs no second loginInfo discovery.
-    return rest_url.rstrip("/").rsplit("/", 1)[0]

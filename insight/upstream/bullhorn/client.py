@@ -97,15 +97,16 @@ class BullhornClient:
     async def get(self, entity: str, ids: Sequence[int], *, fields: str) -> list[JSON]: ...
 
     async def get(self, entity: str, ids: int | Sequence[int], *, fields: str) -> JSON | list[JSON]:
-        """One record (an id) or several (a sequence of ids, one request)."""
+        """One record (an id) or several (a sequence of ids, one request; ids not found are left out)."""
         if isinstance(ids, int):
             body = await self._json("GET", f"entity/{entity}/{ids}", operation=f"{entity} read",
                                     params={"fields": fields})
             return dict(body.get("data") or {})
         if not ids:
             return []
+        # `count` always: without it Bullhorn may answer only the first 20 (DESIGN §10)
         body = await self._json("GET", f"entity/{entity}/{','.join(str(i) for i in ids)}",
-                                operation=f"{entity} read", params={"fields": fields})
+                                operation=f"{entity} read", params={"fields": fields, "count": str(len(ids))})
         data = body.get("data")
         # A single id answers an object even when asked as a list.
         return [data] if isinstance(data, dict) else list(data or [])

@@ -15,6 +15,9 @@ from insight.upstream.errors import AuthenticationFailed, UpstreamRejected, Upst
 from shared.settings import Secret, Settings
 
 DEFAULT_AUTH_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+#: asked on every REST login: Bullhorn's cap (sdk-rest MAX_TTL), since whether it honours `ttl` or
+#: applies its default is unknown (DESIGN §10); the session's real end is read from `ping`
+SESSION_TTL_MINUTES = 2880
 # A wrong data centre answers 307 (sdk-rest follows 308 too); more than a couple is a loop.
 _MAX_DATA_CENTRE_REDIRECTS = 3
 _CHECK_USER = "check BULLHORN_USERNAME and BULLHORN_REST_URL"
@@ -100,7 +103,8 @@ class LoginFlow:
 
     async def rest_login(self, login_root: str, access_token: str) -> tuple[str, str]:
         """`(BhRestToken, restUrl)`; the restUrl carries the corp token and ends with a slash."""
-        response = await self._send("POST", f"{login_root}/login", {"version": "*", "access_token": access_token})
+        response = await self._send("POST", f"{login_root}/login", {"version": "*", "access_token": access_token,
+                                                                    "ttl": str(SESSION_TTL_MINUTES)})
         body = _json(response)
         if response.status_code == 200 and isinstance(body.get("BhRestToken"), str) and body.get("restUrl"):
             rest_url = str(body["restUrl"])
