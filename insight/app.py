@@ -22,9 +22,10 @@ from insight.lookup.service import LookupService
 from insight.lookup.shared_cache import open_redis_cache
 from insight.store import Store, StoreVault
 from insight.store.phone_index import PhoneIndex
+from insight.store.setup import webhook_tokens
 from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
-from insight.web import health, insight_api, ops_api
+from insight.web import health, insight_api, ops_api, setup_api
 from insight.web.api_errors import EXCEPTION_HANDLERS
 from insight.web.body_limit import BodyLimit
 from insight.web.call_id import CALL_ID
@@ -34,6 +35,7 @@ from insight.web.metrics import CONTENT_TYPE_LATEST, Metrics
 from insight.web.openapi import openapi_json
 from insight.web.process_tuning import tune_after_startup
 from insight.web.services import Services
+from insight.web.webhook_tokens import AcceptedTokens
 from insight.web.webhooks import aircall_webhook
 from shared.logs import configure_from_settings
 from shared.settings import Settings, load_settings
@@ -73,6 +75,8 @@ def create_app(
             metrics = Metrics()
             intake = await stack.enter_async_context(IntakeWriter(own_store.engine).running())
             app.state.intake = intake
+            app.state.webhook_tokens = AcceptedTokens(settings.aircall_webhook_tokens,
+                                                      lambda: webhook_tokens(own_store.engine))
             metrics.intake_pending.set_function(lambda: intake.pending)
             index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
             metrics.registry.register(IndexCollector(index))
@@ -121,6 +125,7 @@ def create_app(
             Route(f"/api/calls/{CALL_ID}/insight", insight_api.insight_for_call),
             Route(f"/cards/{CALL_ID}", insight_api.card_page),
             *ops_api.ROUTES,
+            *setup_api.ROUTES,
             Route("/openapi.json", openapi_json),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

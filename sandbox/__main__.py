@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8100)
     serve.add_argument("--bullhorn-latency-ms", type=float, default=0.0, help="added to every Bullhorn answer")
     serve.add_argument("--seed", type=int, default=None, help="demo tenant seed (default: the demo's)")
+    serve.add_argument("--webhook-url", default="http://127.0.0.1:8000/webhooks/aircall",
+                       help="the simulator's webhook the Aircall company starts with ('' for none)")
 
     play = commands.add_parser("simulate", help="play call lifecycles as Aircall webhooks")
     play.add_argument("--webhook-url", required=True, help="the only URL webhooks are sent to")
@@ -43,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        app = build_sandbox_app(seed=args.seed, bullhorn_latency_ms=args.bullhorn_latency_ms)
+        app = build_sandbox_app(seed=args.seed, bullhorn_latency_ms=args.bullhorn_latency_ms,
+                                demo_webhook_url=args.webhook_url or None)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
         return 0
 

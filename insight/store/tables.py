@@ -242,3 +242,13 @@ index_feed = Table(
     Column("locked_until", UTCDateTime),
     CheckConstraint(f"id = {FEED_ROW_ID}", name="single_row"),
 )
+
+#: Aircall webhooks callbridge registered itself, with the token Aircall signs their deliveries with
+aircall_webhooks = Table(
+    "aircall_webhooks",
+    metadata,
+    Column("webhook_id", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("token", Text, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+)

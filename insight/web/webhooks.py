@@ -9,10 +9,8 @@ request after its batch's commit.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -23,7 +21,7 @@ from insight.store.intake_batch import EventToRecord
 from insight.web.api_errors import ApiError
 from insight.web.intake_writer import IntakeFailed, IntakeWriter
 from insight.web.services import Services
-from shared.settings import Secret
+from insight.web.webhook_tokens import AcceptedTokens
 
 log = logging.getLogger("callbridge.webhooks")
 
@@ -47,16 +45,6 @@ async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> by
     return b"".join(chunks)
 
 
-def token_is_valid(presented: object, expected: Sequence[Secret]) -> bool:
-    if not isinstance(presented, str) or not presented:
-        return False
-    # compare against every token (no early exit) so timing says nothing about which one matched
-    matched = False
-    for token in expected:
-        matched |= hmac.compare_digest(presented.encode(), token.get().encode())
-    return matched
-
-
 async def aircall_webhook(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     body = await read_limited_body(request)
@@ -65,9 +53,11 @@ async def aircall_webhook(request: Request) -> JSONResponse:
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "the body is not valid JSON", error="not_json") from None
     token = document.get("token") if isinstance(document, dict) else None
-    if not token_is_valid(token, services.settings.aircall_webhook_tokens):
+    tokens: AcceptedTokens = request.app.state.webhook_tokens
+    if not await tokens.accepts(token):
         _outcome(services, "unknown", "unauthorized", None)
-        raise ApiError(401, "the webhook token is missing or does not match AIRCALL_WEBHOOK_TOKEN")
+        raise ApiError(401, "the webhook token is missing or matches neither AIRCALL_WEBHOOK_TOKEN nor a webhook "
+                            "callbridge registered")
     try:
         envelope = parse_envelope(document)
     except NotJSON:

@@ -173,8 +173,8 @@ async def test_lists_follow_next_page_links_fifty_at_a_time_on_our_own_host() ->
     server = Scripted(page([1, 2], "https://elsewhere.test/v1/users?page=2&per_page=50"), page([3], None))
     async with aircall_for(server) as (client, _):
         assert await client.list_users() == [{"id": 1}, {"id": 2}, {"id": 3}]
-    assert [str(r.url) for r in server.requests] == ["https://aircall.test/v1/users?page=1&per_page=50",
-                                                     "https://aircall.test/v1/users?page=2&per_page=50"]
+    assert [str(r.url) for r in server.requests] == ["https://aircall.test/v2/users?page=1&per_page=50",
+                                                     "https://aircall.test/v2/users?page=2&per_page=50"]
 
 
 @pytest.mark.anyio
