@@ -142,3 +142,12 @@ async def test_subscription_requests_need_a_session_like_every_rest_call() -> No
         answer = await client.get("rest-services/nw7k2/event/subscription/idx", params={"maxEvents": 1})
 
     assert answer.status_code in (401, 412)
+
+
+async def test_an_api_user_without_the_event_right_is_refused_with_403_and_nothing_subscribed() -> None:
+    async with logged_in(event_subscriptions_allowed=False) as (rest, sandbox, _):
+        refused = await rest.put("event/subscription/idx", params=SUBSCRIBE)
+
+        assert refused.status_code == 403
+        assert refused.json()["errorMessageKey"] == "errors.authorization.noEventSubscriptionPermission"
+        assert (await rest.get("event/subscription/idx/lastRequestId")).status_code == 404

@@ -8,8 +8,10 @@ import pytest
 from insight.domain.setup_checks import NEEDED_EVENTS
 from sandbox.aircall import AircallSandboxConfig
 from sandbox.bullhorn import BullhornSandboxConfig
-from sandbox.people import AGENTS
+from sandbox.calls import CommentScript
+from sandbox.people import AGENTS, COMMENT_ACTIONS
 from tests.stack import Stack, running_stack
+from tests.worker_kit import caller, ended_s, play, script
 
 pytestmark = pytest.mark.anyio
 
@@ -116,3 +118,110 @@ async def test_aircall_rate_limiting_a_fix_is_said_in_the_checks_detail(tmp_path
         assert answer["status"] == "warn" and answer["changed"] is False
         assert "Aircall rate limited the tag creation" in answer["detail"]
         assert "Outbound Call" not in {tag["name"] for tag in stack.aircall.tag_book.tags.values()}
+
+
+async def test_create_tags_creates_each_action_without_an_exact_tag_once(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT) as stack:
+        before = (await checks(stack))["tags_for_actions"]
+        names_before = [tag["name"] for tag in stack.aircall.tag_book.tags.values()]
+
+        first = await fix(stack, "create_tags")
+        names_after_first = [tag["name"] for tag in stack.aircall.tag_book.tags.values()]
+        second = await fix(stack, "create_tags")
+
+        actions = list(COMMENT_ACTIONS)
+        created = [name for name in names_after_first if name not in names_before]
+        assert before["status"] == "warn" and before["fix"] == "create_tags" and "'Outbound Call'" in before["detail"]
+        assert sorted(created) == sorted(action for action in actions if action not in names_before)
+        assert (first["status"], first["changed"]) == ("ok", True)
+        assert (second["status"], second["changed"]) == ("ok", False)
+        assert len(stack.aircall.tag_book.tags) == len(names_after_first)
+
+
+async def test_rename_tag_is_a_separate_fix_offered_only_where_no_exact_tag_exists(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT) as stack:
+        variant = stack.aircall.tag_book.create({"name": "left message", "color": "#00B388"})
+        exact = next(tag for tag in stack.aircall.tag_book.tags.values() if tag["name"] == "Left Message")
+        del stack.aircall.tag_book.tags[exact["id"]]
+        listed = await checks(stack)
+        offered = listed[f"tag_case_{variant['id']}"]
+
+        first = await fix(stack, f"rename_tag:{variant['id']}")
+        second = await fix(stack, f"rename_tag:{variant['id']}")
+
+        assert offered["status"] == "warn" and offered["fix"] == f"rename_tag:{variant['id']}"
+        assert "'left message'" in offered["fix_description"] and "'Left Message'" in offered["fix_description"]
+        # 'sourcing call' has an exact twin 'Sourcing Call': renaming would make two tags of one name
+        assert not any(check["fix"] == "rename_tag:1022901" for check in listed.values())
+        assert listed["tags_for_actions"]["fix"] == "create_tags"
+        assert (first["status"], first["changed"], second["changed"]) == ("ok", True, False)
+        assert stack.aircall.tag_book.tags[variant["id"]]["name"] == "Left Message"
+
+
+async def test_an_unknown_fix_or_tag_is_a_404_and_a_malformed_request_a_400(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT) as stack:
+        def post(body: object) -> Any:
+            return stack.web.post("/api/setup/fix", json=body, headers=stack.api_headers)
+
+        unknown = await post({"fix": "reboot_aircall"})
+        no_tag = await post({"fix": "rename_tag:42"})
+        malformed = await post({"fixes": ["create_tags"]})
+        keyless = await stack.web.get("/api/setup")
+
+    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_fix"
+    assert "register_webhook" in unknown.json()["detail"]
+    assert no_tag.status_code == 404 and "no tag 42" in no_tag.json()["detail"]
+    assert malformed.status_code == 400 and malformed.json()["error"] == "bad_request"
+    assert keyless.status_code == 401
+
+
+async def test_bullhorn_refusing_event_subscriptions_fails_that_right_and_nothing_else(tmp_path: Path) -> None:
+    refusing = BullhornSandboxConfig(event_subscriptions_allowed=False)
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT, bullhorn_config=refusing) as stack:
+        found = await checks(stack)
+
+    assert found["bullhorn_right_events"]["status"] == "fail"
+    assert "lacks the rights" in found["bullhorn_right_events"]["detail"]
+    assert found["bullhorn_login"]["status"] == "ok" and found["bullhorn_right_search"]["status"] == "ok"
+
+
+async def test_note_rights_warn_until_a_note_is_written_and_a_refused_edit_then_fails(tmp_path: Path) -> None:
+    call = script(7101, caller("candidate").raw_digits, comments=[CommentScript("late", 300)])
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT) as stack:
+        untried = await checks(stack)
+        worker = await stack.worker()
+        await play(stack, call, until_s=ended_s(call))
+        await worker.run_once()
+        stack.bullhorn.config.note_edit_allowed = False
+        await play(stack, call, after_s=ended_s(call))
+        await worker.run_once()
+        tried = await checks(stack)
+
+    assert untried["bullhorn_right_note_create"]["status"] == "warn"
+    assert "Not verified" in untried["bullhorn_right_note_update"]["detail"]
+    assert tried["bullhorn_right_note_create"]["status"] == "ok"
+    assert tried["bullhorn_right_note_update"]["status"] == "fail"
+    assert "edit rights on notes" in tried["bullhorn_right_note_update"]["detail"]
+
+
+async def test_an_agent_without_a_bullhorn_user_is_a_warn_naming_who_authors_their_notes(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT) as stack:
+        agents = (await checks(stack))["agents"]
+
+    unmapped = [agent for agent in AGENTS if agent.bullhorn_id is None]
+    rows = {row["email"]: row for row in agents["items"]}
+    assert agents["status"] == "warn" and unmapped
+    assert {email: row["bullhorn_user_id"] for email, row in rows.items()} == {
+        agent.aircall_email: agent.bullhorn_id for agent in AGENTS}
+    fallback = "unmapped: notes will be authored by the API user (northwind.api)"
+    assert rows[unmapped[0].aircall_email]["maps_to"] == fallback
+    assert unmapped[0].name in agents["detail"]
+
+
+async def test_a_fresh_stack_fails_only_on_the_missing_webhook(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT) as stack:
+        found = await checks(stack)
+
+    assert {check_id for check_id, check in found.items() if check["status"] == "fail"} == {"aircall_webhook"}
+    assert found["aircall_credentials"]["status"] == "ok" and found["api_budget"]["detail"] == "Not measured yet."
+    assert found["phone_index"]["status"] == "warn"

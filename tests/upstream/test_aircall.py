@@ -198,3 +198,25 @@ async def test_wrong_credentials_on_the_aircall_sandbox_are_an_authentication_fa
     async with open_aircall(settings, transport=transport) as client:
         with pytest.raises(AuthenticationFailed, match="AIRCALL_API_ID"):
             await client.ping()
+
+
+@pytest.mark.anyio
+async def test_webhooks_and_tags_are_managed_on_the_sandbox_and_an_eventless_webhook_is_never_sent() -> None:
+    settings = Settings(aircall_api_url="http://aircall.test", aircall_api_id="demo-api-id",
+                        aircall_api_token=Secret("demo-api-token"))
+    app = create_aircall_app(AircallSandboxConfig(requests_per_minute=None))
+    async with open_aircall(settings, transport=httpx.ASGITransport(app=app)) as client:
+        with pytest.raises(ValueError, match="every Aircall event"):
+            await client.create_webhook("https://callbridge.example.com/webhooks/aircall", [], custom_name="x")
+        created = await client.create_webhook("https://callbridge.example.com/webhooks/aircall",
+                                              ["call.created"], custom_name="callbridge")
+        app.state.sandbox.webhooks.webhooks[created["webhook_id"]]["active"] = False
+        activated = await client.activate_webhook(created["webhook_id"], ["call.created", "call.ended"])
+        listed = await client.list_webhooks()
+        tag = await client.create_tag("Outbound Call", color="#0033CC")
+        renamed = await client.rename_tag(tag["id"], "Inbound Call")
+
+    assert created["token"] and app.state.sandbox.webhooks.webhooks.keys() == {created["webhook_id"]}
+    assert (activated["active"], activated["events"]) == (True, ["call.created", "call.ended"])
+    assert [webhook["webhook_id"] for webhook in listed] == [created["webhook_id"]]
+    assert renamed == {**tag, "name": "Inbound Call"}
