@@ -47,6 +47,11 @@ def attempt_of(error: UpstreamError) -> Attempt:
     return Attempt(ok=False, reason=error.explanation, refused=isinstance(error, UpstreamRejected))
 
 
+def not_checked(check_id: str, title: str, error: UpstreamError) -> Check:
+    """A check whose facts could not be read: `fail` when refused, `warn` when unanswered."""
+    return tried_check(check_id, title, attempt_of(error), ok_detail="")
+
+
 class Doctor:
     """Runs every check; `index` and `budget` come from the caller (the web app or the CLI)."""
 
@@ -104,7 +109,7 @@ class Doctor:
         try:
             facts = await self.webhook_facts()
         except UpstreamError as error:
-            return tried_check("aircall_webhook", "Aircall webhook", attempt_of(error), ok_detail="")
+            return not_checked("aircall_webhook", "Aircall webhook", error)
         return webhook_check(facts, self.settings.public_url)
 
     async def webhook_facts(self) -> list[WebhookFact]:
@@ -112,12 +117,14 @@ class Doctor:
         accepted |= set(await anyio.to_thread.run_sync(lambda: webhook_tokens(self.store.engine)))
         facts = []
         for listed in await self.aircall.list_webhooks():
+            # old webhooks have a numeric `id`, which Aircall still accepts in place of the UUID
+            webhook_id = str(listed.get("webhook_id") or listed.get("id"))
             webhook = listed
             if is_our_webhook(str(listed.get("url") or ""), self.settings.public_url) and "token" not in listed:
-                webhook = {**listed, **await self.aircall.get_webhook(str(listed.get("webhook_id")))}
+                webhook = {**listed, **await self.aircall.get_webhook(webhook_id)}
             token = webhook.get("token")
             facts.append(WebhookFact(
-                webhook_id=str(webhook.get("webhook_id") or webhook.get("id")), url=str(webhook.get("url") or ""),
+                webhook_id=webhook_id, url=str(webhook.get("url") or ""),
                 active=webhook.get("active") is True, events=tuple(str(e) for e in webhook.get("events") or []),
                 token_accepted=token in accepted if isinstance(token, str) else None,
             ))
@@ -128,7 +135,7 @@ class Doctor:
             users = await self.aircall.list_users()
             directory = await read_user_directory(self.bullhorn)
         except UpstreamError as error:
-            return tried_check("agents", "Aircall agents ↔ Bullhorn users", attempt_of(error), ok_detail="")
+            return not_checked("agents", "Aircall agents ↔ Bullhorn users", error)
         return agents_check(users, directory, fallback_author=self.fallback_author())
 
     def fallback_author(self) -> str:
@@ -145,8 +152,7 @@ class Doctor:
         try:
             tags, actions = await self.tag_facts()
         except UpstreamError as error:
-            return [tried_check("tags_for_actions", "Aircall tags for Bullhorn actions", attempt_of(error),
-                                ok_detail="")]
+            return [not_checked("tags_for_actions", "Aircall tags for Bullhorn actions", error)]
         return tag_checks(tags, actions)
 
     @staticmethod

@@ -54,7 +54,7 @@ async def setup_fix(request: Request) -> JSONResponse:
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "the body is not valid JSON") from None
     fix = body.get("fix") if isinstance(body, dict) else None
-    if not isinstance(fix, str) or not fix:
+    if not isinstance(fix, str) or not fix or set(body) != {"fix"}:
         raise ApiError(400, 'the body must be {"fix": "<fix id>"}, with a fix id from GET /api/setup')
     try:
         outcome = await apply_fix(doctor, fix)
