@@ -107,5 +107,5 @@ def test_current_command_exits_non_zero_until_the_database_is_upgraded(store_url
     upgrade(store_url)
     after = current()
 
-    assert before.returncode == 1 and "revision none (head: 0003)" in before.stdout
-    assert after.returncode == 0 and "revision 0003 (head: 0003)" in after.stdout
+    assert before.returncode == 1 and f"revision none (head: {head_revision()})" in before.stdout
+    assert after.returncode == 0 and f"revision {head_revision()} (head: {head_revision()})" in after.stdout
