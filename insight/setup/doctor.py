@@ -66,7 +66,7 @@ class Doctor:
         self._budget = budget
 
     async def run(self) -> list[Check]:
-        login = await self._try(self.bullhorn.auth.session)
+        login = await self._try(self.bullhorn.ping)
         checks = [tried_check("bullhorn_login", "Bullhorn login", login, unanswered_is_fail=True,
                               ok_detail=f"callbridge logs in to Bullhorn as {self.settings.bullhorn_username}.")]
         if login.ok:

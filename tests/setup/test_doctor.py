@@ -225,3 +225,17 @@ async def test_a_fresh_stack_fails_only_on_the_missing_webhook(tmp_path: Path) -
     assert {check_id for check_id, check in found.items() if check["status"] == "fail"} == {"aircall_webhook"}
     assert found["aircall_credentials"]["status"] == "ok" and found["api_budget"]["detail"] == "Not measured yet."
     assert found["phone_index"]["status"] == "warn"
+
+
+async def test_refused_credentials_fail_their_checks_and_what_depends_on_them_says_it_was_not_checked(
+    tmp_path: Path,
+) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT, BULLHORN_PASSWORD="wrong",
+                             AIRCALL_API_TOKEN="revoked") as stack:
+        found = await checks(stack)
+
+    assert found["bullhorn_login"]["status"] == "fail"
+    assert found["bullhorn_right_search"] == {**found["bullhorn_right_search"], "status": "warn",
+                                              "detail": "Not checked: the Bullhorn login failed."}
+    for refused in ("aircall_credentials", "aircall_webhook", "agents"):
+        assert found[refused]["status"] == "fail" and "AIRCALL_API_TOKEN" in found[refused]["detail"], refused
