@@ -11,7 +11,7 @@ def _error(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/responses/{name}"}
 
 
-def _ok(description: str, schema: Schema) -> dict[str, Any]:
+def _json(description: str, schema: Schema) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
@@ -43,7 +43,7 @@ SETUP_PATHS: dict[str, Any] = {
                        "phone index, API budget",
             "operationId": "setupChecks",
             "security": [{"apiKey": []}],
-            "responses": {"200": _ok("every check, ok, warn or fail", ref("SetupChecks")),
+            "responses": {"200": _json("every check, ok, warn or fail", ref("SetupChecks")),
                           "401": _error("Unauthorized")},
         }
     },
@@ -56,10 +56,10 @@ SETUP_PATHS: dict[str, Any] = {
             "security": [{"apiKey": []}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": ref("SetupFixRequest")}}},
             "responses": {
-                "200": _ok("the check after the fix; `changed` says whether anything was done", ref("SetupFixResult")),
+                "200": _json("the check after the fix; `changed`: whether anything was done", ref("SetupFixResult")),
                 "400": _error("BadRequest"),
                 "401": _error("Unauthorized"),
-                "404": _error("NotFound"),
+                "404": _json("no such fix, or no such Aircall tag to rename", ref("Error")),
                 "413": _error("PayloadTooLarge"),
             },
         }
