@@ -13,13 +13,17 @@ import anyio
 import anyio.to_thread
 import httpx
 
+from insight.domain.budget import BudgetReport
 from insight.domain.setup_checks import Check, any_fail
 from insight.lookup.index_reader import IndexSource
 from insight.setup.doctor import Doctor
 from insight.store import Store, StoreVault
 from insight.store.phone_index import PhoneIndex
+from insight.store.tables import utcnow
+from insight.store.usage import flush_usage
 from insight.upstream.aircall import open_aircall
 from insight.upstream.bullhorn.client import open_bullhorn
+from insight.web.budget import read_budget
 from insight.web.setup_api import index_facts_of
 from shared.settings import Settings, SettingsError, load_settings
 
@@ -45,8 +49,14 @@ async def doctor_command(settings: Settings, *, out: TextIO = sys.stdout,
             open_bullhorn(settings, StoreVault(store), transport=bullhorn_transport))
         aircall = await stack.enter_async_context(open_aircall(settings, transport=aircall_transport))
         index = IndexSource(PhoneIndex(store.engine), excluded_statuses=settings.excluded_statuses)
+
+        async def budget() -> BudgetReport:
+            if bullhorn.meter is not None:  # the doctor's own requests count too
+                await flush_usage(store.engine, bullhorn.meter.take, bullhorn.meter.give_back)
+            return await anyio.to_thread.run_sync(read_budget, store.engine, settings, utcnow())
+
         checks = await Doctor(settings=settings, bullhorn=bullhorn, aircall=aircall, store=store,
-                              index=index_facts_of(index)).run()
+                              index=index_facts_of(index), budget=budget).run()
     for check in checks:
         print(describe(check), file=out)
     failed = [check for check in checks if check.status == "fail"]

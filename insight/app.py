@@ -6,6 +6,7 @@ pass settings and clients built on the sandbox apps or `httpx.MockTransport` ins
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -17,17 +18,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from insight.backfill.on_demand import BackfillRuns
 from insight.lookup.index_reader import IndexCollector, IndexSource
 from insight.lookup.service import LookupService
 from insight.lookup.shared_cache import open_redis_cache
 from insight.store import Store, StoreVault
 from insight.store.phone_index import PhoneIndex
 from insight.store.setup import webhook_tokens
+from insight.store.tables import utcnow
+from insight.store.usage import flush_usage_forever
 from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
-from insight.web import health, insight_api, ops_api, setup_api
+from insight.upstream.meter import RequestMeter
+from insight.web import backfill_api, health, insight_api, ops_api, setup_api
 from insight.web.api_errors import EXCEPTION_HANDLERS
 from insight.web.body_limit import BodyLimit
+from insight.web.budget import BudgetCollector
 from insight.web.call_id import CALL_ID
 from insight.web.card_push import CardPusher
 from insight.web.intake_writer import BatchedCardLedger, IntakeWriter
@@ -68,10 +74,17 @@ def create_app(
                 if bullhorn is not None
                 else await stack.enter_async_context(open_bullhorn(settings, StoreVault(own_store)))
             )
+            # a client built without a meter (a test's MockTransport) reports zero requests
+            meter = bullhorn_client.meter or RequestMeter()
+            flusher = asyncio.create_task(flush_usage_forever(own_store.engine, meter.take, meter.give_back))
+            stack.push_async_callback(_stopped, flusher)
             aircall_client = aircall if aircall is not None else await stack.enter_async_context(open_aircall(settings))
             shared_cache = (
                 await stack.enter_async_context(open_redis_cache(settings.redis_url)) if settings.redis_url else None
             )
+            backfills = BackfillRuns(aircall_client, own_store.engine)
+            await backfills.fail_abandoned()
+            stack.push_async_callback(backfills.stop)
             metrics = Metrics()
             intake = await stack.enter_async_context(IntakeWriter(own_store.engine).running())
             app.state.intake = intake
@@ -80,6 +93,8 @@ def create_app(
             metrics.intake_pending.set_function(lambda: intake.pending)
             index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
             metrics.registry.register(IndexCollector(index))
+            metrics.registry.register(BudgetCollector(own_store.engine, settings, utcnow))
+            metrics.registry.register(backfill_api.BackfillCollector(own_store.engine))
             app.state.index = index
             lookup = LookupService(
                 bullhorn_client,
@@ -106,6 +121,8 @@ def create_app(
                     metrics=metrics,
                 ),
                 metrics=metrics,
+                meter=meter,
+                backfills=backfills,
             )
             app.state.services = services
             if own_process:
@@ -125,6 +142,7 @@ def create_app(
             Route(f"/api/calls/{CALL_ID}/insight", insight_api.insight_for_call),
             Route(f"/cards/{CALL_ID}", insight_api.card_page),
             *ops_api.ROUTES,
+            *backfill_api.ROUTES,
             *setup_api.ROUTES,
             Route("/openapi.json", openapi_json),
         ],
@@ -132,6 +150,11 @@ def create_app(
         middleware=[Middleware(BodyLimit)],
         lifespan=lifespan,
     )
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _metrics(request: Request) -> Response:

@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox import aircall_calls
 from sandbox import aircall_resources as resources
 from sandbox.aircall_admin import TagBook, WebhookRegistry, admin_routes
 from sandbox.aircall_objects import Json
@@ -233,6 +234,11 @@ async def list_calls(request: Request) -> Response:
 
 
 @_handle_bad_request
+async def list_calls_v1(request: Request) -> Response:
+    return JSONResponse(aircall_calls.list_calls(_sandbox(request).calls.values(), request.url))
+
+
+@_handle_bad_request
 async def register_call(request: Request) -> Response:
     body = await _json_body(request)
     call = body.get("call", body) if isinstance(body, dict) else None
@@ -294,6 +300,7 @@ def create_aircall_app(config: AircallSandboxConfig | None = None) -> Starlette:
         *_list_and_get("numbers", "number", resources.numbers),
         *_list_and_get("tags", "tag", lambda: list(sandbox.tag_book.tags.values())),
         *admin_routes(sandbox.webhooks, sandbox.tag_book),
+        Route("/v1/calls", list_calls_v1),
         Route("/v1/calls/{id:int}", get_call),
         Route("/v1/calls/{id:int}/insight_cards", post_insight_card, methods=["POST"]),
         Route("/_sandbox/cards", list_cards),

@@ -12,6 +12,8 @@ from sandbox.people import AGENTS, LINES, SYSTEM_TAGS, TAGS
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50
+#: Aircall lists at most this many items per query, however it is paged
+MAX_LIST_ITEMS = 10_000
 CARD_LINE_TYPES = ("title", "shortText")
 _TAG_COLORS = ("#00B388", "#F5A623", "#D0021B", "#4A90E2", "#9013FE", "#7ED321")
 
@@ -55,8 +57,9 @@ def paginate(key: str, items: Sequence[Json], url: URL) -> Json:
     page = _positive_int(query.get("page"), "page", 1)
     per_page = min(_positive_int(query.get("per_page"), "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
     start = (page - 1) * per_page
-    chunk = list(items[start:start + per_page])
-    has_next = start + per_page < len(items)
+    reachable = items[:MAX_LIST_ITEMS]
+    chunk = list(reachable[start:start + per_page])
+    has_next = start + per_page < len(reachable)
     return {
         key: chunk,
         "meta": {

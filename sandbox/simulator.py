@@ -12,8 +12,9 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 import httpx
@@ -122,7 +123,13 @@ async def simulate(
         from sandbox.demo_data import build_demo_data
 
         callers = build_demo_data().callers
-    base = _anchor(calls, seed, callers, speed) if started_at is None else started_at
+    restamp = started_at is None and speed > 0
+    if restamp:
+        # each event carries the real moment it is sent (Aircall stamps an event when it builds it):
+        # simulated time, compressed by `speed`, is mapped onto the wall clock from now on
+        base = int(time.time())
+    else:
+        base = _anchor(calls, seed, callers, speed) if started_at is None else started_at
     scripts = plan_calls(calls, seed=seed, callers=callers, started_at=base)
     summary = SimulationSummary(calls=len(scripts))
     own_client = client is None
@@ -143,6 +150,8 @@ async def simulate(
         async with anyio.create_task_group() as group:
             for script in scripts:
                 events = lifecycle(script, token=token)
+                if restamp:
+                    events = restamped(events, base=base, speed=speed)
                 summary.events += len(events)
                 plan = delivery_plan(events, rng, redeliver=redeliver, shuffle=shuffle, window=shuffle_window)
                 group.start_soon(player.play, script, base, events, plan, limiter)
@@ -150,6 +159,50 @@ async def simulate(
         if own_client:
             await http.aclose()
     return summary
+
+
+#: the Call object's times (UNIX seconds), top level and in its tags and comments
+_CALL_TIMES = ("started_at", "answered_at", "ended_at")
+
+
+def stamped(envelope: Mapping[str, Any], *, base: int, speed: float) -> dict[str, Any]:
+    """`envelope` with every time mapped from simulated seconds onto the wall clock (`base` is both's zero).
+
+    Deterministic per event, so a redelivery carries the same timestamp as the first delivery.
+    """
+    def real(simulated: object) -> object:
+        if not isinstance(simulated, int) or isinstance(simulated, bool):
+            return simulated
+        return base + round((simulated - base) / speed)
+
+    data = dict(envelope.get("data") or {})
+    for key in _CALL_TIMES:
+        data[key] = real(data.get(key)) if data.get(key) is not None else data.get(key)
+    if isinstance(data.get("started_at"), int) and isinstance(data.get("ended_at"), int):
+        data["duration"] = data["ended_at"] - data["started_at"]
+    if isinstance(data.get("tags"), list):
+        data["tags"] = [{**tag, "tagged_at": real(tag.get("tagged_at"))} for tag in data["tags"]]
+    if isinstance(data.get("comments"), list):
+        data["comments"] = [{**comment, "posted_at": real(comment.get("posted_at"))} for comment in data["comments"]]
+    return {**envelope, "timestamp": real(envelope.get("timestamp")), "data": data}
+
+
+def restamped(events: Sequence[ScheduledEvent], *, base: int, speed: float) -> list[ScheduledEvent]:
+    """The call's events stamped on the wall clock; two events of one kind never share a second.
+
+    Compressed time can land them in one second, and `event:id:timestamp` is what tells a
+    redelivery from a new event, so a later one moves to the next free second.
+    """
+    last: dict[str, int] = {}
+    out: list[ScheduledEvent] = []
+    for event in events:
+        envelope = stamped(event.envelope, base=base, speed=speed)
+        name = str(envelope["event"])
+        if name in last and envelope["timestamp"] <= last[name]:
+            envelope["timestamp"] = last[name] + 1
+        last[name] = envelope["timestamp"]
+        out.append(event._replace(envelope=envelope))
+    return out
 
 
 def _anchor(calls: int, seed: int, callers: Sequence[CallerLike], speed: float) -> int:

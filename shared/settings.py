@@ -85,6 +85,16 @@ class Settings:
     #: seconds a worker's claim on a call lasts; a live worker renews it every third of that, so this is how
     #: long a killed worker's calls wait before another worker takes them over
     worker_lease_s: float = 300.0
+    #: Bullhorn requests callbridge may send a month (Bullhorn meters API calls per tenant per month)
+    bullhorn_monthly_api_budget: int = 100_000
+    #: the share of that budget index upkeep may spend (0 < share <= 1)
+    index_budget_share: float = 0.1
+    #: seconds between index event polls; unset: derived from the budget and the share
+    index_poll_s: float | None = None
+    #: seconds between backfill runs (the worker lists Aircall's calls); 0 turns backfill off
+    backfill_interval_s: float = 300.0
+    #: how far back the first backfill run of a fresh store looks, in seconds
+    backfill_lookback_s: int = 3600
     #: DEBUG, INFO, WARNING, ERROR or CRITICAL
     log_level: str = "INFO"
     #: `json` (one object per line, for log collectors) or `text` (people at a terminal: the demo)
@@ -130,6 +140,16 @@ def _lease_s(name: str, value: str) -> float:
     if number < 1:
         raise SettingsError(f"{name} must be at least 1 second, got {value!r}")
     return number
+
+
+def _share(name: str, value: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        share = float("nan")
+    if not 0 < share <= 1:
+        raise SettingsError(f"{name} must be a fraction above 0 and at most 1, got {value!r}")
+    return share
 
 
 def _region(name: str, value: str) -> str:
@@ -226,6 +246,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bullhorn_concurrency=env.get("CALLBRIDGE_BULLHORN_CONCURRENCY", _positive_int, 8),
         max_attempts=env.get("CALLBRIDGE_MAX_ATTEMPTS", _positive_int, 8),
         worker_lease_s=env.get("CALLBRIDGE_WORKER_LEASE_S", _lease_s, 300.0),
+        bullhorn_monthly_api_budget=env.get("BULLHORN_MONTHLY_API_BUDGET", _positive_int, 100_000),
+        index_budget_share=env.get("CALLBRIDGE_INDEX_BUDGET_SHARE", _share, 0.1),
+        index_poll_s=env.optional("CALLBRIDGE_INDEX_POLL_S", _positive_float),
+        backfill_interval_s=env.get("CALLBRIDGE_BACKFILL_INTERVAL_S", _positive_float, 300.0),
+        backfill_lookback_s=env.get("CALLBRIDGE_BACKFILL_LOOKBACK_S", _positive_int, 3600),
         log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, "INFO"),
         log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, "json"),
         demo=demo,

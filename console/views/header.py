@@ -41,6 +41,7 @@ def render_header(client: ServiceClient) -> None:
         st.error(f"**Store:** {store.get('detail') or 'unavailable'}", icon="🗄️")
 
     _index_line(summary.get("index"))
+    _budget_line(summary.get("bullhorn_requests"))
 
     columns = st.columns(len(_COUNTED) + 2)
     for column, state in zip(columns, _COUNTED, strict=False):
@@ -66,6 +67,21 @@ def _index_line(index: object) -> None:
         st.caption(f"📇 Phone index building: {share}{left}. Lookups search Bullhorn live meanwhile.")
     else:
         st.caption("📇 Phone index not built yet: lookups search Bullhorn live. The worker builds it.")
+
+
+def _budget_line(meter: object) -> None:
+    """Bullhorn's monthly API allowance: month to date, the month-end projection, a warning when over."""
+    if not isinstance(meter, dict):
+        return
+    total, projected, budget = (int(meter.get(key) or 0) for key in ("total", "projected", "budget"))
+    by_purpose = meter.get("by_purpose") or {}
+    top = ", ".join(f"{purpose} {int(count):,}" for purpose, count in
+                    sorted(by_purpose.items(), key=lambda item: -int(item[1])) if int(count))
+    share = f" ({projected / budget:.0%} of the budget)" if budget else ""
+    st.caption(f"📈 Bullhorn API {meter.get('month', '')}: {total:,} requests so far{f' — {top}' if top else ''}; "
+               f"projected {projected:,} of {budget:,}{share}.")
+    if meter.get("warning"):
+        st.warning(str(meter["warning"]), icon="📈")
 
 
 def _seconds(value: object) -> str:

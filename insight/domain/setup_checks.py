@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from insight.domain.aircall_events import KNOWN_CALL_EVENTS
+from insight.domain.budget import BudgetReport
 
 Status = Literal["ok", "warn", "fail"]
 #: every call event callbridge handles, so exactly what its webhook subscribes to
@@ -206,14 +207,13 @@ def index_check(facts: IndexFacts) -> Check:
                  f"Still building ({progress}); until it is ready rings search Bullhorn live, which is slower.")
 
 
-def budget_check(projected_calls: float | None, monthly_limit: int | None) -> Check:
-    """The Bullhorn API budget: the month's projected calls against the tenant's allowance."""
+def budget_check(report: BudgetReport | None) -> Check:
+    """The Bullhorn API budget: this month's projected requests against BULLHORN_MONTHLY_API_BUDGET."""
     title = "Bullhorn API budget"
-    if projected_calls is None or monthly_limit is None:
+    if report is None:
         return Check("api_budget", title, "ok", "Not measured yet.")
-    share = projected_calls / monthly_limit if monthly_limit else float("inf")
-    figures = f"{projected_calls:,.0f} calls projected this month of {monthly_limit:,} allowed ({share:.0%})"
-    if share > 1:
-        return Check("api_budget", title, "warn",
-                     f"Projected overrun: {figures}. Ask Bullhorn for a higher allowance or poll less often.")
+    figures = (f"{report.total:,} Bullhorn requests so far in {report.month}, {report.projected:,} projected "
+               f"for the month of {report.budget:,} allowed")
+    if report.over_budget:
+        return Check("api_budget", title, "warn", f"Projected overrun: {figures}. {report.warning}")
     return Check("api_budget", title, "ok", f"Within budget: {figures}.")

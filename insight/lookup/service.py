@@ -17,7 +17,9 @@ from typing import Any, Protocol
 
 from cachetools import TTLCache
 
+from insight.domain.budget import Purpose
 from insight.domain.matching import PHONE_FIELDS, SEARCH_FIELDS, Match, build_search_query, verify_and_rank
+from insight.upstream.meter import metered
 from shared.logs import mask_phone
 
 log = logging.getLogger("callbridge.lookup")
@@ -183,7 +185,8 @@ class LookupService:
 
     async def _search(self, entity: str, e164: str) -> list[dict[str, Any]]:
         query = build_search_query(entity, e164, self._excluded)
-        answer = await self._bullhorn.search(entity, query, fields=SEARCH_FIELDS[entity], count=SEARCH_COUNT)
+        with metered(Purpose.lookup):
+            answer = await self._bullhorn.search(entity, query, fields=SEARCH_FIELDS[entity], count=SEARCH_COUNT)
         data = answer.get("data", [])
         return [record for record in data if isinstance(record, dict)]
 

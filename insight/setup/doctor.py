@@ -7,10 +7,10 @@ and dropped at once. Note rights are judged from callbridge's own last note writ
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 import anyio.to_thread
 
+from insight.domain.budget import BudgetReport, Purpose
 from insight.domain.matching import SEARCH_FIELDS
 from insight.domain.setup_checks import (
     Attempt,
@@ -31,16 +31,11 @@ from insight.upstream.aircall import AircallClient
 from insight.upstream.bullhorn.client import BullhornClient
 from insight.upstream.bullhorn.users import read_user_directory
 from insight.upstream.errors import UpstreamError, UpstreamRejected
+from insight.upstream.meter import metered
 from shared.settings import Settings
 
 #: subscribed and dropped at once, apart from the phone index's own subscription
 PROBE_SUBSCRIPTION_ID = "callbridge-doctor-probe"
-
-
-@dataclass(frozen=True)
-class Budget:
-    projected_calls: float | None = None
-    monthly_limit: int | None = None
 
 
 def attempt_of(error: UpstreamError) -> Attempt:
@@ -57,7 +52,7 @@ class Doctor:
 
     def __init__(self, *, settings: Settings, bullhorn: BullhornClient, aircall: AircallClient, store: Store,
                  index: Callable[[], Awaitable[IndexFacts]],
-                 budget: Callable[[], Awaitable[Budget]] | None = None) -> None:
+                 budget: Callable[[], Awaitable[BudgetReport]] | None = None) -> None:
         self.settings = settings
         self.bullhorn = bullhorn
         self.aircall = aircall
@@ -66,6 +61,10 @@ class Doctor:
         self._budget = budget
 
     async def run(self) -> list[Check]:
+        with metered(Purpose.setup):
+            return await self._run()
+
+    async def _run(self) -> list[Check]:
         login = await self._try(self.bullhorn.ping)
         checks = [tried_check("bullhorn_login", "Bullhorn login", login, unanswered_is_fail=True,
                               ok_detail=f"callbridge logs in to Bullhorn as {self.settings.bullhorn_username}.")]
@@ -81,8 +80,7 @@ class Doctor:
         checks.append(await self._agents())
         checks += await self.tag_checks()
         checks.append(index_check(await self._index()))
-        budget = await self._budget() if self._budget else Budget()
-        checks.append(budget_check(budget.projected_calls, budget.monthly_limit))
+        checks.append(budget_check(await self._budget() if self._budget else None))
         return checks
 
     async def _rights(self) -> list[Check]:

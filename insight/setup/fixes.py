@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import anyio.to_thread
 
+from insight.domain.budget import Purpose
 from insight.domain.setup_checks import (
     NEEDED_EVENTS,
     Check,
@@ -24,6 +25,7 @@ from insight.domain.setup_mapping import RENAME_FIX_PREFIX, tag_case_check, tag_
 from insight.setup.doctor import Doctor
 from insight.store.setup import save_webhook_token
 from insight.upstream.errors import UpstreamError, UpstreamRejected
+from insight.upstream.meter import metered
 
 FIXES = ("register_webhook", "enable_webhook", "create_tags", f"{RENAME_FIX_PREFIX}<tag id>")
 WEBHOOK_NAME = "callbridge"
@@ -46,6 +48,11 @@ _Fix = Callable[[], Awaitable[FixOutcome]]
 
 
 async def apply_fix(doctor: Doctor, fix: str) -> FixOutcome:
+    with metered(Purpose.setup):
+        return await _apply(doctor, fix)
+
+
+async def _apply(doctor: Doctor, fix: str) -> FixOutcome:
     if fix == "register_webhook":
         return await _guarded(doctor, "aircall_webhook", "Aircall webhook", "register the webhook",
                               lambda: _register_webhook(doctor))

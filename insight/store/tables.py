@@ -132,6 +132,8 @@ calls = Table(
     Column("rematch", Boolean, nullable=False, default=False, server_default=false()),
     #: the note body last written (or adopted), so a later change is sent as a minimal update
     Column("synced_body_json", _json()),
+    #: how the call reached callbridge: NULL for webhooks, "backfill" when Aircall's call list supplied it
+    Column("source", String(16)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "status", "next_attempt_at"),
@@ -243,7 +245,37 @@ index_feed = Table(
     CheckConstraint(f"id = {FEED_ROW_ID}", name="single_row"),
 )
 
-#: Aircall webhooks callbridge registered itself, with the token Aircall signs their deliveries with
+#: Bullhorn requests by month and purpose (migration 0004): the API budget meter, summed over processes
+bullhorn_usage = Table(
+    "bullhorn_usage",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("purpose", String(16), primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+)
+
+#: backfill runs, periodic and on demand (migration 0005); the newest periodic one holds the watermark
+backfill_jobs = Table(
+    "backfill_jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("window_from", UTCDateTime, nullable=False),
+    Column("window_to", UTCDateTime, nullable=False),
+    Column("seen", Integer, nullable=False, default=0),
+    Column("taken_in", Integer, nullable=False, default=0),
+    Column("known", Integer, nullable=False, default=0),
+    Column("detail", Text),
+    #: UNIX seconds the next periodic run may start from (periodic runs only, once done)
+    Column("watermark", BigInteger),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('running', 'done', 'failed')", name="status"),
+    Index(None, "kind", "created_at"),
+)
+
+#: Aircall webhooks callbridge registered itself (migration 0006), with the token Aircall signs their deliveries with
 aircall_webhooks = Table(
     "aircall_webhooks",
     metadata,

@@ -79,6 +79,14 @@ class AircallClient:
         body = await self._json("GET", f"/v1/calls/{call_id}", operation="call fetch")
         return dict(body.get("call") or {})
 
+    async def list_calls(self, *, start: int, end: int, page: int = 1,
+                         per_page: int = PER_PAGE) -> tuple[list[JSON], JSON]:
+        """A page of the calls started from `start` to `end` (UNIX s, inclusive), oldest first, and its `meta`."""
+        params = {"from": str(start), "to": str(end), "order": "asc", "page": str(page), "per_page": str(per_page)}
+        body = await self._json("GET", "/v1/calls", operation="call list", params=params)
+        calls = [call for call in body.get("calls") or [] if isinstance(call, dict)]
+        return calls, dict(body.get("meta") or {})
+
     async def list_users(self) -> list[JSON]:
         """Users with their e-mails, from `/v2/users` (the v1 user endpoints were removed on 2026-09-30)."""
         return await self._list("users", version="v2")

@@ -163,6 +163,26 @@ def _paths() -> dict[str, Any]:
                 parameters=[_call_id()],
             )
         },
+        "/api/backfill": {
+            "post": _api(
+                "Take in the calls Aircall listed in a range that the webhooks missed (runs in the background)",
+                _json("the run started; follow it at /api/backfill/{job}", ref("BackfillStarted")),
+                "400",
+                status="202",
+                operationId="startBackfill",
+                requestBody={"required": True, "content": {"application/json": {"schema": ref("BackfillRequest")}}},
+            )
+        },
+        "/api/backfill/{job}": {
+            "get": _api(
+                "One backfill run: its state and how many calls it listed, took in, found known",
+                _json("the run", ref("BackfillJob")),
+                "404",
+                operationId="getBackfill",
+                parameters=[{"name": "job", "in": "path", "required": True, "description": "the job id",
+                             "schema": {"type": "string"}}],
+            )
+        },
         "/api/tags": {
             "get": _api(
                 "Every Aircall tag seen, with the Bullhorn action it becomes or why it does not fit",

@@ -100,6 +100,8 @@ SCHEMAS: dict[str, Schema] = {
             "attempt_count": {"type": "integer", "minimum": 0},
             "next_attempt_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
+            "source": {"enum": ["webhook", "backfill"],
+                       "description": "how the call reached callbridge: its webhooks, or Aircall's call list"},
         }
     ),
     "CallDetail": {
@@ -208,6 +210,48 @@ SCHEMAS: dict[str, Schema] = {
                     }
                 ),
             },
+            "index": {"type": "object", "description": "the phone index's state"},
+            "bullhorn_requests": ref("BullhornRequests"),
+            "backfill": obj(
+                {
+                    "calls_taken_in": {"type": "integer", "minimum": 0},
+                    "last_run": {"oneOf": [ref("BackfillJob"), {"type": "null"}]},
+                }
+            ),
+        },
+        required=["generated_at", "counts", "total", "queue", "latency", "cards", "timeline"],
+    ),
+    "BullhornRequests": obj(
+        {
+            "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+            "by_purpose": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+            "total": {"type": "integer", "minimum": 0},
+            "projected": {"type": "integer", "minimum": 0},
+            "budget": {"type": "integer", "minimum": 1},
+            "index_allowance": {"type": "integer", "minimum": 0},
+            "over_budget": {"type": "boolean"},
+            "warning": nullable("string"),
+        }
+    ),
+    "BackfillRequest": obj(
+        {
+            "from": {"type": "string", "format": "date-time", "description": "ISO 8601 with a time zone"},
+            "to": nullable("string", format="date-time", description="ISO 8601 with a time zone; null: now"),
+        },
+        required=["from"],
+    ),
+    "BackfillStarted": obj({"job": {"type": "string"}}),
+    "BackfillJob": obj(
+        {
+            "job": {"type": "string"},
+            "kind": {"enum": ["periodic", "on_demand"]},
+            "status": {"enum": ["running", "done", "failed"]},
+            "from": {"type": "string", "format": "date-time"},
+            "to": {"type": "string", "format": "date-time"},
+            "seen": {"type": "integer", "minimum": 0},
+            "taken_in": {"type": "integer", "minimum": 0},
+            "known": {"type": "integer", "minimum": 0},
+            "detail": nullable("string"),
         }
     ),
     "Health": obj({"status": {"const": "ok"}}),

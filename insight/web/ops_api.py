@@ -20,13 +20,16 @@ from starlette.routing import Route
 from insight.domain.actions import classify_tag
 from insight.domain.cards import record_link
 from insight.domain.phones import normalize
+from insight.store import backfill as backfill_rows
 from insight.store import ops
 from insight.store.queue import requeue
 from insight.store.tables import utcnow
+from insight.store.usage import flush_usage
 from insight.upstream.action_list import ActionListCache, ActionListUnavailable
 from insight.upstream.errors import UpstreamError
 from insight.web.api_auth import require_api_key
 from insight.web.api_errors import ApiError
+from insight.web.budget import read_budget
 from insight.web.call_id import CALL_ID
 from insight.web.ops_json import (
     call_detail_json,
@@ -183,6 +186,10 @@ async def summary(request: Request) -> JSONResponse:
         )
 
     counts, cards, queue, timings = await anyio.to_thread.run_sync(read)
+    await flush_usage(engine, services.meter.take, services.meter.give_back)
+    budget = await anyio.to_thread.run_sync(read_budget, engine, services.settings, now)
+    backfilled, last_run = await anyio.to_thread.run_sync(
+        lambda: (backfill_rows.backfilled_count(engine), backfill_rows.last_job(engine, kind=backfill_rows.PERIODIC)))
     index = await anyio.to_thread.run_sync(request.app.state.index.status)
     oldest = queue.oldest_due_at
     timeline = hourly_timeline(timings, now=now, hours=hours)
@@ -200,6 +207,8 @@ async def summary(request: Request) -> JSONResponse:
             "cards": {"pushed": cards.get("pushed", 0), "failed": cards.get("failed", 0)},
             "timeline": [{**bucket, "hour": iso(bucket["hour"])} for bucket in timeline],
             "index": index.as_json(),
+            "bullhorn_requests": budget.as_json(),
+            "backfill": {"calls_taken_in": backfilled, "last_run": last_run.as_json() if last_run else None},
         }
     )
 

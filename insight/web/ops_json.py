@@ -61,6 +61,7 @@ def call_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "attempt_count": row.get("attempt_count") or 0,
         "next_attempt_at": iso(row.get("next_attempt_at")),
         "updated_at": iso(row.get("updated_at")),
+        "source": row.get("source") or "webhook",
     }
 
 

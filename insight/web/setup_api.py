@@ -13,12 +13,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from insight.domain.budget import BudgetReport
 from insight.domain.setup_checks import IndexFacts
 from insight.lookup.index_reader import IndexSource
 from insight.setup.doctor import Doctor
 from insight.setup.fixes import UnknownFix, apply_fix
+from insight.store.tables import utcnow
+from insight.store.usage import flush_usage
 from insight.web.api_auth import require_api_key
 from insight.web.api_errors import ApiError
+from insight.web.budget import read_budget
 from insight.web.services import Services
 from insight.web.webhooks import read_limited_body
 
@@ -38,8 +42,14 @@ def index_facts_of(index: IndexSource) -> Callable[[], Awaitable[IndexFacts]]:
 def _doctor(request: Request) -> Doctor:
     services: Services = request.app.state.services
     require_api_key(request, services.settings)
+
+    async def budget() -> BudgetReport:
+        engine = services.store.engine
+        await flush_usage(engine, services.meter.take, services.meter.give_back)
+        return await anyio.to_thread.run_sync(read_budget, engine, services.settings, utcnow())
+
     return Doctor(settings=services.settings, bullhorn=services.bullhorn, aircall=services.aircall,
-                  store=services.store, index=index_facts_of(request.app.state.index))
+                  store=services.store, index=index_facts_of(request.app.state.index), budget=budget)
 
 
 async def setup_checks(request: Request) -> JSONResponse:

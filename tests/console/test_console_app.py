@@ -25,6 +25,9 @@ SUMMARY = {
     "latency": {"window_hours": 24, "samples": 2, "p50_s": 35.0, "p95_s": 80.0},
     "cards": {"pushed": 4, "failed": 0},
     "index": {"ready": False, "scan": 1, "records_indexed": 400, "records_total": 825, "eta_s": 90.0, "lag_s": None},
+    "bullhorn_requests": {"month": "2026-11", "by_purpose": {"lookup": 1200, "note": 300, "index": 0, "setup": 0,
+                          "backfill": 0, "session": 4, "other": 0}, "total": 1504, "projected": 45_120,
+                          "budget": 100_000, "index_allowance": 10_000, "over_budget": False, "warning": None},
     "timeline": [
         {"hour": "2026-11-25T09:00:00Z", "calls": 3, "pending": 0, "syncing": 0, "synced": 2, "retrying": 0,
          "failed": 1, "unmatched": 0, "dead": 0, "latency_p50_s": 35.0, "latency_p95_s": 80.0},
@@ -105,6 +108,24 @@ def test_the_header_shows_the_phone_index_build_progress_and_eta(service: respon
     app = _run()
 
     assert "Phone index building: 400 / 825 records, about 90 s left" in _texts(app.caption)
+
+
+def test_the_header_shows_the_bullhorn_api_meter_with_its_projection(service: responses.RequestsMock) -> None:
+    app = _run()
+
+    line = next(str(caption.value) for caption in app.caption if "Bullhorn API" in str(caption.value))
+    assert "1,504 requests so far — lookup 1,200, note 300, session 4" in line
+    assert "projected 45,120 of 100,000 (45% of the budget)" in line
+    assert not [warning for warning in app.warning if "pace" in str(warning.value)]
+
+
+def test_the_header_warns_when_the_projection_exceeds_the_budget(service: responses.RequestsMock) -> None:
+    over = {**SUMMARY["bullhorn_requests"], "projected": 130_000, "over_budget": True,  # type: ignore[dict-item]
+            "warning": "At this pace callbridge will send 130,000 Bullhorn requests in 2026-11, over the budget"}
+    service.replace(responses.GET, f"{BASE}/api/summary", json={**SUMMARY, "bullhorn_requests": over})
+    app = _run()
+
+    assert any("over the budget" in str(warning.value) for warning in app.warning)
 
 
 def test_a_failed_call_shows_its_explanation_prominently(service: responses.RequestsMock) -> None:

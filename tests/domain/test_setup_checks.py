@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from insight.domain.authors import build_directory
+from insight.domain.budget import budget_report
 from insight.domain.setup_checks import (
     NEEDED_EVENTS,
     Attempt,
@@ -89,10 +90,15 @@ def test_note_rights_are_judged_by_the_last_real_write(evidence: WriteEvidence |
 
 
 def test_the_budget_is_ok_when_not_measured_and_warns_on_a_projected_overrun() -> None:
-    assert budget_check(None, None).detail == "Not measured yet."
-    assert budget_check(80_000, 100_000).status == "ok"
-    overrun = budget_check(120_000, 100_000)
-    assert overrun.status == "warn" and "120%" in overrun.detail
+    mid_month = datetime(2026, 12, 16, 0, 0, tzinfo=UTC)
+    within = budget_report({"lookup": 30_000}, now=mid_month, budget=100_000, index_share=0.1)
+    over = budget_report({"lookup": 30_000, "index": 30_000}, now=mid_month, budget=100_000, index_share=0.1)
+
+    assert budget_check(None).detail == "Not measured yet."
+    assert budget_check(within).status == "ok" and "62,000 projected" in budget_check(within).detail
+    overrun = budget_check(over)
+    assert overrun.status == "warn" and "124,000 projected" in overrun.detail
+    assert "BULLHORN_MONTHLY_API_BUDGET" in overrun.detail
 
 
 def test_an_index_still_building_warns_with_its_progress() -> None:

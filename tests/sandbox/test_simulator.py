@@ -164,3 +164,42 @@ async def test_without_a_given_start_no_event_is_stamped_later_than_it_is_sent()
 
     assert stamps and max(stamps) <= sent_by
     assert max(stamps) > sent_by - 60
+
+
+@pytest.mark.anyio
+async def test_with_a_speed_each_event_is_stamped_with_the_moment_it_is_sent_so_syncs_measure_seconds():
+    app, received = recording_app()
+    seen: list[tuple[float, dict[str, Any]]] = []
+
+    async def webhook(request: Request) -> JSONResponse:
+        seen.append((time.time(), json.loads(await request.body())))
+        return JSONResponse({"status": "accepted"})
+
+    app = Starlette(routes=[Route("/webhooks/aircall", webhook, methods=["POST"])])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service.test") as client:
+        await simulate(webhook_url="http://service.test/webhooks/aircall", token=TOKEN, calls=2, seed=3, speed=600,
+                       client=client, callers=CALLERS)
+
+    assert seen
+    for sent_at, envelope in seen:
+        # within the second it was sent (rounding), never minutes before
+        assert abs(envelope["timestamp"] - sent_at) < 2
+        ended = envelope["data"].get("ended_at")
+        if envelope["event"] == "call.ended":
+            assert ended is not None and sent_at - ended < 2
+            assert envelope["data"]["duration"] == ended - envelope["data"]["started_at"]
+
+
+@pytest.mark.anyio
+async def test_a_redelivery_of_a_restamped_event_carries_the_same_timestamp_and_no_two_events_share_one():
+    app, received = recording_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service.test") as client:
+        summary = await simulate(webhook_url="http://service.test/webhooks/aircall", token=TOKEN, calls=3, seed=5,
+                                 speed=2_000, redeliver=1.0, client=client, callers=CALLERS)
+
+    bodies = {json.loads(body)["event"] + json.dumps(json.loads(body)["data"], sort_keys=True): body
+              for body in received}
+    keys = {key(json.loads(body)) for body in received}
+    assert summary.redeliveries > 0
+    # every distinct event has its own dedupe key, and every redelivery repeats its event's key
+    assert len(keys) == summary.events == len(bodies)

@@ -151,3 +151,33 @@ def test_logs_default_to_json_at_info_and_can_be_set() -> None:
 def test_an_unknown_log_level_or_format_stops_the_process_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({**REQUIRED, name: value})
+
+
+def test_the_api_budget_defaults_to_100000_requests_with_a_tenth_for_the_index() -> None:
+    settings = load_settings(REQUIRED)
+
+    assert settings.bullhorn_monthly_api_budget == 100_000
+    assert settings.index_budget_share == 0.1
+    assert settings.index_poll_s is None
+
+
+def test_an_explicit_index_poll_interval_and_share_are_read() -> None:
+    settings = load_settings({**REQUIRED, "CALLBRIDGE_INDEX_POLL_S": "120", "CALLBRIDGE_INDEX_BUDGET_SHARE": "0.25",
+                              "BULLHORN_MONTHLY_API_BUDGET": "250000"})
+
+    assert (settings.index_poll_s, settings.index_budget_share, settings.bullhorn_monthly_api_budget) == (
+        120.0, 0.25, 250_000)
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "-0.1", "a tenth", "nan"])
+def test_an_index_share_outside_zero_to_one_stops_the_process_naming_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match="CALLBRIDGE_INDEX_BUDGET_SHARE"):
+        load_settings({**REQUIRED, "CALLBRIDGE_INDEX_BUDGET_SHARE": value})
+
+
+def test_backfill_runs_every_5_minutes_looking_back_an_hour_on_a_fresh_store_and_0_turns_it_off() -> None:
+    defaults = load_settings(REQUIRED)
+    off = load_settings({**REQUIRED, "CALLBRIDGE_BACKFILL_INTERVAL_S": "0", "CALLBRIDGE_BACKFILL_LOOKBACK_S": "86400"})
+
+    assert (defaults.backfill_interval_s, defaults.backfill_lookback_s) == (300.0, 3600)
+    assert (off.backfill_interval_s, off.backfill_lookback_s) == (0.0, 86_400)

@@ -12,6 +12,7 @@ from typing import Any, overload
 
 import httpx
 
+from insight.domain.budget import Purpose
 from insight.domain.session import SessionVault
 from insight.upstream.bullhorn.auth import IDEMPOTENT, OPERATION, REST_ORIGIN, BullhornAuth
 from insight.upstream.bullhorn.login import DEFAULT_AUTH_TIMEOUT, BullhornCredentials
@@ -22,6 +23,7 @@ from insight.upstream.errors import (
     error_key_of,
     explain,
 )
+from insight.upstream.meter import MeteredTransport, RequestMeter
 from insight.upstream.retry import Clock, Sleep, WaitBudget, parse_retry_after
 from shared.settings import Settings
 
@@ -54,6 +56,7 @@ class BullhornClient:
     :param timeout: explicit, because a lookup on the ring path must give up quickly.
     :param rate_limit: how long one call may wait out 429s before raising `UpstreamUnavailable`.
     :param sleep: awaited between 429 retries (tests pass a recorder).
+    :param meter: the request meter its transports count into, for the API budget.
     """
 
     def __init__(
@@ -65,8 +68,11 @@ class BullhornClient:
         rate_limit: WaitBudget | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.time,
+        meter: RequestMeter | None = None,
     ) -> None:
         self._http = http
+        #: counts this client's requests by purpose when its transports were built with it (`open_bullhorn`)
+        self.meter = meter
         self.auth = auth
         self._timeout = timeout
         self._rate_limit = rate_limit or WaitBudget()
@@ -228,11 +234,19 @@ def _params(**values: str | int | None) -> dict[str, str]:
 
 @asynccontextmanager
 async def open_bullhorn(settings: Settings, vault: SessionVault, *,
-                        transport: httpx.AsyncBaseTransport | None = None) -> AsyncIterator[BullhornClient]:
-    """A `BullhornClient` with its two HTTP clients (REST, auth endpoints), closed on exit; for lifespans."""
+                        transport: httpx.AsyncBaseTransport | None = None,
+                        meter: RequestMeter | None = None) -> AsyncIterator[BullhornClient]:
+    """A `BullhornClient` with its two HTTP clients (REST, auth endpoints), closed on exit; for lifespans.
+
+    Every request is counted by purpose in `meter` (a new one unless given; the client's `.meter`),
+    the auth client's as `session`.
+    """
+    meter = meter or RequestMeter()
+    rest_transport = MeteredTransport(transport or httpx.AsyncHTTPTransport(), meter)
+    auth_transport = MeteredTransport(transport or httpx.AsyncHTTPTransport(), meter, purpose=Purpose.session)
     async with (
-        httpx.AsyncClient(transport=transport, timeout=DEFAULT_AUTH_TIMEOUT, follow_redirects=False) as auth_http,
-        httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http,
+        httpx.AsyncClient(transport=auth_transport, timeout=DEFAULT_AUTH_TIMEOUT, follow_redirects=False) as auth_http,
+        httpx.AsyncClient(transport=rest_transport, timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http,
     ):
         auth = BullhornAuth(BullhornCredentials.from_settings(settings), vault, auth_http)
-        yield BullhornClient(http, auth)
+        yield BullhornClient(http, auth, meter=meter)
