@@ -13,9 +13,10 @@ from console.views.charts import render_charts
 from console.views.common import guarded
 from console.views.detail import render_detail
 from console.views.header import render_header
+from console.views.setup import render_setup
 from console.views.tags import render_tags
 
-PAGES = ("Calls", "Tags", "Charts")
+PAGES = ("Calls", "Tags", "Charts", "Setup")
 
 
 def main() -> None:
@@ -38,8 +39,10 @@ def main() -> None:
     # fragments apart by their function's name, so each section has its own named function.
     st.fragment(_header_section, run_every=run_every)(client)
     st.divider()
-    page_section = {"Tags": _tags_section, "Charts": _charts_section}.get(str(page), _calls_section)
-    st.fragment(page_section, run_every=run_every)(client)
+    page_section = {"Tags": _tags_section, "Charts": _charts_section, "Setup": _setup_section}.get(
+        str(page), _calls_section)
+    # the doctor asks Bullhorn and Aircall a dozen things: Setup runs it on demand, never on a timer
+    st.fragment(page_section, run_every=None if page == "Setup" else run_every)(client)
 
 
 def _header_section(client: ServiceClient) -> None:
@@ -52,6 +55,10 @@ def _tags_section(client: ServiceClient) -> None:
 
 def _charts_section(client: ServiceClient) -> None:
     guarded(lambda: render_charts(client))
+
+
+def _setup_section(client: ServiceClient) -> None:
+    guarded(lambda: render_setup(client))
 
 
 def _calls_section(client: ServiceClient) -> None:

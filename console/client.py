@@ -11,6 +11,8 @@ from typing import Any
 import requests
 
 DEFAULT_TIMEOUT_S = 5.0
+#: the setup doctor asks Bullhorn and Aircall several things (and Aircall may make it wait its quota)
+SETUP_TIMEOUT_S = 60.0
 
 
 class ServiceError(Exception):
@@ -103,13 +105,23 @@ class ServiceClient:
         params = {"hours": str(hours)} if hours is not None else {}
         return self._request("GET", "/api/summary", expect=(200,), params=params)
 
-    def _request(self, method: str, path: str, *, expect: tuple[int, ...], **kwargs: Any) -> dict[str, Any]:
+    def setup(self) -> dict[str, Any]:
+        """The setup doctor's checks: `{"checks": [{"id", "title", "status", "detail", "fix", ...}]}`."""
+        return self._request("GET", "/api/setup", expect=(200,), timeout_s=SETUP_TIMEOUT_S)
+
+    def setup_fix(self, fix: str) -> dict[str, Any]:
+        """Apply one fix; the answer is its check's new state and whether anything `changed`."""
+        return self._request("POST", "/api/setup/fix", expect=(200,), json={"fix": fix}, timeout_s=SETUP_TIMEOUT_S)
+
+    def _request(self, method: str, path: str, *, expect: tuple[int, ...], timeout_s: float | None = None,
+                 **kwargs: Any) -> dict[str, Any]:
         url = self._base_url + path
+        timeout_s = timeout_s or self._timeout_s
         try:
-            response = self._session.request(method, url, headers=self._headers, timeout=self._timeout_s, **kwargs)
+            response = self._session.request(method, url, headers=self._headers, timeout=timeout_s, **kwargs)
         except requests.Timeout:
             raise ServiceUnreachable(
-                f"The callbridge service at {self._base_url} did not answer within {self._timeout_s:g} s."
+                f"The callbridge service at {self._base_url} did not answer within {timeout_s:g} s."
             ) from None
         except requests.ConnectionError:
             raise ServiceUnreachable(

@@ -30,13 +30,14 @@ from insight.lookup.service import LookupService
 from insight.lookup.shared_cache import open_redis_cache
 from insight.store import Store, StoreVault
 from insight.store.phone_index import PhoneIndex
+from insight.store.setup import webhook_tokens
 from insight.store.tables import utcnow
 from insight.store.usage import flush_usage_forever
 from insight.upstream.action_list import ActionListCache
 from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
 from insight.upstream.meter import RequestMeter
-from insight.web import backfill_api, health, insight_api, ops_api
+from insight.web import backfill_api, health, insight_api, ops_api, setup_api
 from insight.web.api_errors import EXCEPTION_HANDLERS
 from insight.web.body_limit import BodyLimit
 from insight.web.budget import BudgetCollector
@@ -49,6 +50,7 @@ from insight.web.process_tuning import tune_after_startup
 from insight.web.services import Services
 from insight.web.sync_metrics import SyncCollector
 from insight.web.ui_base import UiBaseUrl
+from insight.web.webhook_tokens import AcceptedTokens
 from insight.web.webhooks import aircall_webhook
 from shared.logs import configure_from_settings
 from shared.settings import Settings, load_settings
@@ -123,6 +125,9 @@ def create_app(
                 settings=settings,
                 store=own_store,
                 bullhorn=bullhorn_client,
+                aircall=aircall_client,
+                webhook_tokens=AcceptedTokens(settings.aircall_webhook_tokens,
+                                              lambda: webhook_tokens(own_store.engine)),
                 lookup=lookup,
                 intake=intake,
                 index=index,
@@ -151,6 +156,7 @@ def create_app(
             Route(f"/cards/{CALL_ID}", insight_api.card_page),
             *ops_api.ROUTES,
             *backfill_api.ROUTES,
+            *setup_api.ROUTES,
             Route("/openapi.json", openapi_json),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--bullhorn-events-refused", action="store_true",
                        help="the API user lacks the event subscription right (PUT event/subscription: 403)")
     add_reading_flags(serve)
+    serve.add_argument("--webhook-url", default="http://127.0.0.1:8000/webhooks/aircall",
+                       help="the simulator's webhook the Aircall company starts with ('' for none)")
 
     play = commands.add_parser("simulate", help="play call lifecycles as Aircall webhooks")
     play.add_argument("--webhook-url", required=True, help="the only URL webhooks are sent to")
@@ -61,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         bullhorn, aircall = serve_configs(args)
-        app = build_sandbox_app(seed=args.seed, bullhorn_config=bullhorn, aircall_config=aircall)
+        app = build_sandbox_app(seed=args.seed, bullhorn_config=bullhorn, aircall_config=aircall,
+                                demo_webhook_url=args.webhook_url or None)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
         return 0
 

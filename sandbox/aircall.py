@@ -3,7 +3,8 @@ tags, calls the simulator registered, and Insight Cards validated strictly and r
 
 `create_aircall_app()` answers under `/v1/...` like `https://api.aircall.io`; tests and the demo
 inspect and steer it under `/_sandbox/...` (same Basic auth, never rate limited or faulted):
-`GET cards[?call_id=]`, `GET|POST calls`, `GET|PATCH config`, `POST reset`.
+`GET cards[?call_id=]`, `GET|POST calls`, `GET|PATCH config`, `POST reset`,
+`POST webhooks/{id}/deactivate`. Webhooks, tag writes and `/v2/users` live in `sandbox.aircall_admin`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox import aircall_calls
 from sandbox import aircall_resources as resources
+from sandbox.aircall_admin import TagBook, WebhookRegistry, admin_routes
 from sandbox.aircall_objects import Json
 from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, path_in_app
 from sandbox.readings import ResetUnit, is_reading_value
@@ -40,7 +42,7 @@ _TUNABLE = ("requests_per_minute", "latency_ms", "error_rates", "error_status", 
 class AircallSandboxConfig(FaultConfig):
     """Credentials, the per-minute limit (None = off), plus latency and seeded faults (FaultConfig).
 
-    Fault patterns name endpoints as `"<METHOD> <path after /v1/>"`, e.g.
+    Fault patterns name endpoints as `"<METHOD> <path after /v1/>"` (`"GET v2/users"` for v2), e.g.
     `{"POST calls/*/insight_cards": 0.2}`; `clock` drives the rate-limit window.
     """
 
@@ -87,10 +89,14 @@ class AircallSandbox:
         self.calls: dict[int, Json] = {}
         #: every card accepted, repeats included: {"call_id", "contents", "received_at"}
         self.cards: list[Json] = []
+        self.webhooks = WebhookRegistry(lambda: self.config.clock())
+        self.tag_book = TagBook()
 
     def reset(self) -> None:
         self.calls.clear()
         self.cards.clear()
+        self.webhooks.webhooks.clear()
+        self.tag_book.reset()
         self.injector.reset()
         self.window = MinuteWindow()
 
@@ -154,6 +160,8 @@ class _Gate:
 
 def _endpoint_of(scope: Scope) -> str | None:
     path = path_in_app(scope)
+    if path.startswith("/v2/"):
+        return f"{scope['method']} {path[1:]}"
     if not path.startswith("/v1/"):
         return None
     return f"{scope['method']} {path[len('/v1/'):]}"
@@ -296,7 +304,8 @@ def create_aircall_app(config: AircallSandboxConfig | None = None) -> Starlette:
         Route("/v1/ping", ping),
         *_list_and_get("users", "user", resources.users),
         *_list_and_get("numbers", "number", resources.numbers),
-        *_list_and_get("tags", "tag", resources.tags),
+        *_list_and_get("tags", "tag", lambda: list(sandbox.tag_book.tags.values())),
+        *admin_routes(sandbox.webhooks, sandbox.tag_book),
         Route("/v1/calls", list_calls_v1),
         Route("/v1/calls/{id:int}", get_call),
         Route("/v1/calls/{id:int}/insight_cards", post_insight_card, methods=["POST"]),

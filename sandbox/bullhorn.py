@@ -42,6 +42,8 @@ class BullhornSandboxConfig(FaultConfig):
     api_user_id: int = people.API_USER_ID
     session_lifetime_s: float = 600 * 6
     note_edit_allowed: bool = True
+    #: False: the API user lacks the right to subscribe to events (PUT event/subscription answers 403)
+    event_subscriptions_allowed: bool = True
     case_insensitive_where: bool = True
     data_center_id: int = 3
     super_cluster_id: int = 33

@@ -180,6 +180,9 @@ def _names(raw: str | None, allowed: frozenset[str] | None, what: str) -> frozen
 
 
 async def put_subscription(request: Request, sandbox: BullhornSandbox) -> Response:
+    if not sandbox.config.event_subscriptions_allowed:
+        raise BullhornError(403, "User does not have permission to subscribe to events.",
+                            "errors.authorization.noEventSubscriptionPermission")
     params = request.query_params
     if params.get("type", "entity") != "entity":
         raise BullhornError(400, "Only type=entity subscriptions are supported here.", "errors.invalidParameter")

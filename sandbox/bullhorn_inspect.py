@@ -40,6 +40,7 @@ _SETTABLE: dict[str, Callable[[Any], bool]] = {
     "error_rates": _rates, "timeout_rates": _rates, "lost_answer_rates": _rates, "timeout_hold_s": _number,
     "error_status": lambda value: isinstance(value, int) and 400 <= value <= 599,
     "note_edit_allowed": lambda value: isinstance(value, bool),
+    "event_subscriptions_allowed": lambda value: isinstance(value, bool),
     "case_insensitive_where": lambda value: isinstance(value, bool),
     "subscription_ttl_s": _number,
     "events_refused": lambda value: isinstance(value, bool),

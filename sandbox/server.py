@@ -29,8 +29,13 @@ def build_sandbox_app(
     aircall_config: AircallSandboxConfig | None = None,
     bullhorn_config: BullhornSandboxConfig | None = None,
     demo_data: DemoData | None = None,
+    demo_webhook_url: str | None = None,
 ) -> Starlette:
-    """Both fakes in one app. `seed` picks the demo tenant (None: its default) unless `demo_data` is given."""
+    """Both fakes in one app. `seed` picks the demo tenant (None: its default) unless `demo_data` is given.
+
+    `demo_webhook_url`: the Aircall company starts with the simulator's webhook registered there, as
+    an admin would have made it in the Dashboard (every event, token `DEMO_WEBHOOK_TOKEN`).
+    """
     if demo_data is None:
         from sandbox.demo_data import build_demo_data
 
@@ -39,6 +44,9 @@ def build_sandbox_app(
     bullhorn = create_bullhorn_app(demo_data, bullhorn_config)
     aircall = create_aircall_app(aircall_config)
     aircall_config = aircall.state.sandbox.config
+    if demo_webhook_url:
+        aircall.state.sandbox.webhooks.add(url=demo_webhook_url, custom_name="call simulator (demo)",
+                                           token=DEMO_WEBHOOK_TOKEN)
 
     async def index(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")

@@ -211,11 +211,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     signing_key = env.optional("CALLBRIDGE_SIGNING_KEY", _text)
     if signing_key is None and not demo:
         raise SettingsError("CALLBRIDGE_SIGNING_KEY is required but not set (only the demo may omit it)")
+    # Optional since the setup doctor's register_webhook fix keeps the token Aircall returns (DESIGN §11).
     webhook_tokens = tuple(
-        Secret(token.strip()) for token in env.required("AIRCALL_WEBHOOK_TOKEN", _text).split(",") if token.strip()
+        Secret(token.strip()) for token in env.get("AIRCALL_WEBHOOK_TOKEN", _text, "").split(",") if token.strip()
     )
-    if not webhook_tokens:
-        raise SettingsError("AIRCALL_WEBHOOK_TOKEN must hold at least one token")
     excluded = env.get("CALLBRIDGE_EXCLUDED_STATUSES", _text, "Archive,Archived")
     api_key = env.optional("CALLBRIDGE_API_KEY", _text)
     return Settings(

@@ -278,3 +278,13 @@ backfill_jobs = Table(
     CheckConstraint("status IN ('running', 'done', 'failed')", name="status"),
     Index(None, "kind", "created_at"),
 )
+
+#: Aircall webhooks callbridge registered itself (migration 0006), with the token Aircall signs their deliveries with
+aircall_webhooks = Table(
+    "aircall_webhooks",
+    metadata,
+    Column("webhook_id", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("token", Text, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+)

@@ -92,20 +92,54 @@ class AircallClient:
         return calls, dict(body.get("meta") or {})
 
     async def list_users(self) -> list[JSON]:
-        return await self._list("users")
+        """Users with their e-mails, from `/v2/users` (the v1 user endpoints were removed on 2026-09-30)."""
+        return await self._list("users", version="v2")
 
     async def list_tags(self) -> list[JSON]:
         return await self._list("tags")
+
+    async def create_tag(self, name: str, *, color: str) -> JSON:
+        body = await self._json("POST", "/v1/tags", operation="tag creation", json={"name": name, "color": color})
+        return dict(body.get("tag") or {})
+
+    async def rename_tag(self, tag_id: int, name: str) -> JSON:
+        body = await self._json("PUT", f"/v1/tags/{tag_id}", operation="tag rename", json={"name": name})
+        return dict(body.get("tag") or {})
+
+    async def list_webhooks(self) -> list[JSON]:
+        """The company's webhooks; the list may leave out each `token` (`get_webhook` has it)."""
+        return await self._list("webhooks")
+
+    async def get_webhook(self, webhook_id: str) -> JSON:
+        body = await self._json("GET", f"/v1/webhooks/{webhook_id}", operation="webhook read")
+        return dict(body.get("webhook") or {})
+
+    async def create_webhook(self, url: str, events: Sequence[str], *, custom_name: str) -> JSON:
+        """The new webhook with its `token`. `events` must not be empty: empty subscribes to every event."""
+        if not events:
+            raise ValueError("a webhook without events would receive every Aircall event")
+        body = await self._json("POST", "/v1/webhooks", operation="webhook registration",
+                                json={"url": url, "events": list(events), "custom_name": custom_name})
+        return dict(body.get("webhook") or {})
+
+    async def activate_webhook(self, webhook_id: str, events: Sequence[str]) -> JSON:
+        """Set the webhook to exactly `events` and active; the events are always sent, since an update
+        without them subscribes the webhook to every event."""
+        if not events:
+            raise ValueError("a webhook without events would receive every Aircall event")
+        body = await self._json("PUT", f"/v1/webhooks/{webhook_id}", operation="webhook update",
+                                json={"events": list(events), "active": True})
+        return dict(body.get("webhook") or {})
 
     async def ping(self) -> JSON:
         """`{"ping": "pong"}` when the API id and token are accepted."""
         return await self._json("GET", "/v1/ping", operation="credentials check")
 
-    async def _list(self, resource: str) -> list[JSON]:
+    async def _list(self, resource: str, *, version: str = "v1") -> list[JSON]:
         items: list[JSON] = []
         params: dict[str, str] = {"page": "1", "per_page": str(PER_PAGE)}
         for _ in range(_MAX_PAGES):
-            body = await self._json("GET", f"/v1/{resource}", operation=f"{resource} list", params=params)
+            body = await self._json("GET", f"/{version}/{resource}", operation=f"{resource} list", params=params)
             items.extend(item for item in body.get(resource) or [] if isinstance(item, dict))
             link = (body.get("meta") or {}).get("next_page_link")
             if not link:

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from insight.web.call_id import MAX_CALL_ID
 from insight.web.openapi_schemas import SCHEMAS, Schema, ref
 from insight.web.ops_json import CALL_TYPES, DIRECTIONS, MAX_PAGE_SIZE
+from insight.web.setup_openapi import SETUP_PATHS, SETUP_SCHEMAS
 
 API_VERSION = "1.0.0"
 CALL_ID = {"type": "integer", "minimum": 0, "maximum": MAX_CALL_ID}
@@ -245,10 +246,11 @@ def _document() -> dict[str, Any]:
             {"name": "insight", "description": "who is calling: card JSON and the embeddable card"},
             {"name": "ops", "description": "calls, their sync status and retries, tags (the console's API)"},
             {"name": "operations", "description": "health, readiness, metrics, this document"},
+            {"name": "setup", "description": "the setup doctor's checks and fixes (the console's Setup page)"},
         ],
-        "paths": _paths(),
+        "paths": {**_paths(), **SETUP_PATHS},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **SETUP_SCHEMAS},
             "responses": {
                 name: _json(description, ref("Error")) for name, description in _ERRORS.values()
             },

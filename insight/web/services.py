@@ -11,11 +11,13 @@ from insight.lookup.index_reader import IndexSource
 from insight.lookup.service import LookupService
 from insight.store import Store
 from insight.upstream.action_list import ActionListCache
+from insight.upstream.aircall import AircallClient
 from insight.upstream.bullhorn.client import BullhornClient
 from insight.upstream.meter import RequestMeter
 from insight.web.card_push import CardPusher
 from insight.web.intake_writer import IntakeWriter
 from insight.web.metrics import Metrics
+from insight.web.webhook_tokens import AcceptedTokens
 from shared.settings import Settings
 
 
@@ -24,6 +26,9 @@ class Services:
     settings: Settings
     store: Store
     bullhorn: BullhornClient
+    aircall: AircallClient
+    #: the webhook tokens accepted: AIRCALL_WEBHOOK_TOKEN and those of webhooks callbridge registered
+    webhook_tokens: AcceptedTokens
     lookup: LookupService
     intake: IntakeWriter
     index: IndexSource

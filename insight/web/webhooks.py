@@ -9,9 +9,7 @@ request after its batch's commit.
 
 from __future__ import annotations
 
-import hmac
 import logging
-from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -29,7 +27,7 @@ from insight.store.intake_batch import EventToRecord
 from insight.web.api_errors import ApiError
 from insight.web.intake_writer import IntakeFailed
 from insight.web.services import Services
-from shared.settings import Secret
+from insight.web.webhook_tokens import AcceptedTokens
 
 log = logging.getLogger("callbridge.webhooks")
 
@@ -53,16 +51,6 @@ async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> by
     return b"".join(chunks)
 
 
-def token_is_valid(presented: object, expected: Sequence[Secret]) -> bool:
-    if not isinstance(presented, str) or not presented:
-        return False
-    # compare against every token (no early exit) so timing says nothing about which one matched
-    matched = False
-    for token in expected:
-        matched |= hmac.compare_digest(presented.encode(), token.get().encode())
-    return matched
-
-
 async def aircall_webhook(request: Request) -> JSONResponse:
     services: Services = request.state.services
     body = await read_limited_body(request)
@@ -71,9 +59,11 @@ async def aircall_webhook(request: Request) -> JSONResponse:
     except NotJSON as problem:
         raise ApiError(400, str(problem), error="not_json") from None
     token = document.get("token") if isinstance(document, dict) else None
-    if not token_is_valid(token, services.settings.aircall_webhook_tokens):
+    tokens: AcceptedTokens = services.webhook_tokens
+    if not await tokens.accepts(token):
         _outcome(services, "unknown", "unauthorized", None)
-        raise ApiError(401, "the webhook token is missing or does not match AIRCALL_WEBHOOK_TOKEN")
+        raise ApiError(401, "the webhook token is missing or matches neither AIRCALL_WEBHOOK_TOKEN nor a webhook "
+                            "callbridge registered")
     try:
         envelope = parse_envelope(document)
     except InvalidPayload as problem:

@@ -159,3 +159,17 @@ def test_every_api_method_turns_401_5xx_and_timeouts_into_clear_errors(method, p
     responses.replace(method, BASE + path, body=requests.Timeout())
     with pytest.raises(ServiceUnreachable, match="did not answer within 3 s"):
         use(client)
+
+
+@responses.activate
+def test_setup_and_setup_fix_wait_longer_than_other_calls_and_send_the_fix_id() -> None:
+    responses.get(f"{BASE}/api/setup", json={"checks": [{"id": "bullhorn_login", "status": "ok"}]})
+    responses.post(f"{BASE}/api/setup/fix", json={"id": "tags_for_actions", "status": "ok", "changed": True})
+    client = ServiceClient(BASE, "key-1", timeout_s=3)
+
+    assert client.setup()["checks"][0]["id"] == "bullhorn_login"
+    assert client.setup_fix("create_tags")["changed"] is True
+    assert responses.calls[1].request.body == b'{"fix": "create_tags"}'
+    responses.replace("GET", f"{BASE}/api/setup", body=requests.Timeout())
+    with pytest.raises(ServiceUnreachable, match="did not answer within 60 s"):
+        client.setup()

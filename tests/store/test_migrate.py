@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
     "events", "calls", "attempts", "bullhorn_session", "alembic_version",
     "indexed_records", "phone_index", "index_state", "index_feed", "bullhorn_usage", "backfill_jobs",
+    "aircall_webhooks",
 }
 
 
@@ -36,7 +37,7 @@ def test_upgrade_creates_every_table_and_stamps_the_head_revision(store_url: str
     assert _tables(store_url) == TABLES
     store = Store(store_url)
     try:
-        assert current_revision(store.engine) == head_revision() == "0006"
+        assert current_revision(store.engine) == head_revision() == "0007"
     finally:
         store.dispose()
 
@@ -107,5 +108,5 @@ def test_current_command_exits_non_zero_until_the_database_is_upgraded(store_url
     upgrade(store_url)
     after = current()
 
-    assert before.returncode == 1 and "revision none (head: 0006)" in before.stdout
-    assert after.returncode == 0 and "revision 0006 (head: 0006)" in after.stdout
+    assert before.returncode == 1 and f"revision none (head: {head_revision()})" in before.stdout
+    assert after.returncode == 0 and f"revision {head_revision()} (head: {head_revision()})" in after.stdout

@@ -175,8 +175,8 @@ async def test_lists_follow_next_page_links_fifty_at_a_time_on_our_own_host() ->
     server = Scripted(page([1, 2], "https://elsewhere.test/v1/users?page=2&per_page=50"), page([3], None))
     async with aircall_for(server) as (client, _):
         assert await client.list_users() == [{"id": 1}, {"id": 2}, {"id": 3}]
-    assert [str(r.url) for r in server.requests] == ["https://aircall.test/v1/users?page=1&per_page=50",
-                                                     "https://aircall.test/v1/users?page=2&per_page=50"]
+    assert [str(r.url) for r in server.requests] == ["https://aircall.test/v2/users?page=1&per_page=50",
+                                                     "https://aircall.test/v2/users?page=2&per_page=50"]
 
 
 @pytest.mark.anyio
@@ -275,3 +275,25 @@ async def test_no_reset_holds_requests_longer_than_aircalls_window(reset_unit: R
     async with aircall_for(server, rate_limit=WaitBudget(max_waits=3, max_total_s=120)) as (client, sleeps):
         await client.push_insight_card(1, CARD)
     assert sleeps.calls == [60.0]
+
+
+@pytest.mark.anyio
+async def test_webhooks_and_tags_are_managed_on_the_sandbox_and_an_eventless_webhook_is_never_sent() -> None:
+    settings = Settings(aircall_api_url="http://aircall.test", aircall_api_id="demo-api-id",
+                        aircall_api_token=Secret("demo-api-token"))
+    app = create_aircall_app(AircallSandboxConfig(requests_per_minute=None))
+    async with open_aircall(settings, transport=httpx.ASGITransport(app=app)) as client:
+        with pytest.raises(ValueError, match="every Aircall event"):
+            await client.create_webhook("https://callbridge.example.com/webhooks/aircall", [], custom_name="x")
+        created = await client.create_webhook("https://callbridge.example.com/webhooks/aircall",
+                                              ["call.created"], custom_name="callbridge")
+        app.state.sandbox.webhooks.webhooks[created["webhook_id"]]["active"] = False
+        activated = await client.activate_webhook(created["webhook_id"], ["call.created", "call.ended"])
+        listed = await client.list_webhooks()
+        tag = await client.create_tag("Outbound Call", color="#0033CC")
+        renamed = await client.rename_tag(tag["id"], "Inbound Call")
+
+    assert created["token"] and app.state.sandbox.webhooks.webhooks.keys() == {created["webhook_id"]}
+    assert (activated["active"], activated["events"]) == (True, ["call.created", "call.ended"])
+    assert [webhook["webhook_id"] for webhook in listed] == [created["webhook_id"]]
+    assert renamed == {**tag, "name": "Inbound Call"}
