@@ -19,6 +19,7 @@ from cachetools import TTLCache
 
 from insight.domain.matching import PHONE_FIELDS, SEARCH_FIELDS, Match, build_search_query, verify_and_rank
 from shared.logs import mask_phone
+from shared.timefmt import iso_utc
 
 log = logging.getLogger("callbridge.lookup")
 
@@ -224,9 +225,8 @@ class LookupService:
         if shared is None:
             return
         ttl = self._ttl_s if entry.matches else self._negative_ttl_s
-        payload = json.dumps(
-            {"matches": [asdict(match) for match in entry.matches], "looked_up_at": entry.looked_up_at.isoformat()}
-        )
+        matches = [asdict(match) for match in entry.matches]
+        payload = json.dumps({"matches": matches, "looked_up_at": iso_utc(entry.looked_up_at, timespec="microseconds")})
         try:
             await shared.set(_shared_key(e164), payload, ex=max(1, int(ttl)))
         except Exception as exc:  # see _read_shared
