@@ -6,21 +6,27 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.settings import DEFAULTS
+
 
 @dataclass(frozen=True)
 class ConsoleSettings:
-    api_url: str = "http://127.0.0.1:8000"
+    #: where the service answers by default (its own CALLBRIDGE_API_URL default)
+    api_url: str = DEFAULTS.api_url
     api_key: str | None = None
     refresh_s: int = 10
 
 
+_DEFAULTS = ConsoleSettings()
+
+
 def load_console_settings(environ: Mapping[str, str] | None = None) -> ConsoleSettings:
     env = os.environ if environ is None else environ
-    refresh = env.get("CALLBRIDGE_CONSOLE_REFRESH_S", "10").strip() or "10"
+    refresh = env.get("CALLBRIDGE_CONSOLE_REFRESH_S", "").strip() or str(_DEFAULTS.refresh_s)
     if not refresh.isdigit() or int(refresh) < 1:
         raise ValueError(f"CALLBRIDGE_CONSOLE_REFRESH_S must be a whole number of seconds, got {refresh!r}")
     return ConsoleSettings(
-        api_url=(env.get("CALLBRIDGE_API_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/"),
+        api_url=(env.get("CALLBRIDGE_API_URL", "").strip() or _DEFAULTS.api_url).rstrip("/"),
         api_key=env.get("CALLBRIDGE_API_KEY", "").strip() or None,
         refresh_s=int(refresh),
     )

@@ -21,7 +21,7 @@ async def main(settings: Settings) -> None:
     try:
         await anyio.to_thread.run_sync(store.migrate)
         async with open_bullhorn(settings, StoreVault(store)) as bullhorn:
-            worker = Worker(store=store, bullhorn=bullhorn, settings=settings, lease_s=settings.worker_lease_s)
+            worker = Worker(store=store, bullhorn=bullhorn, settings=settings)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
