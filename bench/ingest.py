@@ -32,7 +32,7 @@ from bench.load_client import Step, StepResult, build_request, run_steps
 from bench.processes import ROOT, free_port, process, sandbox_args, service_env, wait_until_up
 from bench.traffic import call_scripts, calls_for_events, encoded, sandbox_calls, webhook_stream
 from insight.store import Store
-from insight.store.intake import CARD_PUSHING
+from insight.store.intake_batch import CARD_PUSHING
 from insight.store.tables import calls as calls_table
 from insight.store.tables import events, utcnow
 from scripts import pg_tmp

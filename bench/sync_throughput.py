@@ -1,7 +1,7 @@
 """Note sync throughput and exactly-once under faults (DESIGN §8): `python -m bench.sync_throughput`.
 
 Plays `--calls` simulated call lifecycles (redeliveries, out-of-order events, late tags, comments and
-voicemails) through the real intake (`record_event`, as the webhook does), in two phases: first every
+voicemails) through the real intake (`intake_batch`, as the webhook's writer does), in two phases: first every
 event up to `call.ended`, then the late ones. After each phase the worker(s) run until the queue is
 idle against the Bullhorn sandbox at `--latency-ms` per request with faults injected: 5 % 500s, 2 %
 held timeouts, 1 % note PUTs applied with the answer lost, 429 bursts and one session expiry. It
@@ -26,10 +26,10 @@ import anyio.to_thread
 import httpx
 from sqlalchemy import func, select
 
-from insight.domain.aircall_events import dedupe_key, parse_envelope
+from insight.domain.aircall_events import parse_envelope
 from insight.domain.retry_policy import RetryPolicy
 from insight.store import Store, StoreVault
-from insight.store.intake import CallIntake
+from insight.store.intake_batch import event_to_record, record_batch
 from insight.store.tables import attempts, calls
 from insight.upstream.bullhorn.auth import BullhornAuth
 from insight.upstream.bullhorn.client import BullhornClient
@@ -88,12 +88,7 @@ def _deliveries(count: int, seed: int) -> tuple[list[bytes], list[bytes]]:
 
 def _feed(store: Store, bodies: list[bytes]) -> None:
     for body in bodies:
-        envelope = parse_envelope(body)
-        assert envelope.call_id is not None
-        data = envelope.data
-        store.record_event(dedupe_key=dedupe_key(envelope), call_id=envelope.call_id, event=envelope.event,
-                           event_timestamp=envelope.timestamp, payload=body.decode(), claim_card=False,
-                           intake=CallIntake(direction=data.get("direction"), raw_digits=data.get("raw_digits")))
+        record_batch(store.engine, [event_to_record(parse_envelope(body), body.decode(), claim_card=False)])
 
 
 def _active(store: Store) -> int:

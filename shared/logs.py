@@ -31,6 +31,7 @@ import phonenumbers
 from phonenumbers import NumberParseException
 
 from shared.settings import Secret, Settings
+from shared.timefmt import iso_utc
 
 __all__ = [
     "JsonFormatter",
@@ -183,7 +184,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         document: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": iso_utc(datetime.fromtimestamp(record.created, UTC), timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

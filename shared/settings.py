@@ -101,6 +101,10 @@ class Settings:
     demo: bool = False
 
 
+#: what each unset variable means: the defaults above, written once
+DEFAULTS = Settings()
+
+
 def _url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -207,7 +211,7 @@ class _Reader:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build the one Settings object from `environ` (the process environment by default)."""
     env = _Reader(os.environ if environ is None else environ)
-    demo = env.get("CALLBRIDGE_DEMO", _bool, False)
+    demo = env.get("CALLBRIDGE_DEMO", _bool, DEFAULTS.demo)
     signing_key = env.optional("CALLBRIDGE_SIGNING_KEY", _text)
     if signing_key is None and not demo:
         raise SettingsError("CALLBRIDGE_SIGNING_KEY is required but not set (only the demo may omit it)")
@@ -215,41 +219,43 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     webhook_tokens = tuple(
         Secret(token.strip()) for token in env.get("AIRCALL_WEBHOOK_TOKEN", _text, "").split(",") if token.strip()
     )
-    excluded = env.get("CALLBRIDGE_EXCLUDED_STATUSES", _text, "Archive,Archived")
+    excluded = env.optional("CALLBRIDGE_EXCLUDED_STATUSES", _text)
     api_key = env.optional("CALLBRIDGE_API_KEY", _text)
     return Settings(
-        database_url=env.get("DATABASE_URL", _database_url, "sqlite:///./callbridge.db"),
+        database_url=env.get("DATABASE_URL", _database_url, DEFAULTS.database_url),
         redis_url=env.optional("REDIS_URL", _text),
         api_key=Secret(api_key) if api_key else None,
-        signing_key=Secret(signing_key or DEMO_SIGNING_KEY),
-        public_url=env.get("CALLBRIDGE_PUBLIC_URL", _url, "http://127.0.0.1:8000"),
-        default_region=env.get("CALLBRIDGE_DEFAULT_REGION", _region, "US"),
-        cache_ttl_s=env.get("CALLBRIDGE_CACHE_TTL_S", _positive_float, 300.0),
-        negative_ttl_s=env.get("CALLBRIDGE_NEGATIVE_TTL_S", _positive_float, 30.0),
-        note_settle_s=env.get("CALLBRIDGE_NOTE_SETTLE_S", _positive_float, 0.0),
-        max_associated=env.get("CALLBRIDGE_MAX_ASSOCIATED", _positive_int, 3),
+        signing_key=Secret(signing_key) if signing_key else DEFAULTS.signing_key,
+        public_url=env.get("CALLBRIDGE_PUBLIC_URL", _url, DEFAULTS.public_url),
+        default_region=env.get("CALLBRIDGE_DEFAULT_REGION", _region, DEFAULTS.default_region),
+        cache_ttl_s=env.get("CALLBRIDGE_CACHE_TTL_S", _positive_float, DEFAULTS.cache_ttl_s),
+        negative_ttl_s=env.get("CALLBRIDGE_NEGATIVE_TTL_S", _positive_float, DEFAULTS.negative_ttl_s),
+        note_settle_s=env.get("CALLBRIDGE_NOTE_SETTLE_S", _positive_float, DEFAULTS.note_settle_s),
+        max_associated=env.get("CALLBRIDGE_MAX_ASSOCIATED", _positive_int, DEFAULTS.max_associated),
         default_action=env.optional("CALLBRIDGE_DEFAULT_ACTION", _text),
-        excluded_statuses=tuple(status.strip() for status in excluded.split(",") if status.strip()),
-        aircall_api_url=env.get("AIRCALL_API_URL", _url, "https://api.aircall.io"),
+        excluded_statuses=DEFAULTS.excluded_statuses if excluded is None else tuple(
+            status.strip() for status in excluded.split(",") if status.strip()),
+        aircall_api_url=env.get("AIRCALL_API_URL", _url, DEFAULTS.aircall_api_url),
         aircall_api_id=env.required("AIRCALL_API_ID", _text),
         aircall_api_token=Secret(env.required("AIRCALL_API_TOKEN", _text)),
         aircall_webhook_tokens=webhook_tokens,
-        bullhorn_rest_url=env.get("BULLHORN_REST_URL", _url, "https://rest.bullhornstaffing.com/rest-services"),
+        bullhorn_rest_url=env.get("BULLHORN_REST_URL", _url, DEFAULTS.bullhorn_rest_url),
         bullhorn_client_id=env.required("BULLHORN_CLIENT_ID", _text),
         bullhorn_client_secret=Secret(env.required("BULLHORN_CLIENT_SECRET", _text)),
         bullhorn_username=env.required("BULLHORN_USERNAME", _text),
         bullhorn_password=Secret(env.required("BULLHORN_PASSWORD", _text)),
         bullhorn_ui_url=env.optional("BULLHORN_UI_URL", _url),
         bullhorn_default_user_id=env.optional("BULLHORN_DEFAULT_USER_ID", _positive_int),
-        bullhorn_concurrency=env.get("CALLBRIDGE_BULLHORN_CONCURRENCY", _positive_int, 8),
-        max_attempts=env.get("CALLBRIDGE_MAX_ATTEMPTS", _positive_int, 8),
-        worker_lease_s=env.get("CALLBRIDGE_WORKER_LEASE_S", _lease_s, 300.0),
-        bullhorn_monthly_api_budget=env.get("BULLHORN_MONTHLY_API_BUDGET", _positive_int, 100_000),
-        index_budget_share=env.get("CALLBRIDGE_INDEX_BUDGET_SHARE", _share, 0.1),
+        bullhorn_concurrency=env.get("CALLBRIDGE_BULLHORN_CONCURRENCY", _positive_int, DEFAULTS.bullhorn_concurrency),
+        max_attempts=env.get("CALLBRIDGE_MAX_ATTEMPTS", _positive_int, DEFAULTS.max_attempts),
+        worker_lease_s=env.get("CALLBRIDGE_WORKER_LEASE_S", _lease_s, DEFAULTS.worker_lease_s),
+        bullhorn_monthly_api_budget=env.get("BULLHORN_MONTHLY_API_BUDGET", _positive_int,
+                                            DEFAULTS.bullhorn_monthly_api_budget),
+        index_budget_share=env.get("CALLBRIDGE_INDEX_BUDGET_SHARE", _share, DEFAULTS.index_budget_share),
         index_poll_s=env.optional("CALLBRIDGE_INDEX_POLL_S", _positive_float),
-        backfill_interval_s=env.get("CALLBRIDGE_BACKFILL_INTERVAL_S", _positive_float, 300.0),
-        backfill_lookback_s=env.get("CALLBRIDGE_BACKFILL_LOOKBACK_S", _positive_int, 3600),
-        log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, "INFO"),
-        log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, "json"),
+        backfill_interval_s=env.get("CALLBRIDGE_BACKFILL_INTERVAL_S", _positive_float, DEFAULTS.backfill_interval_s),
+        backfill_lookback_s=env.get("CALLBRIDGE_BACKFILL_LOOKBACK_S", _positive_int, DEFAULTS.backfill_lookback_s),
+        log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, DEFAULTS.log_level),
+        log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, DEFAULTS.log_format),
         demo=demo,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,11 +124,13 @@ class Stack:
         store: Store | None = None,
         rate_limit: WaitBudget | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        lease_s: float | None = None,
         **options: Any,
     ) -> Worker:
         """A worker on this stack's store and Bullhorn sandbox, sharing the web's Bullhorn session.
 
         Retries are due at once unless Retry-After asks otherwise, and `stack.clock` is its "now".
+        `lease_s` replaces CALLBRIDGE_WORKER_LEASE_S for this worker.
         """
         assert self.exit_stack is not None and self.bullhorn_app is not None
         http = await self.exit_stack.enter_async_context(
@@ -143,7 +145,8 @@ class Stack:
         options.setdefault("policy", RetryPolicy(max_attempts=self.settings.max_attempts, base_delay_s=0,
                                                  min_delay_s=0))
         options.setdefault("clock", self.clock)
-        return Worker(store=store or self.store, bullhorn=client, settings=self.settings, **options)
+        settings = self.settings if lease_s is None else replace(self.settings, worker_lease_s=lease_s)
+        return Worker(store=store or self.store, bullhorn=client, settings=settings, **options)
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from insight.domain.callstate import AgentRef, CallState
+from shared.timefmt import iso_from_epoch
 
 
 def state_to_json(state: CallState) -> dict[str, Any]:
@@ -48,8 +49,7 @@ def to_datetime(epoch_s: int | None) -> datetime | None:
 
 
 def iso(epoch_s: int | None) -> str | None:
-    moment = to_datetime(epoch_s)
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return None if epoch_s is None else iso_from_epoch(epoch_s)
 
 
 def _agent(agent: AgentRef | None) -> dict[str, Any] | None:

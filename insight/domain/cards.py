@@ -6,13 +6,14 @@ Pure functions over `Match` values; the HTML lives in `insight.domain.card_html`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from insight.domain.card_html import CONTENT_SECURITY_POLICY, ENTITY_LABELS, FIELD_LABELS, render_card_html
 from insight.domain.matching import Match
 from insight.domain.phones import display
+from shared.timefmt import iso_utc
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -23,7 +24,6 @@ __all__ = [
     "TITLE_MAX",
     "build_aircall_card",
     "build_card_json",
-    "iso_utc",
     "record_link",
     "render_card_html",
 ]
@@ -45,12 +45,6 @@ def record_link(ui_base_url: str, entity: str, record_id: int) -> str:
     """Bullhorn's OpenWindow link to a record's overview (reference/bullhorn.md §6)."""
     query = urlencode({"Entity": entity, "id": record_id, "view": "Overview"})
     return f"{ui_base_url.rstrip('/')}/BullhornSTAFFING/OpenWindow.cfm?{query}"
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`, to the second; a naive datetime is taken to be UTC already."""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def build_card_json(

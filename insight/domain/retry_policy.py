@@ -24,8 +24,8 @@ class GiveUp:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    #: attempts (the failed one included) after which the call is `dead`
-    max_attempts: int = 8
+    #: attempts (the failed one included) after which the call is `dead` (`CALLBRIDGE_MAX_ATTEMPTS`)
+    max_attempts: int
     #: ceiling of the first delay; the n-th retry's ceiling is base * 2**(n-1)
     base_delay_s: float = 5.0
     #: no retry waits longer than this (Retry-After aside): a fixed Bullhorn must catch up in minutes

@@ -28,6 +28,7 @@ from insight.domain.matching import (
 )
 from insight.upstream.meter import metered
 from shared.logs import mask_phone
+from shared.timefmt import iso_utc
 
 log = logging.getLogger("callbridge.lookup")
 
@@ -234,9 +235,8 @@ class LookupService:
         if shared is None:
             return
         ttl = self._ttl_s if entry.matches else self._negative_ttl_s
-        payload = json.dumps(
-            {"matches": [match.to_json() for match in entry.matches], "looked_up_at": entry.looked_up_at.isoformat()}
-        )
+        matches = [match.to_json() for match in entry.matches]
+        payload = json.dumps({"matches": matches, "looked_up_at": iso_utc(entry.looked_up_at, timespec="microseconds")})
         try:
             await shared.set(_shared_key(e164), payload, ex=max(1, int(ttl)))
         except Exception as exc:  # see _read_shared

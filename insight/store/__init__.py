@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from insight.store.core import Store
 from insight.store.engine import StoreError, StoreUnavailable
-from insight.store.events import StoredEvent, event_dedupe_key
+from insight.store.events import StoredEvent
 from insight.store.migrate import current_revision, head_revision, migrate, upgrade
 from insight.store.vault import StoreVault
 
@@ -20,7 +20,6 @@ __all__ = [
     "StoreVault",
     "StoredEvent",
     "current_revision",
-    "event_dedupe_key",
     "head_revision",
     "migrate",
     "upgrade",

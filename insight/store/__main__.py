@@ -10,14 +10,13 @@ from alembic import command
 
 from insight.store.engine import StoreError, make_engine, safe_url
 from insight.store.migrate import alembic_config, current_revision, head_revision, migrate
-
-DEFAULT_DATABASE_URL = "sqlite:///./callbridge.db"
+from shared.settings import DEFAULTS
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m insight.store", description="callbridge schema migrations")
     parser.add_argument("command", choices=["upgrade", "current", "revision"])
-    parser.add_argument("--url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    parser.add_argument("--url", default=os.environ.get("DATABASE_URL") or DEFAULTS.database_url)
     parser.add_argument("-m", "--message", help="revision: what the new migration does")
     args = parser.parse_args(argv)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, select, update
 
+from insight.domain.aircall_events import parse_envelope
 from insight.domain.backfill import SOURCE, SnapshotEvent
-from insight.domain.cards import iso_utc
 from insight.store.engine import write_connection
-from insight.store.intake import CallIntake
-from insight.store.intake_batch import EventToRecord, record_batch
+from insight.store.intake_batch import event_to_record, record_batch
 from insight.store.tables import backfill_jobs, calls, utcnow
+from shared.timefmt import iso_utc
 
 #: job kinds: the worker's periodic runs and the ones an operator asked for
 PERIODIC, ON_DEMAND = "periodic", "on_demand"
@@ -64,20 +65,13 @@ def take_in(engine: Engine, snapshots: Sequence[SnapshotEvent]) -> int:
     """Stores each snapshot as its call's `call.ended` event through the intake path; how many were new."""
     if not snapshots:
         return 0
-    items = [
-        EventToRecord(
-            dedupe_key=snapshot.dedupe_key,
-            call_id=snapshot.call_id,
-            event=str(snapshot.document["event"]),
-            event_timestamp=snapshot.timestamp,
-            # the worker reads stored events as envelopes; a snapshot has no token to keep
-            payload=json.dumps({**snapshot.document, "token": ""}, separators=(",", ":")),
-            intake=CallIntake(direction=_text(snapshot.document["data"].get("direction")),
-                              raw_digits=_text(snapshot.document["data"].get("raw_digits"))),
-            claim_card=False,
-        )
-        for snapshot in snapshots
-    ]
+    items = []
+    for snapshot in snapshots:
+        # the worker reads stored events as envelopes; a snapshot has no token to keep
+        payload = json.dumps({**snapshot.document, "token": ""}, separators=(",", ":"))
+        item = event_to_record(parse_envelope(payload), payload, claim_card=False)
+        # never a webhook's key: a late webhook is stored beside the snapshot, not refused as a redelivery
+        items.append(dataclasses.replace(item, dedupe_key=snapshot.dedupe_key))
     recorded = record_batch(engine, items)
     new_ids = [item.call_id for item, result in zip(items, recorded, strict=True) if result is not None and result.new]
     if new_ids:

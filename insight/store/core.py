@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from insight.store import events
-from insight.store import intake as intake_module
 from insight.store.engine import StoreUnavailable, make_engine, safe_url
 from insight.store.events import StoredEvent
-from insight.store.intake import CallIntake, RecordedEvent
 from insight.store.migrate import migrate
+from insight.store.tables import calls
 
 
 class Store:
@@ -44,27 +43,8 @@ class Store:
     def events_for_call(self, call_id: int) -> list[StoredEvent]:
         return events.events_for_call(self.engine, call_id)
 
-    def record_event(
-        self,
-        *,
-        dedupe_key: str,
-        call_id: int,
-        event: str,
-        event_timestamp: int,
-        payload: str,
-        intake: CallIntake,
-        claim_card: bool,
-    ) -> RecordedEvent:
-        return intake_module.record_event(
-            self.engine,
-            dedupe_key=dedupe_key,
-            call_id=call_id,
-            event=event,
-            event_timestamp=event_timestamp,
-            payload=payload,
-            intake=intake,
-            claim_card=claim_card,
-        )
-
     def call_raw_digits(self, call_id: int) -> tuple[bool, str | None]:
-        return intake_module.call_raw_digits(self.engine, call_id)
+        """(known, raw_digits) of a call."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(calls.c.raw_digits).where(calls.c.call_id == call_id)).first()
+        return (False, None) if row is None else (True, row.raw_digits)

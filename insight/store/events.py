@@ -1,4 +1,4 @@
-"""Raw webhook events read back in arrival order (they are written by `intake`, once per dedupe key)."""
+"""Raw webhook events read back in arrival order (they are written by `intake_batch`, once per dedupe key)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,6 @@ class StoredEvent:
     received_at: datetime
     #: the request body exactly as received
     payload: str
-
-
-def event_dedupe_key(event: str, data_id: int, timestamp: int) -> str:
-    """A redelivery is the same event for the same `data.id` with the same `timestamp` (DESIGN §3)."""
-    return f"{event}:{data_id}:{timestamp}"
 
 
 def events_for_call(engine: Engine, call_id: int) -> list[StoredEvent]:

@@ -1,22 +1,23 @@
-"""The web's writes, several to a transaction (group commit), with the rows of `insight.store.intake`.
+"""What the web writes when an event arrives, several to a transaction (group commit).
 
-`record_batch` writes a batch in order in one transaction: one commit, so one fsync, for all of it,
-and nothing in it is acknowledged before that commit. A batch holds webhook events and Insight
-Card outcomes (`intake.record_card`), so the card pushes under way do not contend with the intake
-for SQLite's single write lock. Per event it does what `intake.record_event` does — the event
-insert with `ON CONFLICT DO NOTHING` on the dedupe key (a redelivery inside the same batch is a
-duplicate of the first), the call upsert with the same rules, the conditional card claim — so
-dedupe and the card claim stay race-safe across processes.
+Per event, in the batch's one transaction: the raw event, the call's row, the card claim. So an
+acknowledged event always has its call row, and exactly one delivery (of whichever card event
+arrives first, on whichever replica) wins the call's card. The event insert is `ON CONFLICT DO
+NOTHING` on the dedupe key (a redelivery inside the same batch is a duplicate of the first) and the
+card claim a conditional `UPDATE`, so dedupe and the claim stay race-safe across processes. A batch
+also carries Insight Card outcomes (`CardOutcome`), so the card pushes under way do not contend with
+the intake for SQLite's single write lock.
 
-The difference is the number of statements. `record_event` runs two or three per event, each
-with a commit of its own; a batch runs one multi-row event insert, the call upserts as an
-executemany (one more for each extra event of a call in the batch), one card-claim
-`UPDATE … RETURNING` and one commit, however many events it holds (measured on SQLite: 0.08 ms
-of CPU per event in batches of 50, against 0.58 ms one by one). The statements are built once per
-dialect with bound parameters for everything that varies: a value `record_event` writes only when
-present (an event's summary columns) is bound as NULL when absent, which `coalesce` turns into
-"unchanged" exactly as leaving it out does. tests/test_intake_batch.py checks that both paths write
-the same rows for the same events and card outcomes; keep the two in step when either changes.
+The row's sync state moves with its events (DESIGN §6): a call becomes due once `call.ended` is
+stored; a new event for a `synced` call puts it back to `pending`, because a late tag, comment or
+recording must update the note; calls a worker holds or retries keep their schedule (the worker sees
+`last_event_id` moved past what it read); `failed`, `dead` and `unmatched` wait for a person's Retry.
+
+Each kind of statement runs once per batch, not once per event: one multi-row event insert, the
+call upserts as an executemany, one card-claim `UPDATE … RETURNING`, one commit (measured on
+SQLite: 0.08 ms of CPU per event in batches of 50, against 0.58 ms one by one). The statements are
+built once per dialect with bound parameters for everything that varies: a summary field an event
+does not tell is bound as NULL, which `coalesce` turns into "unchanged".
 """
 
 from __future__ import annotations
@@ -31,32 +32,59 @@ from sqlalchemy import Connection, Engine, and_, bindparam, case, func, or_, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert, Update
 
-from insight.store import intake
+from insight.domain.aircall_events import Envelope, dedupe_key
+from insight.domain.call_summary import EVENT_FIELDS, event_summary
 from insight.store.engine import write_connection
-from insight.store.intake import CARD_PUSHING, ENDED_EVENT, CallIntake, RecordedEvent
 from insight.store.tables import calls, events, utcnow
 from shared.states import SyncState
+from shared.timefmt import iso_utc
 
-#: the columns `intake.summary_of` may fill; bound as NULL when an event does not carry them
-SUMMARY_COLUMNS = ("started_at", "number_name", "agent_id", "agent_email")
+#: card_status while the push is under way (claimed, not yet answered)
+CARD_PUSHING = "pushing"
+#: Aircall gathers all call data before this one; the note is written from then on
+ENDED_EVENT = "call.ended"
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    #: False for a redelivery: nothing was written
+    new: bool
+    #: True for exactly one delivery per call: the one that must push the Insight Card
+    card_claimed: bool
 
 
 @dataclass(frozen=True)
 class EventToRecord:
-    """The arguments of `intake.record_event` for one event."""
-
     dedupe_key: str
     call_id: int
     event: str
+    #: Aircall's `timestamp` of the event (unix seconds)
     event_timestamp: int
+    #: the request body exactly as received
     payload: str
-    intake: CallIntake
+    #: `call_summary.EVENT_FIELDS` as this event tells them (a missing one: unchanged)
+    summary: Mapping[str, Any]
+    #: a card event: the first new one of its call claims the call's Insight Card
     claim_card: bool
+
+
+def event_to_record(envelope: Envelope, payload: str, *, claim_card: bool) -> EventToRecord:
+    """What to store for a parsed call event whose body was `payload`."""
+    assert envelope.call_id is not None, "only call events are stored"
+    return EventToRecord(
+        dedupe_key=dedupe_key(envelope),
+        call_id=envelope.call_id,
+        event=envelope.event,
+        event_timestamp=envelope.timestamp,
+        payload=payload,
+        summary=event_summary(envelope),
+        claim_card=claim_card,
+    )
 
 
 @dataclass(frozen=True)
 class CardOutcome:
-    """The arguments of `intake.record_card`: how a call's Insight Card push ended."""
+    """How a call's Insight Card push ended."""
 
     call_id: int
     status: str
@@ -101,7 +129,7 @@ def write_batch(
 
     Each kind of statement runs once for the whole batch, not once per event: the event inserts as
     one multi-row INSERT, the call upserts as an executemany in batch order, the card claims as one
-    UPDATE … RETURNING. The outcome is the one of `intake.record_event` run event after event: the
+    UPDATE … RETURNING. The outcome is the one of the events written one by one, in order: the
     first delivery of a key in the batch is the new one, each call's upserts apply in order, and
     only a call's first new card event can claim its card (a later one finds it claimed).
     """
@@ -171,11 +199,8 @@ def _event_row(item: EventToRecord, now: datetime) -> dict[str, Any]:
 
 def _call_row(item: EventToRecord, event_id: int, now: datetime) -> dict[str, Any]:
     ended = item.event == ENDED_EVENT
-    summary = intake.summary_of(item.event, item.payload)
     return {
         "call_id": item.call_id,
-        "direction": item.intake.direction,
-        "raw_digits": item.intake.raw_digits,
         "is_over": ended,
         "state_json": {},
         "flags_json": {},
@@ -186,16 +211,15 @@ def _call_row(item: EventToRecord, event_id: int, now: datetime) -> dict[str, An
         "rematch": False,
         "created_at": now,
         "updated_at": now,
-        **{column: summary.get(column) for column in SUMMARY_COLUMNS},
+        **{name: item.summary.get(name) for name in EVENT_FIELDS},
     }
 
 
 def _record_card(connection: Connection, outcome: CardOutcome, now: datetime) -> None:
-    # as `intake.record_card`: cheap to build (no `excluded` alias), so built the same way
     values: dict[str, Any] = {"card_status": outcome.status, "phone_e164": outcome.phone_e164, "updated_at": now}
     if outcome.status == "pushed":
         values["card_pushed_at"] = now
-    values["match_json"] = {"matches": [dict(match) for match in outcome.matches], "looked_up_at": now.isoformat()}
+    values["match_json"] = {"matches": [dict(match) for match in outcome.matches], "looked_up_at": iso_utc(now)}
     if outcome.error:
         values["explanation"] = f"Insight Card not shown: {outcome.error}"
     connection.execute(update(calls).where(calls.c.call_id == outcome.call_id).values(**values))
@@ -211,7 +235,7 @@ def _statements(dialect: str) -> _Statements:
     )
     upsert = insert(calls)
     excluded = upsert.excluded
-    # In `intake.record_event` these are Python values of the event; the inserted row carries them.
+    # the event's own values, as the row it would insert carries them
     ended, now = excluded.is_over, excluded.updated_at
     over = or_(calls.c.is_over, ended)
     # `in_` would be an expanding parameter, which executemany cannot take
@@ -219,8 +243,6 @@ def _statements(dialect: str) -> _Statements:
     set_: dict[str, Any] = {
         "updated_at": now,
         "last_event_id": excluded.last_event_id,
-        "direction": func.coalesce(excluded.direction, calls.c.direction),
-        "raw_digits": func.coalesce(excluded.raw_digits, calls.c.raw_digits),
         "is_over": over,
         "status": case((calls.c.status == SyncState.synced.value, SyncState.pending.value), else_=calls.c.status),
         "next_attempt_at": case(
@@ -228,7 +250,7 @@ def _statements(dialect: str) -> _Statements:
             (and_(over, waiting), func.coalesce(calls.c.next_attempt_at, now)),
             else_=calls.c.next_attempt_at,
         ),
-        **{column: func.coalesce(getattr(excluded, column), calls.c[column]) for column in SUMMARY_COLUMNS},
+        **{name: func.coalesce(getattr(excluded, name), calls.c[name]) for name in EVENT_FIELDS},
     }
     claim_cards = (
         update(calls)

@@ -1,8 +1,7 @@
 """Bodies over 1 MiB answer 413 on every route, with or without Content-Length (DESIGN §3).
 
 A declared length over the limit is refused before any handler runs. A chunked body is counted as
-the handler reads it and the read fails with 413 past the limit, so no handler ever holds more
-(`insight.web.webhooks.read_limited_body` does the same for the webhook, which reads it all itself).
+the handler reads it and the read fails with 413 past the limit, so no handler ever holds more.
 """
 
 from __future__ import annotations

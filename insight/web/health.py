@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from starlette.responses import JSONResponse
 from insight.store import StoreError
 from insight.upstream.errors import UpstreamError
 from insight.web.services import Services
+from shared.timefmt import iso_from_epoch
 
 #: readiness must answer well inside a load balancer's probe timeout even when Bullhorn hangs
 READY_TIMEOUT_S = 8.0
@@ -50,9 +50,7 @@ async def _bullhorn_check(services: Services) -> dict[str, Any]:
         return {"ok": False, "session": "unavailable", "detail": detail}
     except UpstreamError as error:
         return {"ok": False, "session": "unavailable", "detail": error.explanation}
-    expires = (
-        datetime.fromtimestamp(session.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if session.expires_at else None
-    )
+    expires = iso_from_epoch(session.expires_at) if session.expires_at else None
     return {
         "ok": True,
         "session": "established",

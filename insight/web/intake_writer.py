@@ -32,8 +32,7 @@ import anyio
 import anyio.to_thread
 from sqlalchemy import Connection, Engine
 
-from insight.store.intake import RecordedEvent
-from insight.store.intake_batch import BatchItem, CardOutcome, EventToRecord, begin_batch, write_batch
+from insight.store.intake_batch import BatchItem, CardOutcome, EventToRecord, RecordedEvent, begin_batch, write_batch
 
 log = logging.getLogger("callbridge.intake")
 

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from insight.domain.cards import iso_utc
 from insight.store.events import StoredEvent
 from insight.store.ops import CallFilters, PageKey
 from insight.web.api_errors import ApiError
 from insight.web.call_id import MAX_CALL_ID
 from shared.states import SyncState
+from shared.timefmt import iso_from_epoch, iso_utc
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -31,7 +31,7 @@ def iso(value: object) -> str | None:
     if isinstance(value, datetime):
         return iso_utc(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return iso_utc(datetime.fromtimestamp(value, UTC))
+        return iso_from_epoch(value)
     if isinstance(value, str) and value:
         try:
             return iso_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))

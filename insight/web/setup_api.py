@@ -24,7 +24,6 @@ from insight.web.api_auth import require_api_key
 from insight.web.api_errors import ApiError
 from insight.web.budget import read_budget
 from insight.web.services import Services
-from insight.web.webhooks import read_limited_body
 
 #: a fix request is one short id
 MAX_FIX_BODY_BYTES = 4096
@@ -60,8 +59,11 @@ async def setup_checks(request: Request) -> JSONResponse:
 async def setup_fix(request: Request) -> JSONResponse:
     doctor = _doctor(request)
     try:
-        body = json.loads(await read_limited_body(request, MAX_FIX_BODY_BYTES))
-    except (ValueError, UnicodeDecodeError):
+        body = await request.body()
+        if len(body) > MAX_FIX_BODY_BYTES:
+            raise ApiError(413, f"the body is larger than {MAX_FIX_BODY_BYTES} bytes")
+        body = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "the body is not valid JSON") from None
     fix = body.get("fix") if isinstance(body, dict) else None
     if not isinstance(fix, str) or not fix or set(body) != {"fix"}:

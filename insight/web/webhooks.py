@@ -4,7 +4,7 @@ Aircall times out at 5 s and disables a webhook after repeated failures, so this
 waits on Bullhorn or Aircall: the card push runs in a background task and the note is the
 worker's job. An event is acknowledged only once it is committed to the store: the intake writer
 (`insight.web.intake_writer`) commits the events of concurrent requests together and answers each
-request after its batch's commit.
+request after its batch's commit. The 1 MiB body limit is `insight.web.body_limit`'s, as on every route.
 """
 
 from __future__ import annotations
@@ -14,16 +14,8 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from insight.domain.aircall_events import (
-    InvalidPayload,
-    NotJSON,
-    dedupe_key,
-    is_call_event,
-    load_json,
-    parse_envelope,
-)
-from insight.store.intake import CallIntake
-from insight.store.intake_batch import EventToRecord
+from insight.domain.aircall_events import InvalidPayload, NotJSON, is_call_event, load_json, parse_envelope
+from insight.store.intake_batch import event_to_record
 from insight.web.api_errors import ApiError
 from insight.web.intake_writer import IntakeFailed
 from insight.web.services import Services
@@ -31,29 +23,13 @@ from insight.web.webhook_tokens import AcceptedTokens
 
 log = logging.getLogger("callbridge.webhooks")
 
-MAX_BODY_BYTES = 1024 * 1024
 #: the first of these, whatever order they arrive in, triggers the call's one Insight Card
 CARD_EVENTS = frozenset({"call.created", "call.ringing_on_agent", "call.answered"})
 
 
-async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The body, or 413 — also for chunked requests that carry no Content-Length."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"the body is larger than {limit // 1024} KiB")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"the body is larger than {limit // 1024} KiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def aircall_webhook(request: Request) -> JSONResponse:
     services: Services = request.state.services
-    body = await read_limited_body(request)
+    body = await request.body()
     try:
         document = load_json(body)
     except NotJSON as problem:
@@ -74,19 +50,9 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ignored"})
 
     call_id = envelope.call_id
-    raw_digits = _text(envelope.data.get("raw_digits"))
+    item = event_to_record(envelope, body.decode("utf-8"), claim_card=envelope.event in CARD_EVENTS)
     try:
-        stored = await services.intake.record(
-            EventToRecord(
-                dedupe_key=dedupe_key(envelope),
-                call_id=call_id,
-                event=envelope.event,
-                event_timestamp=envelope.timestamp,
-                payload=body.decode("utf-8"),
-                intake=CallIntake(direction=_text(envelope.data.get("direction")), raw_digits=raw_digits),
-                claim_card=envelope.event in CARD_EVENTS,
-            )
-        )
+        stored = await services.intake.record(item)
     except IntakeFailed:
         _outcome(services, envelope.event, "not_stored", call_id)
         raise ApiError(503, "the event could not be stored and is not accepted; deliver it again") from None
@@ -95,7 +61,7 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "duplicate"})
     _outcome(services, envelope.event, "accepted", call_id)
     if stored.card_claimed:
-        services.cards.push_soon(call_id, raw_digits)
+        services.cards.push_soon(call_id, item.summary["raw_digits"])
     return JSONResponse({"status": "accepted"})
 
 
@@ -110,7 +76,3 @@ def _outcome(services: Services, event: str, outcome: str, call_id: int | None, 
         outcome,
         extra={"event": event, "call_id": call_id, "outcome": outcome, **extra},
     )
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

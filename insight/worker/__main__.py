@@ -33,7 +33,7 @@ async def main(settings: Settings) -> None:
             open_bullhorn(settings, StoreVault(store), meter=meter) as bullhorn,
             open_aircall(settings) as aircall,
         ):
-            worker = Worker(store=store, bullhorn=bullhorn, settings=settings, lease_s=settings.worker_lease_s)
+            worker = Worker(store=store, bullhorn=bullhorn, settings=settings)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):

@@ -36,9 +36,6 @@ from shared.states import SyncState
 
 log = logging.getLogger("callbridge.worker")
 
-#: how long a claim lasts unless renewed (every third of it, while the call is in flight): the time a
-#: killed worker's calls wait before another worker takes them over; `CALLBRIDGE_WORKER_LEASE_S`
-LEASE_S = 300.0
 POLL_DELAY_S = 0.5
 #: how long SIGTERM waits for the calls in flight before cancelling them
 GRACE_S = 30.0
@@ -58,8 +55,7 @@ class Worker:
 
     def __init__(self, *, store: Store, bullhorn: BullhornClient, settings: Settings,
                  policy: RetryPolicy | None = None, worker_id: str | None = None,
-                 clock: Callable[[], datetime] = utcnow, lease_s: float = LEASE_S,
-                 calls_in_flight: int | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, calls_in_flight: int | None = None) -> None:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
         self.lookup = LookupService(bullhorn, default_region=settings.default_region,
@@ -69,7 +65,9 @@ class Worker:
                                        default_user_id=settings.bullhorn_default_user_id)
         self._store = store
         self._clock = clock
-        self._lease_s = lease_s
+        #: how long a claim lasts unless renewed (every third of it, while the call is in flight): the
+        #: time a killed worker's calls wait before another worker takes them over
+        self._lease_s = settings.worker_lease_s
         self._in_flight = calls_in_flight or 2 * settings.bullhorn_concurrency
         #: calls this worker is syncing right now (their leases are renewed, never claimed twice)
         self._syncing: set[int] = set()

@@ -18,15 +18,16 @@ from sqlalchemy import Engine
 
 from insight.domain.actions import choose_action
 from insight.domain.aircall_events import InvalidPayload, NotJSON, parse_envelope
+from insight.domain.call_summary import call_summary
 from insight.domain.callstate import CallState, reduce_call
-from insight.domain.callstate_json import state_to_json, to_datetime
+from insight.domain.callstate_json import state_to_json
 from insight.domain.matching import Match, MatchJsonError
 from insight.domain.notes import PersonEntity, PersonRef, compose_note, is_shared_number
 from insight.domain.phones import normalize
 from insight.lookup.service import LookupService
 from insight.store import queue
 from insight.store.events import StoredEvent, events_for_call
-from insight.store.intake import ENDED_EVENT
+from insight.store.intake_batch import ENDED_EVENT
 from insight.store.queue import ClaimedCall, Finish
 from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
@@ -35,6 +36,7 @@ from insight.worker.note_writer import NoteApi, NoteWriter
 from shared.logs import mask_phone
 from shared.settings import Settings
 from shared.states import SyncState
+from shared.timefmt import iso_utc
 
 log = logging.getLogger("callbridge.sync")
 
@@ -60,7 +62,8 @@ class CallSyncer:
         raw = state.raw_digits
         e164 = normalize(raw, self._settings.default_region) if raw and _dialable(raw) else None
         choice = choose_action(state, default_action=self._settings.default_action)
-        columns: dict[str, Any] = {**summary_columns(state), "phone_e164": e164, "action": choice.action}
+        columns: dict[str, Any] = {**call_summary(state), "state_json": state_to_json(state), "phone_e164": e164,
+                                   "action": choice.action}
         flags: dict[str, Any] = {
             "shared_number": False, "match_count": 0, "author_fallback": False, "warnings": [],
             "skipped_tags": [{"tag": skipped.tag, "problem": skipped.problem} for skipped in choice.skipped],
@@ -129,7 +132,7 @@ class CallSyncer:
             await self._attempt_row(claim.call_id, started_at, summary, f"{len(found.matches)} match(es)", 200, None)
         matches = [match for match in found.matches if match.entity in _PEOPLE]
         columns["match_json"] = {"matches": [match.to_json() for match in matches],
-                                 "looked_up_at": found.looked_up_at.isoformat()}
+                                 "looked_up_at": iso_utc(found.looked_up_at)}
         return matches, claim.rematch
 
     async def _attempt_row(self, call_id: int, started_at: datetime, summary: str, outcome: str,
@@ -137,23 +140,6 @@ class CallSyncer:
         await anyio.to_thread.run_sync(lambda: queue.record_attempt(
             self._engine, call_id, kind="match", started_at=started_at, outcome=outcome, request_summary=summary,
             status_code=status_code, explanation=explanation))
-
-
-def summary_columns(state: CallState) -> dict[str, Any]:
-    """The `calls` columns the ops API lists, and `state_json`, from the reduced call."""
-    return {
-        "direction": state.direction,
-        "call_type": state.call_type,
-        "agent_email": state.agent.email if state.agent else None,
-        "agent_id": state.agent.id if state.agent else None,
-        "number_name": state.number_name,
-        "raw_digits": state.raw_digits,
-        "started_at": to_datetime(state.started_at),
-        "answered_at": to_datetime(state.answered_at),
-        "ended_at": to_datetime(state.ended_at),
-        "is_over": state.is_over,
-        "state_json": state_to_json(state),
-    }
 
 
 def _reduce(stored: Sequence[StoredEvent]) -> CallState | None:

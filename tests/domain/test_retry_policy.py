@@ -6,7 +6,7 @@ from insight.domain.retry_policy import GiveUp, RetryLater, RetryPolicy
 
 
 def test_delays_are_full_jitter_under_an_exponential_ceiling_capped_at_the_maximum() -> None:
-    policy = RetryPolicy(base_delay_s=2.0, max_delay_s=60.0, min_delay_s=0.5, rng=random.Random(1))
+    policy = RetryPolicy(max_attempts=8, base_delay_s=2.0, max_delay_s=60.0, min_delay_s=0.5, rng=random.Random(1))
 
     for attempt, ceiling in [(1, 2.0), (2, 4.0), (3, 8.0), (6, 60.0), (20, 60.0)]:
         delays = [policy.delay_s(attempt) for _ in range(200)]
@@ -15,7 +15,7 @@ def test_delays_are_full_jitter_under_an_exponential_ceiling_capped_at_the_maxim
 
 
 def test_a_delay_is_never_shorter_than_retry_after() -> None:
-    policy = RetryPolicy(base_delay_s=1.0, rng=random.Random(2))
+    policy = RetryPolicy(max_attempts=8, base_delay_s=1.0, rng=random.Random(2))
 
     assert all(policy.delay_s(1, retry_after_s=120.0) >= 120.0 for _ in range(50))
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from shared.settings import DEMO_SIGNING_KEY, Secret, SettingsError, load_settings
+from shared.settings import DEMO_SIGNING_KEY, Secret, Settings, SettingsError, load_settings
 
 REQUIRED = {
     "AIRCALL_API_ID": "id",
@@ -30,6 +32,14 @@ def test_defaults_follow_the_design_table_when_only_required_variables_are_set()
     assert settings.aircall_api_url == "https://api.aircall.io"
     assert settings.bullhorn_rest_url == "https://rest.bullhornstaffing.com/rest-services"
     assert settings.bullhorn_default_user_id is None
+
+
+def test_every_unset_variable_means_the_default_of_settings_built_in_code() -> None:
+    loaded = load_settings(REQUIRED)
+    required = ("aircall_api_id", "aircall_api_token", "aircall_webhook_tokens", "bullhorn_client_id",
+                "bullhorn_client_secret", "bullhorn_username", "bullhorn_password", "signing_key")
+
+    assert loaded == replace(Settings(), **{name: getattr(loaded, name) for name in required})
 
 
 def test_webhook_tokens_are_a_comma_separated_list_for_rotation() -> None:

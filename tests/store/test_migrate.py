@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from insight.store import Store, current_revision, head_revision, migrate, upgrade
-from insight.store.intake import CallIntake
 from insight.store.migrate import downgrade
 from insight.store.tables import metadata
+from tests.intake_kit import record_raw
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -46,10 +46,7 @@ def test_upgrade_twice_changes_nothing_the_second_time(store_url: str) -> None:
     upgrade(store_url)
     store = Store(store_url)
     try:
-        store.record_event(
-            dedupe_key="call.created:1:1", call_id=1, event="call.created", event_timestamp=1, payload="{}",
-            intake=CallIntake(direction=None, raw_digits=None), claim_card=False,
-        )
+        record_raw(store, dedupe_key="call.created:1:1", call_id=1, event="call.created", timestamp=1, payload="{}")
         migrate(store.engine)
         assert len(store.events_for_call(1)) == 1
         assert current_revision(store.engine) == head_revision()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -10,26 +9,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from insight.domain.aircall_events import dedupe_key, parse_envelope
 from insight.store import Store
-from insight.store.intake import CallIntake
 from insight.store.queue import Finish, claim_due, finish, requeue
 from insight.store.tables import calls, utcnow
 from sandbox.calls import CallKind, ScheduledEvent
 from shared.states import SyncState
+from tests.intake_kit import record
 from tests.stack import running_stack
 from tests.worker_kit import caller, events_of, notes_of, play, script
 
 
 def _record(store: Store, event: ScheduledEvent) -> bool:
-    envelope = parse_envelope(event.envelope)
-    assert envelope.call_id is not None
-    return store.record_event(
-        dedupe_key=dedupe_key(envelope), call_id=envelope.call_id, event=envelope.event,
-        event_timestamp=envelope.timestamp, payload=json.dumps(event.envelope),
-        intake=CallIntake(direction=envelope.data.get("direction"), raw_digits=envelope.data.get("raw_digits")),
-        claim_card=False,
-    ).new
+    return record(store, event.envelope).new
 
 
 def _row(store: Store, call_id: int) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from insight.store import Store, StoreError, StoreUnavailable, event_dedupe_key
+from insight.store import Store, StoreError, StoreUnavailable
 from insight.store.engine import normalise_url, write_connection
-from insight.store.intake import CallIntake
 from insight.store.tables import calls, events
 from shared.states import SyncState
+from tests.intake_kit import record_raw
 
 PAYLOAD = '{"resource": "call", "event": "call.created", "timestamp": 1700000000, "data": {"id": 42}}'
 
@@ -33,19 +33,15 @@ def test_sync_states_are_the_design_vocabulary_and_plain_strings() -> None:
 
 
 def _record(store: Store, key: str, call_id: int, event: str, timestamp: int, payload: str) -> bool:
-    stored = store.record_event(
-        dedupe_key=key, call_id=call_id, event=event, event_timestamp=timestamp, payload=payload,
-        intake=CallIntake(direction=None, raw_digits=None), claim_card=False,
-    )
-    return stored.new
+    return record_raw(store, dedupe_key=key, call_id=call_id, event=event, timestamp=timestamp, payload=payload).new
 
 
-def test_a_redelivery_has_the_dedupe_key_of_the_first_delivery() -> None:
-    assert event_dedupe_key("call.ended", 42, 1700000000) == "call.ended:42:1700000000"
+def _key(event: str, call_id: int, timestamp: int) -> str:
+    return f"{event}:{call_id}:{timestamp}"
 
 
 def test_the_same_event_inserted_twice_is_stored_once_and_the_second_says_duplicate(store: Store) -> None:
-    key = event_dedupe_key("call.created", 42, 1700000000)
+    key = _key("call.created", 42, 1700000000)
 
     assert _record(store, key, 42, "call.created", 1700000000, PAYLOAD) is True
     assert _record(store, key, 42, "call.created", 1700000000, PAYLOAD) is False
@@ -78,8 +74,8 @@ def test_concurrent_inserts_of_one_key_have_exactly_one_winner(store: Store) -> 
 def test_events_come_back_in_arrival_order_not_event_timestamp_order(store: Store) -> None:
     arrivals = [("call.ended", 300), ("call.created", 100), ("call.answered", 200), ("call.tagged", 250)]
     for event, timestamp in arrivals:
-        _record(store, event_dedupe_key(event, 9, timestamp), 9, event, timestamp, PAYLOAD)
-    _record(store, event_dedupe_key("call.created", 10, 100), 10, "call.created", 100, PAYLOAD)
+        _record(store, _key(event, 9, timestamp), 9, event, timestamp, PAYLOAD)
+    _record(store, _key("call.created", 10, 100), 10, "call.created", 100, PAYLOAD)
 
     stored = store.events_for_call(9)
 
