@@ -124,7 +124,14 @@ def create_app(
             Route("/openapi.json", openapi_json),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(BodyLimit)],
+        middleware=[
+            Middleware(
+                BodyLimit,
+                deadline_s=settings.body_timeout_s,
+                budgeted_paths=("/webhooks/aircall",),
+                budget_bytes=settings.webhook_bytes_in_flight,
+            )
+        ],
         lifespan=lifespan,
     )
 

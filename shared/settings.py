@@ -90,6 +90,10 @@ class Settings:
     #: `json` (one object per line, for log collectors) or `text` (people at a terminal: the demo)
     log_format: str = "json"
     demo: bool = False
+    #: seconds a request body may take to arrive in full before the request answers 408
+    body_timeout_s: float = 30.0
+    #: bytes of webhook bodies the web process holds at once while they arrive; beyond it, 503
+    webhook_bytes_in_flight: int = 8 * 1024 * 1024
 
 
 def _url(name: str, value: str) -> str:
@@ -129,6 +133,13 @@ def _lease_s(name: str, value: str) -> float:
     number = _positive_float(name, value)
     if number < 1:
         raise SettingsError(f"{name} must be at least 1 second, got {value!r}")
+    return number
+
+
+def _timeout_s(name: str, value: str) -> float:
+    number = _positive_float(name, value)
+    if number == 0:
+        raise SettingsError(f"{name} must be more than 0 seconds, got {value!r}")
     return number
 
 
@@ -230,4 +241,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, "INFO"),
         log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, "json"),
         demo=demo,
+        body_timeout_s=env.get("CALLBRIDGE_BODY_TIMEOUT_S", _timeout_s, Settings.body_timeout_s),
+        webhook_bytes_in_flight=env.get(
+            "CALLBRIDGE_WEBHOOK_BYTES_IN_FLIGHT", _positive_int, Settings.webhook_bytes_in_flight
+        ),
     )

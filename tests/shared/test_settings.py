@@ -152,3 +152,14 @@ def test_logs_default_to_json_at_info_and_can_be_set() -> None:
 def test_an_unknown_log_level_or_format_stops_the_process_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({**REQUIRED, name: value})
+
+
+def test_bodies_have_a_30_s_deadline_and_webhooks_8_mib_in_flight_unless_set() -> None:
+    assert (load_settings(REQUIRED).body_timeout_s, load_settings(REQUIRED).webhook_bytes_in_flight) == (
+        30.0, 8 * 1024 * 1024)
+    tuned = load_settings(
+        {**REQUIRED, "CALLBRIDGE_BODY_TIMEOUT_S": "1.5", "CALLBRIDGE_WEBHOOK_BYTES_IN_FLIGHT": "4096"}
+    )
+    assert (tuned.body_timeout_s, tuned.webhook_bytes_in_flight) == (1.5, 4096)
+    with pytest.raises(SettingsError, match="CALLBRIDGE_BODY_TIMEOUT_S"):
+        load_settings({**REQUIRED, "CALLBRIDGE_BODY_TIMEOUT_S": "0"})
