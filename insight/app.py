@@ -115,6 +115,7 @@ def create_app(
         routes=[
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz),
+            Route("/api/health", health.health_report),
             Route("/metrics", _metrics),
             Route("/webhooks/aircall", aircall_webhook, methods=["POST"]),
             Route("/api/insight", insight_api.insight_for_phone),

@@ -83,7 +83,7 @@ def service(monkeypatch: pytest.MonkeyPatch, served_on: str | None) -> Iterator[
     monkeypatch.setenv("CALLBRIDGE_API_KEY", "console-key")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.get(f"{BASE}/healthz", json={"status": "ok"})
-        mock.get(f"{BASE}/readyz", json=READY)
+        mock.get(f"{BASE}/api/health", json=READY)
         mock.get(f"{BASE}/api/summary", json=SUMMARY)
         mock.get(f"{BASE}/api/calls", json={"calls": CALLS, "next_cursor": None})
         mock.get(f"{BASE}/api/calls/1003", json=DETAIL)
@@ -218,7 +218,7 @@ def test_an_unreachable_service_is_a_banner_not_a_traceback(
 ) -> None:
     monkeypatch.setenv("CALLBRIDGE_API_URL", BASE)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for path in ("/healthz", "/readyz", "/api/summary", "/api/calls", "/api/tags"):
+        for path in ("/healthz", "/api/health", "/api/summary", "/api/calls", "/api/tags"):
             mock.get(BASE + path, body=requests.ConnectionError("refused"))
         app = _run()
         banners = _texts(app.error)

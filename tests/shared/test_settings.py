@@ -163,3 +163,8 @@ def test_bodies_have_a_30_s_deadline_and_webhooks_8_mib_in_flight_unless_set() -
     assert (tuned.body_timeout_s, tuned.webhook_bytes_in_flight) == (1.5, 4096)
     with pytest.raises(SettingsError, match="CALLBRIDGE_BODY_TIMEOUT_S"):
         load_settings({**REQUIRED, "CALLBRIDGE_BODY_TIMEOUT_S": "0"})
+
+
+def test_a_failed_bullhorn_login_is_not_tried_again_for_60_s_unless_set() -> None:
+    assert load_settings(REQUIRED).login_backoff_s == 60.0
+    assert load_settings({**REQUIRED, "CALLBRIDGE_LOGIN_BACKOFF_S": "5"}).login_backoff_s == 5.0

@@ -234,5 +234,6 @@ async def open_bullhorn(settings: Settings, vault: SessionVault, *,
         httpx.AsyncClient(transport=transport, timeout=DEFAULT_AUTH_TIMEOUT, follow_redirects=False) as auth_http,
         httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http,
     ):
-        auth = BullhornAuth(BullhornCredentials.from_settings(settings), vault, auth_http)
+        auth = BullhornAuth(BullhornCredentials.from_settings(settings), vault, auth_http,
+                            login_backoff_s=settings.login_backoff_s)
         yield BullhornClient(http, auth)
