@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from insight.domain.aircall_events import NOT_THE_AGENT_EVENTS
 from insight.store.engine import write_connection
+from insight.store.limits import fit
 from insight.store.tables import calls, events, utcnow
 from shared.states import SyncState
 
@@ -65,16 +66,16 @@ def record_event(
     with write_connection(engine) as connection, connection.begin():
         event_id = connection.execute(
             _insert_event(dialect),
-            {"dedupe_key": dedupe_key, "call_id": call_id, "event": event, "event_timestamp": event_timestamp,
-             "received_at": now, "payload": payload},
+            fit(events, {"dedupe_key": dedupe_key, "call_id": call_id, "event": event,
+                         "event_timestamp": event_timestamp, "received_at": now, "payload": payload}),
         ).scalar_one_or_none()
         if event_id is None:
             return RecordedEvent(new=False, card_claimed=False)
         summary = dict.fromkeys(_SUMMARY_COLUMNS) | summary_of(event, payload)
         connection.execute(
             _upsert_call(dialect),
-            {"call_id": call_id, "direction": intake.direction, "raw_digits": intake.raw_digits, "ended": ended,
-             "due": now if ended else None, "event_id": event_id, "now": now, **summary},
+            fit(calls, {"call_id": call_id, "direction": intake.direction, "raw_digits": intake.raw_digits,
+                        "ended": ended, "due": now if ended else None, "event_id": event_id, "now": now, **summary}),
         )
         claimed = False
         if claim_card:
@@ -178,7 +179,7 @@ def record_card(
     if error:
         values["explanation"] = f"Insight Card not shown: {error}"
     with engine.begin() as connection:
-        connection.execute(update(calls).where(calls.c.call_id == call_id).values(**values))
+        connection.execute(update(calls).where(calls.c.call_id == call_id).values(**fit(calls, values)))
 
 
 def call_exists(engine: Engine, call_id: int) -> bool:

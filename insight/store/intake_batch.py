@@ -34,6 +34,7 @@ from sqlalchemy.sql.dml import Insert, Update
 from insight.store import intake
 from insight.store.engine import write_connection
 from insight.store.intake import CARD_PUSHING, ENDED_EVENT, CallIntake, RecordedEvent
+from insight.store.limits import fit
 from insight.store.tables import calls, events, utcnow
 from shared.states import SyncState
 
@@ -155,20 +156,20 @@ def _record_events(
 
 
 def _event_row(item: EventToRecord, now: datetime) -> dict[str, Any]:
-    return {
+    return fit(events, {
         "dedupe_key": item.dedupe_key,
         "call_id": item.call_id,
         "event": item.event,
         "event_timestamp": item.event_timestamp,
         "received_at": now,
         "payload": item.payload,
-    }
+    })
 
 
 def _call_row(item: EventToRecord, event_id: int, now: datetime) -> dict[str, Any]:
     ended = item.event == ENDED_EVENT
     summary = intake.summary_of(item.event, item.payload)
-    return {
+    return fit(calls, {
         "call_id": item.call_id,
         "direction": item.intake.direction,
         "raw_digits": item.intake.raw_digits,
@@ -183,7 +184,7 @@ def _call_row(item: EventToRecord, event_id: int, now: datetime) -> dict[str, An
         "created_at": now,
         "updated_at": now,
         **{column: summary.get(column) for column in SUMMARY_COLUMNS},
-    }
+    })
 
 
 def _record_card(connection: Connection, outcome: CardOutcome, now: datetime) -> None:
@@ -194,7 +195,7 @@ def _record_card(connection: Connection, outcome: CardOutcome, now: datetime) ->
     values["match_json"] = {"matches": [dict(match) for match in outcome.matches], "looked_up_at": now.isoformat()}
     if outcome.error:
         values["explanation"] = f"Insight Card not shown: {outcome.error}"
-    connection.execute(update(calls).where(calls.c.call_id == outcome.call_id).values(**values))
+    connection.execute(update(calls).where(calls.c.call_id == outcome.call_id).values(**fit(calls, values)))
 
 
 @cache
