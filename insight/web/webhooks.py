@@ -89,7 +89,7 @@ async def aircall_webhook(request: Request) -> JSONResponse:
                 call_id=call_id,
                 event=envelope.event,
                 event_timestamp=envelope.timestamp,
-                payload=body.decode("utf-8"),
+                payload=payload_to_store(document),
                 intake=CallIntake(direction=_text(envelope.data.get("direction")), raw_digits=raw_digits),
                 claim_card=envelope.event in CARD_EVENTS,
             )
@@ -104,6 +104,11 @@ async def aircall_webhook(request: Request) -> JSONResponse:
     if stored.card_claimed:
         services.cards.push_soon(call_id, raw_digits)
     return JSONResponse({"status": "accepted"})
+
+
+def payload_to_store(document: dict[str, object]) -> str:
+    """The event as stored: everything Aircall sent but the webhook `token`, a credential (DESIGN §14)."""
+    return json.dumps({key: value for key, value in document.items() if key != "token"})
 
 
 def _outcome(services: Services, event: str, outcome: str, call_id: int | None, **extra: str) -> None:
