@@ -90,6 +90,8 @@ class Settings:
     #: `json` (one object per line, for log collectors) or `text` (people at a terminal: the demo)
     log_format: str = "json"
     demo: bool = False
+    #: days after which a settled call's raw events and phone numbers are purged
+    retention_days: int = 90
     #: after a failed Bullhorn login, seconds before the process tries to log in again
     login_backoff_s: float = 60.0
     #: seconds a request body may take to arrive in full before the request answers 408
@@ -243,6 +245,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, "INFO"),
         log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, "json"),
         demo=demo,
+        retention_days=env.get("CALLBRIDGE_RETENTION_DAYS", _positive_int, Settings.retention_days),
         login_backoff_s=env.get("CALLBRIDGE_LOGIN_BACKOFF_S", _positive_float, Settings.login_backoff_s),
         body_timeout_s=env.get("CALLBRIDGE_BODY_TIMEOUT_S", _timeout_s, Settings.body_timeout_s),
         webhook_bytes_in_flight=env.get(

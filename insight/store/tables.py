@@ -132,6 +132,8 @@ calls = Table(
     Column("rematch", Boolean, nullable=False, default=False, server_default=false()),
     #: the note body last written (or adopted), so a later change is sent as a minimal update
     Column("synced_body_json", _json()),
+    #: when the retention job removed the call's raw events and phone numbers (migration 0004)
+    Column("purged_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "status", "next_attempt_at"),

@@ -11,6 +11,7 @@ import anyio.to_thread
 from insight.store import Store, StoreVault
 from insight.upstream.bullhorn.client import open_bullhorn
 from insight.worker.index_keeper import run_index_keeper
+from insight.worker.retention import run_retention
 from insight.worker.runner import Worker, log
 from shared.logs import configure_from_settings
 from shared.settings import Settings, SettingsError, load_settings
@@ -28,7 +29,8 @@ async def main(settings: Settings) -> None:
                 loop.add_signal_handler(signum, stop.set)
             log.info("worker %s started (Bullhorn concurrency %d)", worker.worker_id, settings.bullhorn_concurrency)
             # the worker process also keeps the phone index fresh, on the same Bullhorn session
-            await asyncio.gather(worker.run(stop), run_index_keeper(settings, store, bullhorn, stop=stop))
+            await asyncio.gather(worker.run(stop), run_index_keeper(settings, store, bullhorn, stop=stop),
+                                 run_retention(settings, store, stop=stop))
     finally:
         store.dispose()
 

@@ -168,3 +168,8 @@ def test_bodies_have_a_30_s_deadline_and_webhooks_8_mib_in_flight_unless_set() -
 def test_a_failed_bullhorn_login_is_not_tried_again_for_60_s_unless_set() -> None:
     assert load_settings(REQUIRED).login_backoff_s == 60.0
     assert load_settings({**REQUIRED, "CALLBRIDGE_LOGIN_BACKOFF_S": "5"}).login_backoff_s == 5.0
+
+
+def test_settled_calls_are_purged_after_90_days_unless_set() -> None:
+    assert load_settings(REQUIRED).retention_days == 90
+    assert load_settings({**REQUIRED, "CALLBRIDGE_RETENTION_DAYS": "30"}).retention_days == 30
