@@ -64,7 +64,9 @@ def create_app(
             bullhorn_client = (
                 bullhorn
                 if bullhorn is not None
-                else await stack.enter_async_context(open_bullhorn(settings, StoreVault(own_store)))
+                else await stack.enter_async_context(
+                    open_bullhorn(settings, StoreVault.for_settings(own_store, settings))
+                )
             )
             aircall_client = aircall if aircall is not None else await stack.enter_async_context(open_aircall(settings))
             shared_cache = (

@@ -47,7 +47,7 @@ def test_environ(database_url: str, **overrides: str) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
         "CALLBRIDGE_API_KEY": API_KEY,
-        "CALLBRIDGE_SIGNING_KEY": "test-signing-key",
+        "CALLBRIDGE_SIGNING_KEY": "test-signing-key-of-at-least-32-bytes",
         "CALLBRIDGE_PUBLIC_URL": "http://callbridge.test",
         "AIRCALL_API_URL": "http://aircall.test",
         "AIRCALL_API_ID": "demo-api-id",
@@ -154,7 +154,9 @@ async def running_stack(
     async with AsyncExitStack() as stack:
         stack.callback(store.dispose)
         bullhorn = await stack.enter_async_context(
-            open_bullhorn(settings, StoreVault(store), transport=httpx.ASGITransport(app=bullhorn_app))
+            open_bullhorn(
+                settings, StoreVault.for_settings(store, settings), transport=httpx.ASGITransport(app=bullhorn_app)
+            )
         )
         aircall = await stack.enter_async_context(
             open_aircall(settings, transport=httpx.ASGITransport(app=aircall_app))

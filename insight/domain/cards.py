@@ -10,12 +10,11 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 from urllib.parse import urlencode, urlsplit
 
-from insight.domain.card_html import CONTENT_SECURITY_POLICY, ENTITY_LABELS, FIELD_LABELS, render_card_html
+from insight.domain.card_html import ENTITY_LABELS, FIELD_LABELS, content_security_policy, render_card_html
 from insight.domain.matching import Match
 from insight.domain.phones import display
 
 __all__ = [
-    "CONTENT_SECURITY_POLICY",
     "ENTITY_LABELS",
     "FIELD_LABELS",
     "MAX_SHOWN",
@@ -24,6 +23,7 @@ __all__ = [
     "CardMatch",
     "build_aircall_card",
     "build_card_json",
+    "content_security_policy",
     "iso_utc",
     "record_link",
     "render_card_html",

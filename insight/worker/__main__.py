@@ -21,7 +21,7 @@ async def main(settings: Settings) -> None:
     store = Store(settings.database_url)
     try:
         await anyio.to_thread.run_sync(store.migrate)
-        async with open_bullhorn(settings, StoreVault(store)) as bullhorn:
+        async with open_bullhorn(settings, StoreVault.for_settings(store, settings)) as bullhorn:
             worker = Worker(store=store, bullhorn=bullhorn, settings=settings, lease_s=settings.worker_lease_s)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
