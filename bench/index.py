@@ -60,7 +60,7 @@ def environ(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url, "CALLBRIDGE_DEMO": "1", "CALLBRIDGE_API_KEY": "bench-api-key",
         "AIRCALL_API_URL": "http://aircall.bench", "AIRCALL_API_ID": "demo-api-id",
         "AIRCALL_API_TOKEN": "demo-api-token", "AIRCALL_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-        "BULLHORN_REST_URL": "http://bullhorn.bench/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
+        "BULLHORN_REST_URL": "http://127.0.0.1/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
         "BULLHORN_CLIENT_SECRET": "demo-secret", "BULLHORN_USERNAME": "northwind.api",
         "BULLHORN_PASSWORD": "demo-password",
     }

@@ -65,7 +65,7 @@ def _settings(database_url: str, concurrency: int) -> Settings:
         "DATABASE_URL": database_url, "CALLBRIDGE_SIGNING_KEY": "bench-signing-key-of-at-least-32-bytes",
         "AIRCALL_API_ID": "bench",
         "AIRCALL_API_TOKEN": "bench", "AIRCALL_WEBHOOK_TOKEN": TOKEN,
-        "BULLHORN_REST_URL": "http://bullhorn.test/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
+        "BULLHORN_REST_URL": "http://127.0.0.1/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
         "BULLHORN_CLIENT_SECRET": "demo-secret", "BULLHORN_USERNAME": "northwind.api",
         "BULLHORN_PASSWORD": "demo-password", "CALLBRIDGE_BULLHORN_CONCURRENCY": str(concurrency),
     })

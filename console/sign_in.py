@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import streamlit as st
+
+from shared.settings import is_loopback_host
 
 SIGNED_IN = "console_signed_in"
 
@@ -29,24 +30,13 @@ class Guard(Enum):
     refused = "refused"
 
 
-def is_loopback(address: str | None) -> bool:
-    """Streamlit serves every interface when `server.address` is unset, so unset is not loopback."""
-    if not address:
-        return False
-    if address.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def choose_guard(*, address: str | None, password: str | None, oidc: bool) -> Guard:
     if oidc:
         return Guard.oidc
     if password:
         return Guard.password
-    return Guard.unprotected if is_loopback(address) else Guard.refused
+    # Streamlit serves every interface when `server.address` is unset, so unset is not loopback
+    return Guard.unprotected if is_loopback_host(address) else Guard.refused
 
 
 @dataclass(frozen=True)

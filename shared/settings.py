@@ -178,15 +178,19 @@ def _frame_ancestors(name: str, value: str) -> str:
     return " ".join(value.split())
 
 
-def is_loopback_url(url: str) -> bool:
-    """True for http(s) URLs on 127.0.0.0/8, ::1 or localhost: reachable from this machine only."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or localhost: reachable from this machine only (the demo, the sandbox, test fakes)."""
+    name = (host or "").strip("[]").rstrip(".").lower()
+    if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback_url(url: str) -> bool:
+    return is_loopback_host(urlsplit(url).hostname)
 
 
 def _region(name: str, value: str) -> str:

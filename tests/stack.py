@@ -53,7 +53,7 @@ def test_environ(database_url: str, **overrides: str) -> dict[str, str]:
         "AIRCALL_API_ID": "demo-api-id",
         "AIRCALL_API_TOKEN": "demo-api-token",
         "AIRCALL_WEBHOOK_TOKEN": f"old-token,{WEBHOOK_TOKEN}",
-        "BULLHORN_REST_URL": "http://bullhorn.test/rest-services",
+        "BULLHORN_REST_URL": "http://127.0.0.1/rest-services",
         "BULLHORN_CLIENT_ID": "callbridge-demo",
         "BULLHORN_CLIENT_SECRET": "demo-secret",
         "BULLHORN_USERNAME": "northwind.api",

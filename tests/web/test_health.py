@@ -35,7 +35,7 @@ async def test_readyz_answers_one_word_in_public_and_the_details_need_the_api_ke
     checks = report.json()["checks"]
     assert checks["store"] == {"ok": True, "dialect": "sqlite"}
     assert checks["bullhorn"]["session"] == "established"
-    assert checks["bullhorn"]["rest_host"] == "bullhorn.test"
+    assert checks["bullhorn"]["rest_host"] == "127.0.0.1"
     assert checks["bullhorn"]["expires_at"].endswith("Z")
 
 
