@@ -296,3 +296,22 @@ def test_with_oidc_configured_the_console_asks_to_sign_in_and_shows_nothing_befo
     assert not app.exception
     assert [button.label for button in app.button] == ["Sign in"]
     assert not app.dataframe and not service.calls
+
+
+HOSTILE = "Bullhorn said [click here](https://evil.example) ![pixel](https://evil.example/p.png) :red[ALARM] # heading"
+
+
+def test_markdown_in_aircall_and_bullhorn_text_is_shown_literally_not_rendered(service: responses.RequestsMock) -> None:
+    hostile_call = {**DETAIL, "explanation": HOSTILE, "number_name": "**Sales** `line`",
+                    "attempts": [{**DETAIL["attempts"][0], "explanation": HOSTILE}]}
+    service.replace(responses.GET, f"{BASE}/api/calls/1003", json=hostile_call)
+    app = _run()
+
+    app.selectbox(key="selected_call").select(1003).run()
+
+    assert not app.exception
+    shown = _texts(app.error) + _texts(app.markdown)
+    assert r"\[click here\](https://evil.example)" in shown and r"\!\[pixel\]" in shown
+    assert r":red\[ALARM\]" in shown and r"\# heading" in shown
+    assert r"\*\*Sales\*\* \`line\`" in shown
+    assert "[click here](" not in shown
