@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import DBAPIError
 
 from insight.store import events
@@ -11,6 +11,7 @@ from insight.store.engine import StoreUnavailable, make_engine, safe_url
 from insight.store.events import StoredEvent
 from insight.store.intake import CallIntake, RecordedEvent
 from insight.store.migrate import migrate
+from insight.store.tables import SESSION_ROW_ID, bullhorn_session
 
 
 class Store:
@@ -30,13 +31,22 @@ class Store:
         migrate(self.engine)
 
     def ping(self) -> None:
-        """Raise `StoreUnavailable` naming the database and the cause unless it answers a query."""
+        """Raise `StoreUnavailable` naming the database and the cause unless it answers a query and commits a write.
+
+        The write (a no-op update of the session row) is what finds a read-only database or a full disk:
+        both still answer reads, while every webhook would be refused.
+        """
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except DBAPIError as error:
-            cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise StoreUnavailable(f"database {safe_url(self.engine.url)} is unreachable: {cause}") from error
+            raise StoreUnavailable(f"database {safe_url(self.engine.url)} is unreachable: {_cause(error)}") from error
+        try:
+            with self.engine.begin() as connection:
+                row = bullhorn_session.c.id == SESSION_ROW_ID
+                connection.execute(update(bullhorn_session).where(row).values(id=bullhorn_session.c.id))
+        except DBAPIError as error:
+            raise StoreUnavailable(f"database {safe_url(self.engine.url)} refuses writes: {_cause(error)}") from error
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -68,3 +78,7 @@ class Store:
 
     def call_raw_digits(self, call_id: int) -> tuple[bool, str | None]:
         return intake_module.call_raw_digits(self.engine, call_id)
+
+
+def _cause(error: DBAPIError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig else str(error)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from sandbox.bullhorn import BullhornSandboxConfig
 from tests.stack import Stack, running_stack
@@ -82,3 +83,25 @@ async def test_metrics_are_served_as_prometheus_text(tmp_path: Path) -> None:
 
         assert response.status_code == 200
         assert "callbridge_webhooks_total" in response.text
+
+
+@pytest.mark.postgres
+async def test_a_read_only_database_makes_readyz_not_ready_and_the_report_says_why(
+    tmp_path: Path, store_url: str
+) -> None:
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite files stay writable for root; PostgreSQL can be made read-only for everyone")
+    async with running_stack(tmp_path, database_url=store_url) as stack:
+        assert (await stack.web.get("/readyz")).status_code == 200
+        database = stack.store.engine.url.database
+        with stack.store.engine.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on'))
+            connection.commit()
+        stack.store.engine.dispose()  # new connections take the new default
+
+        public = await stack.web.get("/readyz")
+        report = await stack.web.get("/api/health", headers=stack.api_headers)
+
+    assert (public.status_code, public.json()) == (503, {"status": "not_ready"})
+    store = report.json()["checks"]["store"]
+    assert store["ok"] is False and "refuses writes" in store["detail"] and "read-only" in store["detail"]
