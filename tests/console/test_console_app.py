@@ -42,6 +42,8 @@ CALLS = [
      "agent_email": "grace@northwind.test", "raw_digits": "+44 20 7946 0958", "started_at": "2026-11-25T09:20:00Z",
      "match": None, "note_id": 901, "action": "Sourcing Call"},
 ]
+ATTEMPT = {"kind": "create", "status_code": 400, "outcome": "error", "error": "UpstreamRejected",
+           "explanation": EXPLANATION, "started_at": "2026-11-25T09:44:00Z"}
 DETAIL = {
     **CALLS[0],
     "note_link": None,
@@ -49,8 +51,7 @@ DETAIL = {
     "flags": {},
     "tags": [],
     "events": [{"event": "call.ended", "timestamp": "2026-11-25T09:43:00Z", "received_at": "2026-11-25T09:43:31Z"}],
-    "attempts": [{"kind": "create", "status_code": 400, "outcome": "error", "error": "UpstreamRejected",
-                  "explanation": EXPLANATION, "started_at": "2026-11-25T09:44:00Z"}],
+    "attempts": [ATTEMPT],
 }
 TAGS = {
     "actions": ["Sourcing Call", "BD Call"],
@@ -303,7 +304,7 @@ HOSTILE = "Bullhorn said [click here](https://evil.example) ![pixel](https://evi
 
 def test_markdown_in_aircall_and_bullhorn_text_is_shown_literally_not_rendered(service: responses.RequestsMock) -> None:
     hostile_call = {**DETAIL, "explanation": HOSTILE, "number_name": "**Sales** `line`",
-                    "attempts": [{**DETAIL["attempts"][0], "explanation": HOSTILE}]}
+                    "attempts": [{**ATTEMPT, "explanation": HOSTILE}]}
     service.replace(responses.GET, f"{BASE}/api/calls/1003", json=hostile_call)
     app = _run()
 
