@@ -1,7 +1,7 @@
 """`/healthz` (the process answers), `/readyz` (public, one word) and `GET /api/health` (API key, the details).
 
 Readiness reports what the process already knows: the store answers a ping, and the Bullhorn session
-is not known to be broken (no failed login within `CALLBRIDGE_LOGIN_BACKOFF_S`). It never logs in to
+is not known to be broken (no refused login within `CALLBRIDGE_LOGIN_BACKOFF_S`). It never logs in to
 Bullhorn, so a probe every few seconds costs Bullhorn nothing, and says nothing more in public.
 """
 

@@ -400,3 +400,31 @@ async def test_a_refresh_token_the_sandbox_already_spent_falls_back_to_the_passw
         session = await second.session()
     assert first.refreshes == 1 and (second.logins, second.refreshes) == (1, 0)
     assert rig.sandbox.auth.logins == 3 and session.refresh_token in rig.sandbox.auth.refresh_tokens
+
+
+@pytest.mark.anyio
+async def test_after_a_refused_login_nothing_is_asked_of_bullhorn_until_the_backoff_has_passed() -> None:
+    fake = FakeBullhorn(FakeClock(T0))
+    wrong = BullhornCredentials(REST_ROOT, "client-1", Secret("secret-1"), "api.user", Secret("rotated"))
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as auth_http:
+        auth = BullhornAuth(wrong, MemoryVault(), auth_http, clock=fake.clock, login_backoff_s=60)
+        for _ in range(5):
+            with pytest.raises(AuthenticationFailed, match="BULLHORN_PASSWORD"):
+                await auth.session()
+        assert fake.calls["authorize"] == 1 and (await auth.status()).failure is not None
+        fake.clock.advance(61)
+        with pytest.raises(AuthenticationFailed):
+            await auth.session()
+    assert fake.calls["authorize"] == 2
+
+
+@pytest.mark.anyio
+async def test_an_unreachable_bullhorn_during_login_is_tried_again_at_once() -> None:
+    fake = FakeBullhorn(FakeClock(T0))
+    fake.scripted["loginInfo"] = [httpx.Response(503)]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as auth_http:
+        auth = BullhornAuth(CREDENTIALS, MemoryVault(), auth_http, clock=fake.clock, login_backoff_s=60)
+        with pytest.raises(UpstreamUnavailable):
+            await auth.session()
+        session = await auth.session()
+    assert session.rest_url == CORP_REST_URL and fake.calls["loginInfo"] == 2

@@ -46,7 +46,7 @@ class SessionStatus:
 
     #: the usable session held in memory or in the vault, if any
     session: BullhornSession | None
-    #: the last failed login, while no new attempt may start
+    #: the last refused login, while no new attempt may start
     failure: UpstreamError | None = None
     #: epoch seconds from which a login may be tried again
     retry_at: float | None = None
@@ -59,8 +59,10 @@ class BullhornAuth(httpx.Auth):
     :param vault: where the session is shared between processes; its `lock()` serialises renewals.
     :param http: a client for the auth endpoints only; redirects are handled here, not followed blindly.
     :param clock: epoch seconds, to compare with the session's `expires_at`.
-    :param login_backoff_s: after a failed login (or refresh), seconds during which `session()` fails
-        at once with the same error instead of asking Bullhorn again.
+    :param login_backoff_s: after a refused login (bad credentials, a refused grant: `UpstreamRejected`),
+        seconds during which `session()` fails at once with the same error instead of asking Bullhorn
+        again; repeated refused logins can lock the API user. An unreachable Bullhorn (`UpstreamUnavailable`)
+        is left to the callers' retry schedules, so a short outage does not hold every sync for the backoff.
     """
 
     def __init__(
@@ -107,7 +109,7 @@ class BullhornAuth(httpx.Auth):
             self._raise_during_backoff()
             try:
                 self._session = await self._establish()
-            except UpstreamError as failure:
+            except UpstreamRejected as failure:
                 self._failure, self._failed_at = failure, self._clock()
                 raise
             self._failure = None
