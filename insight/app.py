@@ -31,6 +31,7 @@ from insight.web.call_id import CALL_ID
 from insight.web.card_push import CardPusher
 from insight.web.intake_writer import BatchedCardLedger, IntakeWriter
 from insight.web.metrics import CONTENT_TYPE_LATEST, Metrics
+from insight.web.metrics_access import require_metrics_client
 from insight.web.openapi import openapi_json
 from insight.web.process_tuning import tune_after_startup
 from insight.web.services import Services
@@ -141,4 +142,5 @@ def create_app(
 
 async def _metrics(request: Request) -> Response:
     services: Services = request.app.state.services
+    require_metrics_client(request, services.settings)
     return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -97,6 +97,8 @@ class Settings:
     #: `json` (one object per line, for log collectors) or `text` (people at a terminal: the demo)
     log_format: str = "json"
     demo: bool = False
+    #: networks (CIDRs) `/metrics` answers; empty: every client
+    metrics_allow: tuple[str, ...] = ()
     #: CSP frame-ancestors of the HTML card: the sites that may embed it
     card_frame_ancestors: str = DEFAULT_FRAME_ANCESTORS
     #: days after which a settled call's raw events and phone numbers are purged
@@ -176,6 +178,18 @@ def _frame_ancestors(name: str, value: str) -> str:
     if any(mark in value for mark in ";,\r\n"):
         raise SettingsError(f"{name} must be CSP sources separated by spaces, got {value!r}")
     return " ".join(value.split())
+
+
+def _networks(name: str, value: str) -> tuple[str, ...]:
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name} must be comma-separated networks such as 10.0.0.0/8, got {item!r}") from None
+    return tuple(networks)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -299,6 +313,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, "INFO"),
         log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, "json"),
         demo=demo,
+        metrics_allow=env.get("CALLBRIDGE_METRICS_ALLOW", _networks, Settings.metrics_allow),
         card_frame_ancestors=env.get(
             "CALLBRIDGE_CARD_FRAME_ANCESTORS", _frame_ancestors, Settings.card_frame_ancestors
         ),

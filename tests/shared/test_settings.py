@@ -207,3 +207,11 @@ def test_the_card_may_be_framed_by_aircall_and_bullhorn_by_default_or_by_the_sit
     assert named.card_frame_ancestors == "https://crm.example.com 'self'"
     with pytest.raises(SettingsError, match="CALLBRIDGE_CARD_FRAME_ANCESTORS"):
         load_settings({**REQUIRED, "CALLBRIDGE_CARD_FRAME_ANCESTORS": "*; script-src *"})
+
+
+def test_metrics_networks_are_cidrs_and_a_malformed_one_is_named() -> None:
+    assert load_settings(REQUIRED).metrics_allow == ()
+    allowed = load_settings({**REQUIRED, "CALLBRIDGE_METRICS_ALLOW": "10.0.0.0/8, 192.168.1.7, ::1"}).metrics_allow
+    assert allowed == ("10.0.0.0/8", "192.168.1.7/32", "::1/128")
+    with pytest.raises(SettingsError, match="CALLBRIDGE_METRICS_ALLOW"):
+        load_settings({**REQUIRED, "CALLBRIDGE_METRICS_ALLOW": "office"})

@@ -105,3 +105,14 @@ async def test_a_read_only_database_makes_readyz_not_ready_and_the_report_says_w
     assert (public.status_code, public.json()) == (503, {"status": "not_ready"})
     store = report.json()["checks"]["store"]
     assert store["ok"] is False and "refuses writes" in store["detail"] and "read-only" in store["detail"]
+
+
+async def test_metrics_answer_only_the_allowed_networks_when_some_are_named(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, CALLBRIDGE_METRICS_ALLOW="10.0.0.0/8, 192.168.1.7") as stack:
+        # httpx's ASGITransport presents the client as 127.0.0.1
+        refused = await stack.web.get("/metrics")
+    async with running_stack(tmp_path, CALLBRIDGE_METRICS_ALLOW="127.0.0.0/8") as stack:
+        allowed = await stack.web.get("/metrics")
+
+    assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
+    assert allowed.status_code == 200 and "callbridge_webhooks_total" in allowed.text
