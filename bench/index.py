@@ -60,7 +60,7 @@ def environ(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url, "CALLBRIDGE_DEMO": "1", "CALLBRIDGE_API_KEY": "bench-api-key",
         "AIRCALL_API_URL": "http://aircall.bench", "AIRCALL_API_ID": "demo-api-id",
         "AIRCALL_API_TOKEN": "demo-api-token", "AIRCALL_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-        "BULLHORN_REST_URL": "http://bullhorn.bench/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
+        "BULLHORN_REST_URL": "http://127.0.0.1/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
         "BULLHORN_CLIENT_SECRET": "demo-secret", "BULLHORN_USERNAME": "northwind.api",
         "BULLHORN_PASSWORD": "demo-password",
     }
@@ -108,7 +108,8 @@ async def small_tenant_live(scratch: Path, latency_ms: float, count: int) -> lis
     store.migrate()
     app = create_bullhorn_app(data, BullhornSandboxConfig(latency_ms=latency_ms))
     try:
-        async with open_bullhorn(settings, StoreVault(store), transport=httpx.ASGITransport(app=app)) as bullhorn:
+        vault = StoreVault.for_settings(store, settings)
+        async with open_bullhorn(settings, vault, transport=httpx.ASGITransport(app=app)) as bullhorn:
             live = LookupService(bullhorn, default_region=settings.default_region,
                                  excluded_statuses=settings.excluded_statuses, ttl_s=300, negative_ttl_s=30)
             await live.lookup("+14155550100")  # the session login, not counted
@@ -137,7 +138,7 @@ async def run(args: argparse.Namespace) -> None:
         async with AsyncExitStack() as stack:
             stack.callback(store.dispose)
             bullhorn = await stack.enter_async_context(open_bullhorn(
-                settings, StoreVault(store), transport=httpx.ASGITransport(app=bullhorn_app)))
+                settings, StoreVault.for_settings(store, settings), transport=httpx.ASGITransport(app=bullhorn_app)))
             aircall = await stack.enter_async_context(open_aircall(
                 settings, transport=httpx.ASGITransport(app=aircall_app)))
             app = create_app(settings, bullhorn=bullhorn, aircall=aircall, store=store)

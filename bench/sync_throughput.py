@@ -62,9 +62,10 @@ class Phase:
 
 def _settings(database_url: str, concurrency: int) -> Settings:
     return load_settings({
-        "DATABASE_URL": database_url, "CALLBRIDGE_SIGNING_KEY": "bench", "AIRCALL_API_ID": "bench",
+        "DATABASE_URL": database_url, "CALLBRIDGE_SIGNING_KEY": "bench-signing-key-of-at-least-32-bytes",
+        "AIRCALL_API_ID": "bench",
         "AIRCALL_API_TOKEN": "bench", "AIRCALL_WEBHOOK_TOKEN": TOKEN,
-        "BULLHORN_REST_URL": "http://bullhorn.test/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
+        "BULLHORN_REST_URL": "http://127.0.0.1/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
         "BULLHORN_CLIENT_SECRET": "demo-secret", "BULLHORN_USERNAME": "northwind.api",
         "BULLHORN_PASSWORD": "demo-password", "CALLBRIDGE_BULLHORN_CONCURRENCY": str(concurrency),
     })
@@ -149,7 +150,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         for index, own_store in enumerate(stores):
             auth_http = await stack.enter_async_context(httpx.AsyncClient(transport=transport))
             http = await stack.enter_async_context(httpx.AsyncClient(transport=transport))
-            auth = BullhornAuth(BullhornCredentials.from_settings(settings), StoreVault(own_store), auth_http)
+            vault = StoreVault.for_settings(own_store, settings)
+            auth = BullhornAuth(BullhornCredentials.from_settings(settings), vault, auth_http)
             client = BullhornClient(http, auth, concurrency=settings.bullhorn_concurrency, timeout=CLIENT_TIMEOUT)
             policy = RetryPolicy(max_attempts=settings.max_attempts, base_delay_s=0.5, max_delay_s=10, min_delay_s=0.2)
             workers.append(Worker(store=own_store, bullhorn=client, settings=settings, policy=policy,

@@ -8,6 +8,7 @@ import streamlit as st
 
 from console.client import ServiceClient
 from console.config import load_console_settings
+from console.sign_in import SignIn, choose_guard, oidc_configured
 from console.views.calls import render_calls
 from console.views.charts import render_charts
 from console.views.common import guarded
@@ -25,6 +26,9 @@ def main() -> None:
         settings = load_console_settings()
     except ValueError as error:
         st.error(f"**The console is misconfigured.** {error}")
+        return
+    guard = choose_guard(address=st.get_option("server.address"), password=settings.password, oidc=oidc_configured())
+    if not SignIn(guard, settings.password).admit():
         return
     client = ServiceClient(settings.api_url, settings.api_key)
     page = st.sidebar.radio("Page", PAGES, key="page")

@@ -61,8 +61,8 @@ class ServiceClient:
         return self._request("GET", "/healthz", expect=(200,))
 
     def readiness(self) -> dict[str, Any]:
-        """The readiness report; 503 is an answer here (it says what is not ready), not an error."""
-        return self._request("GET", "/readyz", expect=(200, 503))
+        """The readiness report with its checks (`/api/health`: the public `/readyz` says one word only)."""
+        return self._request("GET", "/api/health", expect=(200,))
 
     def calls(
         self,

@@ -1,4 +1,4 @@
-"""The console needs only where the service is and the key to reach it (DESIGN §2)."""
+"""The console needs where the service is, the key to reach it (DESIGN §2) and how people sign in (§14)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ class ConsoleSettings:
     api_url: str = "http://127.0.0.1:8000"
     api_key: str | None = None
     refresh_s: int = 10
+    #: the sign-in password when no OIDC provider is configured (`[auth]` in .streamlit/secrets.toml)
+    password: str | None = None
 
 
 _DEFAULTS = ConsoleSettings()
@@ -27,4 +29,5 @@ def load_console_settings(environ: Mapping[str, str] | None = None) -> ConsoleSe
         api_url=(env.get("CALLBRIDGE_API_URL", "").strip() or _DEFAULTS.api_url).rstrip("/"),
         api_key=env.get("CALLBRIDGE_API_KEY", "").strip() or None,
         refresh_s=int(refresh),
+        password=env.get("CALLBRIDGE_CONSOLE_PASSWORD", "") or None,
     )

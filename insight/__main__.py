@@ -46,7 +46,7 @@ async def doctor_command(settings: Settings, *, out: TextIO = sys.stdout,
         stack.callback(store.dispose)
         await anyio.to_thread.run_sync(store.migrate)
         bullhorn = await stack.enter_async_context(
-            open_bullhorn(settings, StoreVault(store), transport=bullhorn_transport))
+            open_bullhorn(settings, StoreVault.for_settings(store, settings), transport=bullhorn_transport))
         aircall = await stack.enter_async_context(open_aircall(settings, transport=aircall_transport))
         index = IndexSource(PhoneIndex(store.engine), excluded_statuses=settings.excluded_statuses)
 

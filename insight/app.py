@@ -45,6 +45,7 @@ from insight.web.call_id import CALL_ID
 from insight.web.card_push import CardPusher
 from insight.web.intake_writer import IntakeWriter
 from insight.web.metrics import CONTENT_TYPE_LATEST, Metrics
+from insight.web.metrics_access import require_metrics_client
 from insight.web.openapi import openapi_json
 from insight.web.process_tuning import tune_after_startup
 from insight.web.services import Services
@@ -81,7 +82,9 @@ def create_app(
             bullhorn_client = (
                 bullhorn
                 if bullhorn is not None
-                else await stack.enter_async_context(open_bullhorn(settings, StoreVault(own_store)))
+                else await stack.enter_async_context(
+                    open_bullhorn(settings, StoreVault.for_settings(own_store, settings))
+                )
             )
             # a client built without a meter (a test's MockTransport) reports zero requests
             meter = bullhorn_client.meter or RequestMeter()
@@ -149,6 +152,7 @@ def create_app(
         routes=[
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz),
+            Route("/api/health", health.health_report),
             Route("/metrics", _metrics),
             Route("/webhooks/aircall", aircall_webhook, methods=["POST"]),
             Route("/api/insight", insight_api.insight_for_phone),
@@ -160,7 +164,14 @@ def create_app(
             Route("/openapi.json", openapi_json),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(BodyLimit)],
+        middleware=[
+            Middleware(
+                BodyLimit,
+                deadline_s=settings.body_timeout_s,
+                budgeted_paths=("/webhooks/aircall",),
+                budget_bytes=settings.webhook_bytes_in_flight,
+            )
+        ],
         lifespan=lifespan,
     )
 
@@ -198,6 +209,7 @@ async def _stopped(task: asyncio.Task[None]) -> None:
 
 async def _metrics(request: Request) -> Response:
     services: Services = request.state.services
+    require_metrics_client(request, services.settings)
     # the collectors read the store: not on the event loop
     body = await anyio.to_thread.run_sync(services.metrics.render)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -239,9 +239,15 @@ def configure_logging(
 
 def configure_from_settings(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
     """`configure_logging` as a process starts: level, format and secrets from its settings."""
-    return configure_logging(
+    handler = configure_logging(
         settings.log_level, json=settings.log_format == "json", secrets=secret_values(settings), stream=stream
     )
+    if settings.demo:
+        logging.getLogger("callbridge").warning(
+            "CALLBRIDGE_DEMO=1: card links are signed with the public demo key and anyone can forge them; "
+            "never run a deployment like this (unset CALLBRIDGE_DEMO, set CALLBRIDGE_SIGNING_KEY)"
+        )
+    return handler
 
 def mask_phone(e164: str) -> str:
     """For logs: country code and last four digits only (`+44******0958`)."""

@@ -7,6 +7,7 @@ can be logged.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,10 @@ T = TypeVar("T")
 
 # Only ever used when CALLBRIDGE_DEMO=1: the demo needs card links that every process can verify.
 DEMO_SIGNING_KEY = "callbridge-demo-signing-key-not-for-production"
+#: HMAC-SHA256 and the token sealing key (HKDF) want a key at least as long as the hash
+MIN_SIGNING_KEY_BYTES = 32
+#: where the HTML card may be embedded: Aircall's and Bullhorn's web apps
+DEFAULT_FRAME_ANCESTORS = "https://*.aircall.io https://*.bullhornstaffing.com https://*.bullhorn.com"
 
 
 class SettingsError(ValueError):
@@ -58,6 +63,8 @@ class Settings:
     redis_url: str | None = None
     api_key: Secret | None = None
     signing_key: Secret = field(default_factory=lambda: Secret(DEMO_SIGNING_KEY))
+    #: the key being rotated out: card links and sealed tokens it signed are still accepted
+    signing_key_previous: Secret | None = None
     public_url: str = "http://127.0.0.1:8000"
     default_region: str = "US"
     cache_ttl_s: float = 300.0
@@ -99,6 +106,25 @@ class Settings:
     #: `json` (one object per line, for log collectors) or `text` (people at a terminal: the demo)
     log_format: str = "json"
     demo: bool = False
+    #: networks (CIDRs) `/metrics` answers; empty: every client
+    metrics_allow: tuple[str, ...] = ()
+    #: CSP frame-ancestors of the HTML card: the sites that may embed it
+    card_frame_ancestors: str = DEFAULT_FRAME_ANCESTORS
+    #: days after which a settled call's raw events and phone numbers are purged
+    retention_days: int = 90
+    #: after a failed Bullhorn login, seconds before the process tries to log in again
+    login_backoff_s: float = 60.0
+    #: seconds a request body may take to arrive in full before the request answers 408
+    body_timeout_s: float = 30.0
+    #: bytes of webhook bodies the web process holds at once while they arrive; beyond it, 503
+    webhook_bytes_in_flight: int = 8 * 1024 * 1024
+
+
+    @property
+    def signing_keys(self) -> tuple[str, ...]:
+        """Every key a signature or a sealed token may be checked with, the current one first."""
+        previous = (self.signing_key_previous.get(),) if self.signing_key_previous else ()
+        return (self.signing_key.get(), *previous)
 
 
 #: what each unset variable means: the defaults above, written once
@@ -153,6 +179,55 @@ def _share(name: str, value: str) -> float:
     if not 0 < share <= 1:
         raise SettingsError(f"{name} must be a fraction above 0 and at most 1, got {value!r}")
     return share
+
+
+def _timeout_s(name: str, value: str) -> float:
+    number = _positive_float(name, value)
+    if number == 0:
+        raise SettingsError(f"{name} must be more than 0 seconds, got {value!r}")
+    return number
+
+
+def _signing_key(name: str, value: str) -> str:
+    if len(value.encode()) < MIN_SIGNING_KEY_BYTES:
+        raise SettingsError(
+            f"{name} must be at least {MIN_SIGNING_KEY_BYTES} bytes (got {len(value.encode())}); "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return value
+
+
+def _frame_ancestors(name: str, value: str) -> str:
+    if any(mark in value for mark in ";,\r\n"):
+        raise SettingsError(f"{name} must be CSP sources separated by spaces, got {value!r}")
+    return " ".join(value.split())
+
+
+def _networks(name: str, value: str) -> tuple[str, ...]:
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name} must be comma-separated networks such as 10.0.0.0/8, got {item!r}") from None
+    return tuple(networks)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or localhost: reachable from this machine only (the demo, the sandbox, test fakes)."""
+    name = (host or "").strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    return is_loopback_host(urlsplit(url).hostname)
 
 
 def _region(name: str, value: str) -> str:
@@ -212,9 +287,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build the one Settings object from `environ` (the process environment by default)."""
     env = _Reader(os.environ if environ is None else environ)
     demo = env.get("CALLBRIDGE_DEMO", _bool, DEFAULTS.demo)
-    signing_key = env.optional("CALLBRIDGE_SIGNING_KEY", _text)
+    public_url = env.get("CALLBRIDGE_PUBLIC_URL", _url, DEFAULTS.public_url)
+    if demo and not is_loopback_url(public_url):
+        raise SettingsError(
+            f"CALLBRIDGE_DEMO=1 is refused: CALLBRIDGE_PUBLIC_URL {public_url} is not a loopback URL, and the demo "
+            "signs card links with a public key; unset CALLBRIDGE_DEMO and set CALLBRIDGE_SIGNING_KEY"
+        )
+    signing_key = env.optional("CALLBRIDGE_SIGNING_KEY", _signing_key)
     if signing_key is None and not demo:
         raise SettingsError("CALLBRIDGE_SIGNING_KEY is required but not set (only the demo may omit it)")
+    previous_key = env.optional("CALLBRIDGE_SIGNING_KEY_PREVIOUS", _signing_key)
     # Optional since the setup doctor's register_webhook fix keeps the token Aircall returns (DESIGN §11).
     webhook_tokens = tuple(
         Secret(token.strip()) for token in env.get("AIRCALL_WEBHOOK_TOKEN", _text, "").split(",") if token.strip()
@@ -226,7 +308,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.optional("REDIS_URL", _text),
         api_key=Secret(api_key) if api_key else None,
         signing_key=Secret(signing_key) if signing_key else DEFAULTS.signing_key,
-        public_url=env.get("CALLBRIDGE_PUBLIC_URL", _url, DEFAULTS.public_url),
+        signing_key_previous=Secret(previous_key) if previous_key else None,
+        public_url=public_url,
         default_region=env.get("CALLBRIDGE_DEFAULT_REGION", _region, DEFAULTS.default_region),
         cache_ttl_s=env.get("CALLBRIDGE_CACHE_TTL_S", _positive_float, DEFAULTS.cache_ttl_s),
         negative_ttl_s=env.get("CALLBRIDGE_NEGATIVE_TTL_S", _positive_float, DEFAULTS.negative_ttl_s),
@@ -258,4 +341,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("CALLBRIDGE_LOG_LEVEL", _log_level, DEFAULTS.log_level),
         log_format=env.get("CALLBRIDGE_LOG_FORMAT", _log_format, DEFAULTS.log_format),
         demo=demo,
+        metrics_allow=env.get("CALLBRIDGE_METRICS_ALLOW", _networks, Settings.metrics_allow),
+        card_frame_ancestors=env.get(
+            "CALLBRIDGE_CARD_FRAME_ANCESTORS", _frame_ancestors, Settings.card_frame_ancestors
+        ),
+        retention_days=env.get("CALLBRIDGE_RETENTION_DAYS", _positive_int, Settings.retention_days),
+        login_backoff_s=env.get("CALLBRIDGE_LOGIN_BACKOFF_S", _positive_float, Settings.login_backoff_s),
+        body_timeout_s=env.get("CALLBRIDGE_BODY_TIMEOUT_S", _timeout_s, Settings.body_timeout_s),
+        webhook_bytes_in_flight=env.get(
+            "CALLBRIDGE_WEBHOOK_BYTES_IN_FLIGHT", _positive_int, Settings.webhook_bytes_in_flight
+        ),
     )

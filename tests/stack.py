@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from insight.app import create_app, running
 from insight.domain.retry_policy import RetryPolicy
@@ -47,13 +48,13 @@ def test_environ(database_url: str, **overrides: str) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
         "CALLBRIDGE_API_KEY": API_KEY,
-        "CALLBRIDGE_SIGNING_KEY": "test-signing-key",
+        "CALLBRIDGE_SIGNING_KEY": "test-signing-key-of-at-least-32-bytes",
         "CALLBRIDGE_PUBLIC_URL": "http://callbridge.test",
         "AIRCALL_API_URL": "http://aircall.test",
         "AIRCALL_API_ID": "demo-api-id",
         "AIRCALL_API_TOKEN": "demo-api-token",
         "AIRCALL_WEBHOOK_TOKEN": f"old-token,{WEBHOOK_TOKEN}",
-        "BULLHORN_REST_URL": "http://bullhorn.test/rest-services",
+        "BULLHORN_REST_URL": "http://127.0.0.1/rest-services",
         "BULLHORN_CLIENT_ID": "callbridge-demo",
         "BULLHORN_CLIENT_SECRET": "demo-secret",
         "BULLHORN_USERNAME": "northwind.api",
@@ -78,6 +79,8 @@ class ManualClock:
 @dataclass
 class Stack:
     app: Starlette
+    #: the app as a server runs it: each request gets the lifespan's state
+    asgi: ASGIApp
     web: httpx.AsyncClient
     services: Services
     settings: Settings
@@ -165,7 +168,9 @@ async def running_stack(
     async with AsyncExitStack() as stack:
         stack.callback(store.dispose)
         bullhorn = await stack.enter_async_context(
-            open_bullhorn(settings, StoreVault(store), transport=httpx.ASGITransport(app=bullhorn_app))
+            open_bullhorn(
+                settings, StoreVault.for_settings(store, settings), transport=httpx.ASGITransport(app=bullhorn_app)
+            )
         )
         aircall = await stack.enter_async_context(
             open_aircall(settings, transport=httpx.ASGITransport(app=aircall_app))
@@ -180,6 +185,7 @@ async def running_stack(
         )
         yield Stack(
             app=app,
+            asgi=started.asgi,
             web=web,
             services=started.services,
             settings=settings,

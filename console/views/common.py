@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
@@ -39,6 +40,22 @@ def status_label(status: str | None) -> str:
     return f"{_DOTS[STATUS_COLORS.get(status, 'gray')]} {status}"
 
 
+#: what turns text into markup: emphasis, code, links and images (`[`, `!`), Streamlit's `:color[…]`,
+#: headings, HTML, LaTeX (`$`), strike-through and tables; sentences keep their `.`, `:` and `(…)`
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>#!|~$])")
+
+
+def md(value: object) -> str:
+    """Outside text (Aircall, Bullhorn, the service) shown literally in Markdown: no links, images or headings."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def code(value: object) -> str:
+    """Outside text as an inline code span (literal inside); its own backticks cannot close it."""
+    text = " ".join(str(value).split())
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
 def status_badge(status: str) -> None:
     st.badge(status, color=STATUS_COLORS.get(status, "gray"))
 
@@ -55,11 +72,11 @@ def when(value: str | None) -> str:
 
 def show_service_error(error: ServiceError) -> None:
     if isinstance(error, ServiceUnreachable):
-        st.error(f"**The service is unreachable.** {error}", icon="🔌")
+        st.error(f"**The service is unreachable.** {md(error)}", icon="🔌")
     elif isinstance(error, ServiceUnauthorized):
-        st.error(f"**The service refused the console.** {error}", icon="🔒")
+        st.error(f"**The service refused the console.** {md(error)}", icon="🔒")
     else:
-        st.error(f"**The service could not answer.** {error}", icon="⚠️")
+        st.error(f"**The service could not answer.** {md(error)}", icon="⚠️")
 
 
 def guarded(render: Callable[[], None]) -> None:

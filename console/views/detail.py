@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from console.client import RetryRefused, ServiceClient, ServiceError
-from console.views.common import STATUS_MEANINGS, status_badge, when
+from console.views.common import STATUS_MEANINGS, code, md, status_badge, when
 from shared.states import NEEDS_A_PERSON
 
 _NEEDS_A_PERSON = tuple(str(state) for state in NEEDS_A_PERSON)
@@ -50,7 +50,7 @@ def _explanation(call: dict[str, Any], status: str) -> None:
     fallback = _last_attempt_explanation(call) if status != "synced" else None
     explanation = call.get("explanation") or fallback
     meaning = STATUS_MEANINGS.get(status, status)
-    text = f"**{explanation}**\n\n_{status}: {meaning}._" if explanation else f"_{status}: {meaning}._"
+    text = f"**{md(explanation)}**\n\n_{status}: {meaning}._" if explanation else f"_{status}: {meaning}._"
     if status in _NEEDS_A_PERSON:
         st.error(text, icon="🛠️")
     elif status == "retrying":
@@ -80,11 +80,12 @@ def _send_retry(client: ServiceClient, call_id: int) -> None:
     outcomes: dict[int, tuple[str, str]] = st.session_state.setdefault("retry_outcomes", {})
     try:
         answer = client.retry(call_id)
-        outcomes[call_id] = ("success", f"Queued again: now **{answer.get('status')}**. {answer.get('detail', '')}")
+        outcomes[call_id] = ("success",
+                             f"Queued again: now **{md(answer.get('status'))}**. {md(answer.get('detail', ''))}")
     except RetryRefused as refusal:
-        outcomes[call_id] = ("warning", f"Nothing to retry: {refusal.detail}")
+        outcomes[call_id] = ("warning", f"Nothing to retry: {md(refusal.detail)}")
     except ServiceError as error:
-        outcomes[call_id] = ("error", str(error))
+        outcomes[call_id] = ("error", md(error))
 
 
 def _facts(call: dict[str, Any]) -> None:
@@ -93,21 +94,21 @@ def _facts(call: dict[str, Any]) -> None:
     left.markdown(
         "\n".join(
             [
-                f"- **Direction / type:** {call.get('direction') or '?'} / {call.get('type') or '?'}",
-                f"- **Agent:** {call.get('agent_email') or 'none'}",
-                f"- **Other party:** {call.get('raw_digits') or '?'} on line {call.get('number_name') or '?'}",
+                f"- **Direction / type:** {md(call.get('direction') or '?')} / {md(call.get('type') or '?')}",
+                f"- **Agent:** {md(call.get('agent_email') or 'none')}",
+                f"- **Other party:** {md(call.get('raw_digits') or '?')} on line {md(call.get('number_name') or '?')}",
                 f"- **Started / ended:** {when(call.get('started_at'))} / {when(call.get('ended_at'))}",
             ]
         )
     )
-    who = f"{match.get('name') or '?'} ({match.get('entity')} {match.get('id')})" if match else "no match"
+    who = md(f"{match.get('name') or '?'} ({match.get('entity')} {match.get('id')})") if match else "no match"
     right.markdown(
         "\n".join(
             [
                 f"- **Matched:** {who}",
                 f"- **Note:** {call.get('note_id') or 'not written yet'}",
-                f"- **Action:** {call.get('action') or 'none'}",
-                f"- **Tags:** {', '.join(str(t.get('name')) for t in call.get('tags') or []) or 'none'}",
+                f"- **Action:** {md(call.get('action') or 'none')}",
+                f"- **Tags:** {md(', '.join(str(t.get('name')) for t in call.get('tags') or []) or 'none')}",
             ]
         )
     )
@@ -131,11 +132,11 @@ def _flags(call: dict[str, Any]) -> None:
             "the note was logged on the primary one only."
         )
     for skipped in flags.get("skipped_tags") or []:
-        st.warning(f"Tag `{skipped.get('tag')}` was not used as the action ({skipped.get('problem')}).")
+        st.warning(f"Tag {code(skipped.get('tag'))} was not used as the action ({md(skipped.get('problem'))}).")
     if flags.get("author_fallback"):
         st.info("The agent has no Bullhorn user with the same e-mail: the note was written by the default user.")
     for warning in flags.get("warnings") or []:
-        st.warning(str(warning))
+        st.warning(md(warning))
 
 
 def _attempt(attempt: dict[str, Any]) -> None:
@@ -144,11 +145,11 @@ def _attempt(attempt: dict[str, Any]) -> None:
     with st.container(border=True):
         st.markdown(f"**{head}**" + (f" · HTTP {code}" if code else ""))
         if attempt.get("explanation"):
-            st.markdown(str(attempt["explanation"]))
+            st.markdown(md(attempt["explanation"]))
         if attempt.get("error"):
             st.code(str(attempt["error"]), language=None)
         if attempt.get("request_summary"):
-            st.caption(str(attempt["request_summary"]))
+            st.caption(md(attempt["request_summary"]))
 
 
 def _last_attempt_explanation(call: dict[str, Any]) -> str | None:

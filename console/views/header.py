@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from console.client import ServiceClient, ServiceError
-from console.views.common import show_service_error
+from console.views.common import md, show_service_error
 from shared.states import SETTLED
 
 _COUNTED = tuple(str(state) for state in SETTLED)
@@ -36,9 +36,9 @@ def render_header(client: ServiceClient) -> None:
     age = queue.get("oldest_pending_age_s")
     oldest.metric("Oldest due call waiting", "—" if age is None else _duration(float(age)))
     if not bullhorn.get("ok", True):
-        st.warning(f"**Bullhorn session:** {bullhorn.get('detail') or 'unavailable'}", icon="🔑")
+        st.warning(f"**Bullhorn session:** {md(bullhorn.get('detail') or 'unavailable')}", icon="🔑")
     if not store.get("ok", True):
-        st.error(f"**Store:** {store.get('detail') or 'unavailable'}", icon="🗄️")
+        st.error(f"**Store:** {md(store.get('detail') or 'unavailable')}", icon="🗄️")
 
     _index_line(summary.get("index"))
     _budget_line(summary.get("bullhorn_requests"))

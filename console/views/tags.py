@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from console.client import ServiceClient
-from console.views.common import when
+from console.views.common import code, when
 
 MAX_ACTION_LEN = 30
 
@@ -23,19 +23,19 @@ def fix_for(tag: dict[str, Any]) -> str | None:
     name, suggestion, problem = tag.get("tag"), tag.get("suggestion"), tag.get("problem")
     if problem == "case_mismatch":
         return (
-            f"Rename the Aircall tag `{name}` to `{suggestion}`, or add `{name}` to commentActionList: "
-            f"actions are case-sensitive, so notes now get `{name}`, an action Bullhorn does not list."
+            f"Rename the Aircall tag {code(name)} to {code(suggestion)}, or add {code(name)} to commentActionList: "
+            f"actions are case-sensitive, so notes now get {code(name)}, an action Bullhorn does not list."
         )
     if problem == "not_an_action" and suggestion:
         return (
-            f"Rename the Aircall tag `{name}` to `{suggestion}` (the closest action), "
-            f"or add `{name}` to commentActionList."
+            f"Rename the Aircall tag {code(name)} to {code(suggestion)} (the closest action), "
+            f"or add {code(name)} to commentActionList."
         )
     if problem == "not_an_action":
-        return f"Add `{name}` to Bullhorn's commentActionList, or rename the Aircall tag to one of its actions."
+        return f"Add {code(name)} to Bullhorn's commentActionList, or rename the Aircall tag to one of its actions."
     if problem == "too_long":
         return (
-            f"Shorten the Aircall tag `{name}` to {MAX_ACTION_LEN} characters or fewer: Bullhorn's action holds no "
+            f"Shorten the Aircall tag {code(name)} to {MAX_ACTION_LEN} characters or fewer: Bullhorn's action holds no "
             "more, so calls with it take their next agent tag as the action."
         )
     return None
@@ -59,7 +59,7 @@ def render_tags(client: ServiceClient) -> None:
         calls = int(tag.get("calls") or 0)
         problem = _PROBLEMS.get(str(tag.get("problem")))
         st.warning(
-            f"**`{tag.get('tag')}`** ({calls} call{'s' if calls != 1 else ''}): {problem}.\n\n{fix_for(tag)}",
+            f"**{code(tag.get('tag'))}** ({calls} call{'s' if calls != 1 else ''}): {problem}.\n\n{fix_for(tag)}",
             icon="🏷️",
         )
     if tags:
@@ -80,4 +80,4 @@ def render_tags(client: ServiceClient) -> None:
     else:
         st.info("No call has carried a tag yet.")
     with st.expander(f"Bullhorn's allowed actions ({len(actions)})"):
-        st.markdown("\n".join(f"- `{action}`" for action in actions) or "_none configured_")
+        st.markdown("\n".join(f"- {code(action)}" for action in actions) or "_none configured_")

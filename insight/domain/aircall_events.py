@@ -4,7 +4,8 @@
 whole resource at the moment the payload was built. Everything else Aircall sends is optional,
 unknown fields are kept but never required, and JSON `null` is turned into "absent" here, once, so
 no later code has to tell `None` from a missing key. The token is *not* checked here: the web
-compares it in constant time before anything is stored.
+compares it in constant time before anything is stored, and stores the event without it, so a
+stored event parses with no token at all.
 
     ValueError
      ├── NotJSON          the body is not JSON at all (400)
@@ -56,7 +57,8 @@ class Envelope:
     resource: str
     event: str
     timestamp: int
-    token: str = field(repr=False)
+    #: None for a stored event: the credential is never stored
+    token: str | None = field(repr=False)
     #: the Aircall call id for the known call events, None for every other event
     call_id: int | None
     #: the resource with every JSON null removed (nested too); never mutate it
@@ -96,7 +98,7 @@ def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:
     if timestamp is None or not 0 <= timestamp <= MAX_TIMESTAMP_S:
         raise InvalidPayload("timestamp", "must be a whole number of seconds from 0 to year 9999")
     token = raw.get("token")
-    if not isinstance(token, str):
+    if token is not None and not isinstance(token, str):
         raise InvalidPayload("token", "must be a string")
     data = raw.get("data")
     if not isinstance(data, Mapping):

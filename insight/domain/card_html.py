@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from insight.domain.phones import display
 
-__all__ = ["CONTENT_SECURITY_POLICY", "ENTITY_LABELS", "FIELD_LABELS", "render_card_html"]
+__all__ = ["ENTITY_LABELS", "FIELD_LABELS", "content_security_policy", "render_card_html"]
 
 _CSS = """
 :root{color-scheme:light;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
@@ -37,13 +37,16 @@ footer{margin-top:14px;color:#8a92a3;font-size:12px}
 
 # The page carries exactly one <style> block and nothing else that loads, so the policy allows
 # that block by hash and nothing more (no 'unsafe-inline', no images, no scripts). frame-ancestors
-# is open on purpose: the card is made to be embedded by whatever tool the agency uses (Aircall
-# Workspace, a Bullhorn custom tab, the console), the signed URL is the access control, and the page
-# has no form or action that a framing site could trick a user into.
+# names the tools the agency embeds the card in (CALLBRIDGE_CARD_FRAME_ANCESTORS: by default Aircall's
+# and Bullhorn's web apps), so no other site can frame a leaked link.
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
-CONTENT_SECURITY_POLICY = (
-    f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors *"
-)
+
+
+def content_security_policy(frame_ancestors: str) -> str:
+    return (
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
 
 #: how agents call the entities and phone fields (shared with the Aircall card lines)
 ENTITY_LABELS: dict[str, str] = {"Candidate": "Candidate", "ClientContact": "Contact"}

@@ -10,13 +10,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from insight.domain.card_html import CONTENT_SECURITY_POLICY, ENTITY_LABELS, FIELD_LABELS, render_card_html
+from insight.domain.card_html import ENTITY_LABELS, FIELD_LABELS, content_security_policy, render_card_html
 from insight.domain.matching import Match
 from insight.domain.phones import display
 from shared.timefmt import iso_utc
 
 __all__ = [
-    "CONTENT_SECURITY_POLICY",
     "ENTITY_LABELS",
     "FIELD_LABELS",
     "MAX_SHOWN",
@@ -24,6 +23,7 @@ __all__ = [
     "TITLE_MAX",
     "build_aircall_card",
     "build_card_json",
+    "content_security_policy",
     "record_link",
     "render_card_html",
 ]

@@ -162,8 +162,14 @@ def _distinct(people: Iterable[PersonRef]) -> list[PersonRef]:
     return seen
 
 
+#: bidirectional controls (embeddings, overrides, isolates, marks) reorder what the recruiter reads
+#: ("Trojan Source"): a caller's name or a comment could make the note say something else
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
 def _e(value: str) -> str:
-    return html.escape(value, quote=True)
+    """Aircall text as note HTML: escaped, and without bidi controls."""
+    return html.escape(value.translate(_BIDI_CONTROLS), quote=True)
 
 
 def _multiline(text: str) -> str:

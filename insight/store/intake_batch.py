@@ -35,6 +35,7 @@ from sqlalchemy.sql.dml import Insert, Update
 from insight.domain.aircall_events import Envelope, dedupe_key
 from insight.domain.call_summary import EVENT_FIELDS, event_summary
 from insight.store.engine import write_connection
+from insight.store.limits import fit
 from insight.store.tables import calls, events, utcnow
 from shared.states import SyncState
 from shared.timefmt import iso_utc
@@ -187,19 +188,19 @@ def _record_events(
 
 
 def _event_row(item: EventToRecord, now: datetime) -> dict[str, Any]:
-    return {
+    return fit(events, {
         "dedupe_key": item.dedupe_key,
         "call_id": item.call_id,
         "event": item.event,
         "event_timestamp": item.event_timestamp,
         "received_at": now,
         "payload": item.payload,
-    }
+    })
 
 
 def _call_row(item: EventToRecord, event_id: int, now: datetime) -> dict[str, Any]:
     ended = item.event == ENDED_EVENT
-    return {
+    return fit(calls, {
         "call_id": item.call_id,
         "is_over": ended,
         "state_json": {},
@@ -212,7 +213,7 @@ def _call_row(item: EventToRecord, event_id: int, now: datetime) -> dict[str, An
         "created_at": now,
         "updated_at": now,
         **{name: item.summary.get(name) for name in EVENT_FIELDS},
-    }
+    })
 
 
 def _record_card(connection: Connection, outcome: CardOutcome, now: datetime) -> None:
@@ -222,7 +223,7 @@ def _record_card(connection: Connection, outcome: CardOutcome, now: datetime) ->
     values["match_json"] = {"matches": [dict(match) for match in outcome.matches], "looked_up_at": iso_utc(now)}
     if outcome.error:
         values["explanation"] = f"Insight Card not shown: {outcome.error}"
-    connection.execute(update(calls).where(calls.c.call_id == outcome.call_id).values(**values))
+    connection.execute(update(calls).where(calls.c.call_id == outcome.call_id).values(**fit(calls, values)))
 
 
 @cache

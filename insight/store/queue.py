@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, case, insert, or_, select, update
 
 from insight.store.engine import is_sqlite, write_connection
+from insight.store.limits import fit
 from insight.store.tables import attempts, calls, utcnow
 from shared.states import SyncState
 
@@ -198,7 +199,7 @@ def finish(engine: Engine, call_id: int, *, worker_id: str, snapshot_event_id: i
         values["next_attempt_at"] = result.next_attempt_at
     with write_connection(engine) as connection, connection.begin():
         changed = connection.execute(
-            update(calls).where(calls.c.call_id == call_id, calls.c.locked_by == worker_id).values(**values)
+            update(calls).where(calls.c.call_id == call_id, calls.c.locked_by == worker_id).values(**fit(calls, values))
         ).rowcount
     return changed == 1
 
@@ -219,15 +220,17 @@ def record_attempt(
     with engine.begin() as connection:
         connection.execute(
             insert(attempts).values(
-                call_id=call_id,
-                kind=kind,
-                started_at=started_at,
-                finished_at=utcnow(),
-                request_summary=request_summary,
-                status_code=status_code,
-                outcome=outcome,
-                error=error,
-                explanation=explanation,
+                fit(attempts, {
+                    "call_id": call_id,
+                    "kind": kind,
+                    "started_at": started_at,
+                    "finished_at": utcnow(),
+                    "request_summary": request_summary,
+                    "status_code": status_code,
+                    "outcome": outcome,
+                    "error": error,
+                    "explanation": explanation,
+                })
             )
         )
 
@@ -260,6 +263,6 @@ def requeue(engine: Engine, call_id: int, *, rematch: bool) -> bool:
 def _fenced(engine: Engine, call_id: int, worker_id: str, **values: Any) -> bool:
     with write_connection(engine) as connection, connection.begin():
         changed = connection.execute(
-            update(calls).where(calls.c.call_id == call_id, calls.c.locked_by == worker_id).values(**values)
+            update(calls).where(calls.c.call_id == call_id, calls.c.locked_by == worker_id).values(**fit(calls, values))
         ).rowcount
     return changed == 1

@@ -134,6 +134,8 @@ calls = Table(
     Column("synced_body_json", _json()),
     #: how the call reached callbridge: NULL for webhooks, "backfill" when Aircall's call list supplied it
     Column("source", String(16)),
+    #: when the retention job removed the call's raw events and phone numbers (migration 0004)
+    Column("purged_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "status", "next_attempt_at"),

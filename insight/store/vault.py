@@ -1,5 +1,8 @@
 """`StoreVault`: the Bullhorn session kept in the `bullhorn_session` row, shared by every process.
 
+The session's tokens are sealed at rest (`insight.store.sealing`); a row written before sealing is
+read once and sealed in place, and a row no configured key opens counts as no session (log in again).
+
 The refresh lock is a PostgreSQL advisory lock held on a connection of its own (released by the
 server if the holder dies), or on SQLite a lease written into the row, which a crashed holder
 cannot keep past `lease_s`. Both are polled with a short async sleep so a waiter stays cancellable.
@@ -7,6 +10,7 @@ cannot keep past `lease_s`. Both are polled with a short async sleep so a waiter
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -23,7 +27,9 @@ from sqlalchemy.dialects import sqlite
 from insight.domain.session import BullhornSession
 from insight.store.core import Store
 from insight.store.engine import is_sqlite
+from insight.store.sealing import TokenSealer, Unsealable, is_sealed
 from insight.store.tables import SESSION_ROW_ID, bullhorn_session, utcnow
+from shared.settings import Settings
 
 #: pg_advisory lock key of the session refresh (distinct from the migration lock)
 SESSION_LOCK_KEY = 0x63_62_5F_73_65_73  # "cb_ses"
@@ -32,13 +38,23 @@ DEFAULT_LEASE_S = 60.0
 DEFAULT_POLL_S = 0.05
 
 _ROW = bullhorn_session.c.id == SESSION_ROW_ID
+_TOKENS = ("rest_token", "refresh_token")
+
+log = logging.getLogger("callbridge.vault")
 
 
 class StoreVault:
-    def __init__(self, store: Store, *, lease_s: float = DEFAULT_LEASE_S, poll_s: float = DEFAULT_POLL_S) -> None:
+    def __init__(self, store: Store, sealer: TokenSealer, *, lease_s: float = DEFAULT_LEASE_S,
+                 poll_s: float = DEFAULT_POLL_S) -> None:
         self._store = store
+        self._sealer = sealer
         self._lease = timedelta(seconds=lease_s)
         self._poll_s = poll_s
+
+    @classmethod
+    def for_settings(cls, store: Store, settings: Settings) -> StoreVault:
+        """The deployment's vault: tokens sealed under the signing key (and opened by the previous one too)."""
+        return cls(store, TokenSealer(settings.signing_keys))
 
     async def load(self) -> BullhornSession | None:
         return await anyio.to_thread.run_sync(self._load)
@@ -54,21 +70,37 @@ class StoreVault:
             row = connection.execute(select(bullhorn_session).where(_ROW)).one_or_none()
         if row is None or row.rest_token is None or row.rest_url is None:
             return None
+        try:
+            tokens = {name: self._sealer.open(getattr(row, name)) for name in _TOKENS}
+        except Unsealable as problem:
+            log.warning("the stored Bullhorn session is unreadable (%s); logging in again", problem)
+            return None
+        if not all(is_sealed(getattr(row, name)) for name in _TOKENS if getattr(row, name) is not None):
+            self._seal_in_place(row.version, tokens)
+        rest_token = tokens["rest_token"]
+        assert rest_token is not None
         return BullhornSession(
-            rest_token=row.rest_token,
+            rest_token=rest_token,
             rest_url=row.rest_url,
-            refresh_token=row.refresh_token,
+            refresh_token=tokens["refresh_token"],
             ats_url=row.ats_url,
             oauth_url=row.oauth_url,
             expires_at=row.expires_at.timestamp() if row.expires_at else None,
             version=row.version,
         )
 
+    def _seal_in_place(self, version: int, tokens: dict[str, str | None]) -> None:
+        """A row from before sealing: seal its tokens, unless another process saved a newer session meanwhile."""
+        sealed = {name: self._sealer.seal(value) for name, value in tokens.items()}
+        with self._store.engine.begin() as connection:
+            connection.execute(update(bullhorn_session).where(_ROW, bullhorn_session.c.version == version)
+                               .values(**sealed))
+
     def _save(self, session: BullhornSession) -> BullhornSession:
         values: dict[str, Any] = {
-            "rest_token": session.rest_token,
+            "rest_token": self._sealer.seal(session.rest_token),
             "rest_url": session.rest_url,
-            "refresh_token": session.refresh_token,
+            "refresh_token": self._sealer.seal(session.refresh_token),
             "ats_url": session.ats_url,
             "oauth_url": session.oauth_url,
             "expires_at": datetime.fromtimestamp(session.expires_at, UTC) if session.expires_at is not None else None,

@@ -10,7 +10,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
-from insight.domain.cards import CONTENT_SECURITY_POLICY, build_card_json, render_card_html
+from insight.domain.cards import build_card_json, content_security_policy, render_card_html
 from insight.domain.phones import PhoneError, normalize, parse_caller
 from insight.upstream.errors import UpstreamError
 from insight.web.api_auth import require_api_key
@@ -47,7 +47,7 @@ async def card_page(request: Request) -> HTMLResponse:
         call_id,
         request.query_params.get("exp"),
         request.query_params.get("sig"),
-        key=services.settings.signing_key.get(),
+        keys=services.settings.signing_keys,
         now=time.time(),
     )
     if refusal is not None:
@@ -56,7 +56,7 @@ async def card_page(request: Request) -> HTMLResponse:
     return HTMLResponse(
         render_card_html(card, refresh_s=CARD_REFRESH_S),
         headers={
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "Content-Security-Policy": content_security_policy(services.settings.card_frame_ancestors),
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
             "X-Content-Type-Options": "nosniff",

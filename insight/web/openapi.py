@@ -191,6 +191,13 @@ def _paths() -> dict[str, Any]:
                 operationId="listTags",
             )
         },
+        "/api/health": {
+            "get": _api(
+                "Readiness with its details: the store's dialect, the Bullhorn session and the last failed login",
+                _json("the checks", ref("HealthReport")),
+                operationId="healthReport",
+            )
+        },
         "/api/summary": {
             "get": _api(
                 "Counts per sync state, queue depth, sync latency and an hourly timeline",
@@ -203,7 +210,7 @@ def _paths() -> dict[str, Any]:
         "/healthz": {"get": _open("Liveness: the process answers", _json("alive", ref("Health")), "healthz")},
         "/readyz": {
             "get": {
-                **_open("Readiness: the store answers and the Bullhorn session works",
+                **_open("Readiness: the store answers, the Bullhorn session is not known broken (never logs in)",
                         _json("ready", ref("Readiness")), "readyz"),
                 "responses": {"200": _json("ready", ref("Readiness")), "503": _json("not ready", ref("Readiness"))},
             }

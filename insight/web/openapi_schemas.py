@@ -255,13 +255,15 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Health": obj({"status": {"const": "ok"}}),
-    "Readiness": obj(
+    "Readiness": obj({"status": {"type": "string", "enum": ["ready", "not_ready"]}}, additionalProperties=False),
+    "HealthReport": obj(
         {
             "status": {"type": "string", "enum": ["ready", "not_ready"]},
             "checks": obj(
                 {
                     "store": obj({"ok": {"type": "boolean"}}, required=["ok"]),
-                    "bullhorn": obj({"ok": {"type": "boolean"}}, required=["ok"]),
+                    "bullhorn": obj({"ok": {"type": "boolean"}, "session": {"type": "string"}},
+                                    required=["ok", "session"]),
                 }
             ),
         }

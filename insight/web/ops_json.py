@@ -139,11 +139,15 @@ def parse_call_filters(params: Mapping[str, str]) -> CallFilters:
     )
 
 
+#: an encoded cursor is ~70 characters; anything much longer is not one of ours
+MAX_CURSOR_CHARS = 256
+
+
 def parse_limit(params: Mapping[str, str]) -> int:
     raw = params.get("limit", "").strip()
     if not raw:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not _whole_number(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise _bad("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}, got {raw!r}")
     return int(raw)
 
@@ -155,6 +159,8 @@ def encode_cursor(key: PageKey) -> str:
 
 def decode_cursor(cursor: str) -> PageKey:
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("longer than any cursor this API hands out")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         body = json.loads(raw)
         created_at = datetime.fromisoformat(body["c"])
@@ -164,9 +170,14 @@ def decode_cursor(cursor: str) -> PageKey:
         if not 0 <= call_id <= MAX_CALL_ID:
             raise ValueError("no call has that id")
         created_at = created_at.astimezone(UTC)
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError):
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError, RecursionError):
         raise _bad("cursor", "is not a cursor this API handed out; start again without it") from None
     return PageKey(created_at=created_at, call_id=call_id)
+
+
+def _whole_number(raw: str) -> bool:
+    # str.isdigit() also accepts "²" and other Unicode digits int() cannot read
+    return raw.isascii() and raw.isdigit() and len(raw) <= 9
 
 
 def parse_window(params: Mapping[str, str], name: str, *, default: int, maximum: int) -> int:
@@ -174,7 +185,7 @@ def parse_window(params: Mapping[str, str], name: str, *, default: int, maximum:
     raw = params.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not _whole_number(raw) or not 1 <= int(raw) <= maximum:
         raise _bad(name, f"must be a whole number from 1 to {maximum}, got {raw!r}")
     return int(raw)
 

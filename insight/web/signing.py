@@ -1,7 +1,8 @@
 """Signed, expiring links to a call's HTML card (`/cards/{call_id}?exp=…&sig=…`).
 
 The card page is opened from Aircall or embedded without an API key, so the link itself is the
-credential: an HMAC over the call id and the expiry, checked in constant time.
+credential: an HMAC over the call id and the expiry, checked in constant time. During a key
+rotation links signed with the previous key (`CALLBRIDGE_SIGNING_KEY_PREVIOUS`) stay good.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 #: long enough to outlast a long call and its wrap-up; short enough that a leaked link dies soon
@@ -26,15 +28,20 @@ def card_url(public_url: str, call_id: int, *, key: str, now: float, ttl_s: int 
     return f"{public_url.rstrip('/')}/cards/{call_id}?{query}"
 
 
-def verify_card_link(call_id: int, exp: str | None, sig: str | None, *, key: str, now: float) -> str | None:
+def verify_card_link(
+    call_id: int, exp: str | None, sig: str | None, *, keys: Sequence[str], now: float
+) -> str | None:
     """None when the link is good, else the reason it is refused (for the 403 body)."""
     if not exp or not sig:
         return "the card link is missing its exp or sig parameter"
-    try:
-        expires = int(exp)
-    except ValueError:
+    if not (exp.isascii() and exp.isdigit()) or len(exp) > 12:
         return "the card link's exp is not a timestamp"
-    if not hmac.compare_digest(_signature(call_id, expires, key), sig):
+    expires = int(exp)
+    presented = sig.encode("utf-8", "replace")  # bytes: compare_digest refuses non-ASCII str
+    matched = False
+    for key in keys:  # every key, no early exit: timing says nothing about which one signed
+        matched |= hmac.compare_digest(_signature(call_id, expires, key).encode(), presented)
+    if not matched:
         return "the card link's signature does not match"
     if expires < now:
         return "the card link has expired; reopen the card from the call"

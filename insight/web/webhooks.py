@@ -9,6 +9,7 @@ request after its batch's commit. The 1 MiB body limit is `insight.web.body_limi
 
 from __future__ import annotations
 
+import json
 import logging
 
 from starlette.requests import Request
@@ -52,7 +53,8 @@ async def aircall_webhook(request: Request) -> JSONResponse:
     call_id = envelope.call_id
     item = event_to_record(envelope, body.decode("utf-8"), claim_card=envelope.event in CARD_EVENTS)
     try:
-        stored = await services.intake.record(item)
+        stored = await services.intake.record(
+            event_to_record(envelope, payload_to_store(document), claim_card=envelope.event in CARD_EVENTS))
     except IntakeFailed:
         _outcome(services, envelope.event, "not_stored", call_id)
         raise ApiError(503, "the event could not be stored and is not accepted; deliver it again") from None
@@ -63,6 +65,11 @@ async def aircall_webhook(request: Request) -> JSONResponse:
     if stored.card_claimed:
         services.cards.push_soon(call_id, item.summary["raw_digits"])
     return JSONResponse({"status": "accepted"})
+
+
+def payload_to_store(document: dict[str, object]) -> str:
+    """The event as stored: everything Aircall sent but the webhook `token`, a credential (DESIGN §14)."""
+    return json.dumps({key: value for key, value in document.items() if key != "token"})
 
 
 def _outcome(services: Services, event: str, outcome: str, call_id: int | None, **extra: str) -> None:

@@ -18,6 +18,7 @@ from insight.upstream.aircall import open_aircall
 from insight.upstream.bullhorn.client import open_bullhorn
 from insight.upstream.meter import RequestMeter, metered
 from insight.worker.index_keeper import run_index_keeper
+from insight.worker.retention import run_retention
 from insight.worker.runner import Worker, log
 from shared.logs import configure_from_settings
 from shared.settings import Settings, SettingsError, load_settings
@@ -30,7 +31,7 @@ async def main(settings: Settings) -> None:
         meter = RequestMeter()
         flusher = asyncio.create_task(flush_usage_forever(store.engine, meter.take, meter.give_back))
         async with (
-            open_bullhorn(settings, StoreVault(store), meter=meter) as bullhorn,
+            open_bullhorn(settings, StoreVault.for_settings(store, settings), meter=meter) as bullhorn,
             open_aircall(settings) as aircall,
         ):
             worker = Worker(store=store, bullhorn=bullhorn, settings=settings)
@@ -49,6 +50,7 @@ async def main(settings: Settings) -> None:
                 _metered(Purpose.phone_index, run_index_keeper(settings, store, bullhorn, poll_s=poll_s, stop=stop)),
                 run_periodically(aircall, store.engine, interval_s=settings.backfill_interval_s,
                                  lookback_s=settings.backfill_lookback_s, stop=stop),
+                run_retention(settings, store, stop=stop),
             )
     finally:
         flusher.cancel()

@@ -163,11 +163,30 @@ class Worker:
             log.exception("syncing call %s failed unexpectedly", claim.call_id)
             outcome = Finish(SyncState.retrying, f"callbridge failed unexpectedly ({type(error).__name__}); "
                                                  "it will be retried, and a bug report helps")
+            await self._record_failure(claim, error, outcome.explanation)
         label, result = self._finish_of(claim, outcome)
-        finished = await asyncio.shield(anyio.to_thread.run_sync(lambda: queue.finish(
+        try:
+            finished = await self._finish(claim, result)
+        except Exception as error:  # the store refused the outcome itself: the call must not stay `syncing`
+            log.exception("storing the outcome of call %s failed", claim.call_id)
+            explanation = (f"callbridge could not store this call's outcome ({type(error).__name__}); "
+                           "it is kept aside for a person's Retry, and a bug report helps")
+            await self._record_failure(claim, error, explanation)
+            label, result = "failed", Finish(SyncState.failed, explanation=explanation,
+                                             attempt_count=claim.attempt_count + 1)
+            finished = await self._finish(claim, result)
+        counts[label if finished else "skipped"] += 1
+
+    async def _finish(self, claim: ClaimedCall, result: Finish) -> bool:
+        return await asyncio.shield(anyio.to_thread.run_sync(lambda: queue.finish(
             self._store.engine, claim.call_id, worker_id=self.worker_id, snapshot_event_id=claim.last_event_id,
             result=result)))
-        counts[label if finished else "skipped"] += 1
+
+    async def _record_failure(self, claim: ClaimedCall, error: Exception, explanation: str | None) -> None:
+        started_at = self._clock()
+        await anyio.to_thread.run_sync(lambda: queue.record_attempt(
+            self._store.engine, claim.call_id, kind="sync", started_at=started_at, outcome="error",
+            error=f"{type(error).__name__}: {error}"[:1000], explanation=explanation))
 
     def _finish_of(self, claim: ClaimedCall, outcome: Finish) -> tuple[str, Finish]:
         if outcome.status is SyncState.pending:

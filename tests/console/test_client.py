@@ -27,10 +27,11 @@ def test_health_returns_the_service_answer_and_sends_the_api_key() -> None:
 
 
 @responses.activate
-def test_a_503_readiness_report_is_an_answer_not_an_error() -> None:
-    responses.get(f"{BASE}/readyz", status=503, json={"status": "not_ready", "checks": {"bullhorn": "down"}})
+def test_the_readiness_details_come_from_the_api_health_report_with_the_api_key() -> None:
+    responses.get(f"{BASE}/api/health", json={"status": "not_ready", "checks": {"bullhorn": {"ok": False}}})
 
-    assert ServiceClient(BASE, None).readiness()["status"] == "not_ready"
+    assert ServiceClient(BASE, "key-1").readiness()["status"] == "not_ready"
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer key-1"
 
 
 @responses.activate

@@ -8,6 +8,7 @@ import pytest
 import requests
 import responses
 from responses.matchers import query_param_matcher
+from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from console.views.tags import fix_for
@@ -44,6 +45,8 @@ CALLS = [
      "agent_email": "grace@northwind.test", "raw_digits": "+44 20 7946 0958", "started_at": "2026-11-25T09:20:00Z",
      "match": None, "note_id": 901, "action": "Sourcing Call"},
 ]
+ATTEMPT = {"kind": "create", "status_code": 400, "outcome": "error", "error": "UpstreamRejected",
+           "explanation": EXPLANATION, "started_at": "2026-11-25T09:44:00Z"}
 DETAIL = {
     **CALLS[0],
     "note_link": None,
@@ -51,8 +54,7 @@ DETAIL = {
     "flags": {},
     "tags": [],
     "events": [{"event": "call.ended", "timestamp": "2026-11-25T09:43:00Z", "received_at": "2026-11-25T09:43:31Z"}],
-    "attempts": [{"kind": "create", "status_code": 400, "outcome": "error", "error": "UpstreamRejected",
-                  "explanation": EXPLANATION, "started_at": "2026-11-25T09:44:00Z"}],
+    "attempts": [ATTEMPT],
 }
 TAGS = {
     "actions": ["Sourcing Call", "BD Call"],
@@ -68,13 +70,24 @@ TAGS = {
 
 
 @pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+def served_on(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The console's `server.address` (as `--server.address` sets it); loopback unless a test says otherwise."""
+    address = getattr(request, "param", "127.0.0.1")
+    before = config.get_option("server.address")
+    config.set_option("server.address", address)
+    yield address
+    config.set_option("server.address", before)
+
+
+@pytest.fixture
+def service(monkeypatch: pytest.MonkeyPatch, served_on: str | None) -> Iterator[responses.RequestsMock]:
     """The service's HTTP API, faked at the `requests` layer the console uses."""
+    monkeypatch.delenv("CALLBRIDGE_CONSOLE_PASSWORD", raising=False)
     monkeypatch.setenv("CALLBRIDGE_API_URL", BASE)
     monkeypatch.setenv("CALLBRIDGE_API_KEY", "console-key")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.get(f"{BASE}/healthz", json={"status": "ok"})
-        mock.get(f"{BASE}/readyz", json=READY)
+        mock.get(f"{BASE}/api/health", json=READY)
         mock.get(f"{BASE}/api/summary", json=SUMMARY)
         mock.get(f"{BASE}/api/calls", json={"calls": CALLS, "next_cursor": None})
         mock.get(f"{BASE}/api/calls/1003", json=DETAIL)
@@ -232,10 +245,12 @@ def test_the_charts_page_draws_from_the_summary_timeline(service: responses.Requ
     assert "from 2 synced calls" in _texts(app.caption)
 
 
-def test_an_unreachable_service_is_a_banner_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_service_is_a_banner_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, served_on: str | None
+) -> None:
     monkeypatch.setenv("CALLBRIDGE_API_URL", BASE)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for path in ("/healthz", "/readyz", "/api/summary", "/api/calls", "/api/tags"):
+        for path in ("/healthz", "/api/health", "/api/summary", "/api/calls", "/api/tags"):
             mock.get(BASE + path, body=requests.ConnectionError("refused"))
         app = _run()
         banners = _texts(app.error)
@@ -258,3 +273,77 @@ def test_an_unreachable_service_is_a_banner_not_a_traceback(monkeypatch: pytest.
 )
 def test_each_tag_problem_has_a_one_sentence_fix(tag: dict[str, Any], fix: str | None) -> None:
     assert fix_for(tag) == fix
+
+
+def test_on_loopback_with_no_sign_in_configured_the_console_serves_under_an_unprotected_banner(
+    service: responses.RequestsMock,
+) -> None:
+    app = _run()
+
+    assert "This console is unprotected" in _texts(app.warning)
+    assert list(app.dataframe[0].value["call"]) == [1003, 1002]
+
+
+@pytest.mark.parametrize("served_on", ["0.0.0.0", None, "10.1.2.3"], indirect=True)
+def test_beyond_loopback_with_no_sign_in_configured_the_console_refuses_and_calls_nothing(
+    service: responses.RequestsMock,
+) -> None:
+    app = _run()
+
+    assert "The console refuses to serve" in _texts(app.error)
+    assert "CALLBRIDGE_CONSOLE_PASSWORD" in _texts(app.error)
+    assert not app.dataframe and not service.calls
+
+
+@pytest.mark.parametrize("served_on", ["0.0.0.0"], indirect=True)
+def test_with_a_password_nothing_shows_until_the_right_one_is_entered(
+    service: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLBRIDGE_CONSOLE_PASSWORD", "correct horse")
+    app = _run()
+    assert not app.dataframe and not service.calls
+
+    app.text_input(key="console_password").input("wrong horse")
+    app.button[0].click().run()
+    assert "not the console's" in _texts(app.error)
+    assert not app.dataframe and not service.calls
+
+    app.text_input(key="console_password").input("correct horse")
+    app.button[0].click().run()
+    assert not app.exception
+    assert list(app.dataframe[0].value["call"]) == [1003, 1002]
+    assert "unprotected" not in _texts(app.warning)
+
+
+@pytest.mark.parametrize("served_on", ["0.0.0.0"], indirect=True)
+def test_with_oidc_configured_the_console_asks_to_sign_in_and_shows_nothing_before(
+    service: responses.RequestsMock,
+) -> None:
+    app = AppTest.from_file(APP, default_timeout=10)
+    app.secrets["auth"] = {"redirect_uri": "http://console.test/oauth2callback", "cookie_secret": "s" * 32,
+                           "client_id": "console", "client_secret": "secret",
+                           "server_metadata_url": "https://idp.test/.well-known/openid-configuration"}
+    app.run()
+
+    assert not app.exception
+    assert [button.label for button in app.button] == ["Sign in"]
+    assert not app.dataframe and not service.calls
+
+
+HOSTILE = "Bullhorn said [click here](https://evil.example) ![pixel](https://evil.example/p.png) :red[ALARM] # heading"
+
+
+def test_markdown_in_aircall_and_bullhorn_text_is_shown_literally_not_rendered(service: responses.RequestsMock) -> None:
+    hostile_call = {**DETAIL, "explanation": HOSTILE, "number_name": "**Sales** `line`",
+                    "attempts": [{**ATTEMPT, "explanation": HOSTILE}]}
+    service.replace(responses.GET, f"{BASE}/api/calls/1003", json=hostile_call)
+    app = _run()
+
+    app.selectbox(key="selected_call").select(1003).run()
+
+    assert not app.exception
+    shown = _texts(app.error) + _texts(app.markdown)
+    assert r"\[click here\](https://evil.example)" in shown and r"\!\[pixel\]" in shown
+    assert r":red\[ALARM\]" in shown and r"\# heading" in shown
+    assert r"\*\*Sales\*\* \`line\`" in shown
+    assert "[click here](" not in shown

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import responses
+from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 BASE = "http://callbridge.test"
@@ -39,6 +40,10 @@ CHECKS: list[dict[str, Any]] = [
 
 @pytest.fixture
 def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+    # served on loopback with no password, as the demo runs it (the console's sign-in is tested elsewhere)
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    monkeypatch.delenv("CALLBRIDGE_CONSOLE_PASSWORD", raising=False)
     monkeypatch.setenv("CALLBRIDGE_API_URL", BASE)
     monkeypatch.setenv("CALLBRIDGE_API_KEY", "console-key")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -47,7 +52,9 @@ def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]
         mock.get(f"{BASE}/api/summary", json={"counts": {}, "queue": {}, "latency": {}, "cards": {}, "index": {}})
         mock.get(f"{BASE}/api/calls", json={"calls": [], "next_cursor": None})
         mock.get(f"{BASE}/api/setup", json={"checks": CHECKS})
+        mock.get(f"{BASE}/api/health", json={"status": "ready", "checks": {}})
         yield mock
+    config.set_option("server.address", before)
 
 
 def _setup_page() -> AppTest:

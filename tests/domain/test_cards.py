@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from insight.domain.cards import (
-    CONTENT_SECURITY_POLICY,
     SHORT_TEXT_MAX,
     TITLE_MAX,
     build_aircall_card,
     build_card_json,
+    content_security_policy,
     record_link,
     render_card_html,
 )
@@ -216,11 +216,13 @@ def test_html_card_loads_nothing_from_elsewhere() -> None:
     }
 
 
-def test_csp_allows_exactly_the_cards_own_style_and_embedding_anywhere() -> None:
+def test_csp_allows_exactly_the_cards_own_style_and_embedding_by_the_named_sites_only() -> None:
     page = render_card_html(card([ADA]), refresh_s=5)
     [css] = re.findall(r"<style>(.*?)</style>", page, re.S)
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-    assert f"style-src 'sha256-{digest}'" in CONTENT_SECURITY_POLICY
-    for directive in ("default-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors *"):
-        assert directive in CONTENT_SECURITY_POLICY
-    assert "unsafe" not in CONTENT_SECURITY_POLICY and "script-src" not in CONTENT_SECURITY_POLICY
+    policy = content_security_policy("https://*.aircall.io")
+    assert f"style-src 'sha256-{digest}'" in policy
+    for directive in ("default-src 'none'", "base-uri 'none'", "form-action 'none'"):
+        assert directive in policy
+    assert policy.endswith("; frame-ancestors https://*.aircall.io")
+    assert "unsafe" not in policy and "script-src" not in policy and "*;" not in policy

@@ -80,6 +80,18 @@ def test_every_value_from_aircall_is_html_escaped() -> None:
     assert 'href="https://assets.aircall.io/calls/1/recording?a=&quot;onmouseover=x"' in comments
 
 
+def test_bidi_control_characters_from_aircall_never_reach_the_note() -> None:
+    controls = "\u202e\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u200e\u200f\u061c"
+    state = reduce_call([envelope(
+        "call.commented", 500, started_at=100, answered_at=110, ended_at=400, raw_digits="+1 415\u202e555 0100",
+        number={"name": "Sales\u202eenil", "digits": "+1"}, user=user(name="Ada\u2066 Lovelace\u2069"),
+        comments=[comment(1, "call back \u202etomorrow\u202c please", 450, posted_by=user(name="M\u200fM"))],
+    )])
+    comments = _note(state)["comments"]
+    assert not any(control in comments for control in controls)
+    assert "Salesenil" in comments and "call back tomorrow please" in comments and "Ada Lovelace" in comments
+
+
 @pytest.mark.parametrize("asset", ["javascript:alert(1)", "data:text/html,hi", "//assets.aircall.io/x", "ftp://x/y"])
 def test_only_http_links_are_linked(asset: str) -> None:
     state = reduce_call([envelope("call.ended", 70, asset=asset, ended_at=40)])

@@ -147,8 +147,20 @@ def test_every_secret_setting_is_collected() -> None:
     settings = load_settings(stack_environ("sqlite://", CALLBRIDGE_API_KEY="api-key-1"))
 
     assert set(secret_values(settings)) == {
-        "api-key-1", "test-signing-key", "demo-api-token", "old-token", WEBHOOK_TOKEN, "demo-secret", "demo-password",
+        "api-key-1", "test-signing-key-of-at-least-32-bytes", "demo-api-token", "old-token", WEBHOOK_TOKEN,
+        "demo-secret", "demo-password",
     }
+
+
+def test_a_process_started_in_demo_mode_warns_that_card_links_can_be_forged(restore_logging: None) -> None:
+    stream = io.StringIO()
+    environ = {key: value for key, value in stack_environ("sqlite://").items() if key != "CALLBRIDGE_SIGNING_KEY"}
+    settings = load_settings({**environ, "CALLBRIDGE_DEMO": "1", "CALLBRIDGE_PUBLIC_URL": "http://127.0.0.1:8000"})
+
+    configure_from_settings(settings, stream=stream)
+
+    [line] = _lines(stream)
+    assert line["level"] == "warning" and "CALLBRIDGE_DEMO=1" in line["message"]
 
 
 def test_a_filter_run_twice_does_not_mask_twice() -> None:

@@ -13,7 +13,7 @@ REQUIRED = {
     "BULLHORN_CLIENT_SECRET": "client-secret",
     "BULLHORN_USERNAME": "api.user",
     "BULLHORN_PASSWORD": "hunter2",
-    "CALLBRIDGE_SIGNING_KEY": "sign-me",
+    "CALLBRIDGE_SIGNING_KEY": "sign-me-with-at-least-32-bytes-of-key",
 }
 
 
@@ -191,3 +191,66 @@ def test_backfill_runs_every_5_minutes_looking_back_an_hour_on_a_fresh_store_and
 
     assert (defaults.backfill_interval_s, defaults.backfill_lookback_s) == (300.0, 3600)
     assert (off.backfill_interval_s, off.backfill_lookback_s) == (0.0, 86_400)
+
+
+def test_bodies_have_a_30_s_deadline_and_webhooks_8_mib_in_flight_unless_set() -> None:
+    assert (load_settings(REQUIRED).body_timeout_s, load_settings(REQUIRED).webhook_bytes_in_flight) == (
+        30.0, 8 * 1024 * 1024)
+    tuned = load_settings(
+        {**REQUIRED, "CALLBRIDGE_BODY_TIMEOUT_S": "1.5", "CALLBRIDGE_WEBHOOK_BYTES_IN_FLIGHT": "4096"}
+    )
+    assert (tuned.body_timeout_s, tuned.webhook_bytes_in_flight) == (1.5, 4096)
+    with pytest.raises(SettingsError, match="CALLBRIDGE_BODY_TIMEOUT_S"):
+        load_settings({**REQUIRED, "CALLBRIDGE_BODY_TIMEOUT_S": "0"})
+
+
+def test_a_failed_bullhorn_login_is_not_tried_again_for_60_s_unless_set() -> None:
+    assert load_settings(REQUIRED).login_backoff_s == 60.0
+    assert load_settings({**REQUIRED, "CALLBRIDGE_LOGIN_BACKOFF_S": "5"}).login_backoff_s == 5.0
+
+
+def test_settled_calls_are_purged_after_90_days_unless_set() -> None:
+    assert load_settings(REQUIRED).retention_days == 90
+    assert load_settings({**REQUIRED, "CALLBRIDGE_RETENTION_DAYS": "30"}).retention_days == 30
+
+
+@pytest.mark.parametrize("name", ["CALLBRIDGE_SIGNING_KEY", "CALLBRIDGE_SIGNING_KEY_PREVIOUS"])
+def test_a_signing_key_shorter_than_32_bytes_stops_the_process_naming_the_variable(name: str) -> None:
+    with pytest.raises(SettingsError, match=f"{name} must be at least 32 bytes"):
+        load_settings({**REQUIRED, name: "k" * 31})
+
+
+def test_during_a_rotation_both_signing_keys_are_accepted_the_current_one_first() -> None:
+    previous = "the-previous-signing-key-32-bytes-long"
+    settings = load_settings({**REQUIRED, "CALLBRIDGE_SIGNING_KEY_PREVIOUS": previous})
+
+    assert settings.signing_keys == (REQUIRED["CALLBRIDGE_SIGNING_KEY"], previous)
+    assert load_settings(REQUIRED).signing_keys == (REQUIRED["CALLBRIDGE_SIGNING_KEY"],)
+
+
+@pytest.mark.parametrize("public_url", ["https://callbridge.example.com", "http://10.0.0.5:8000", "http://0.0.0.0"])
+def test_the_demo_switch_is_refused_unless_the_public_url_is_loopback(public_url: str) -> None:
+    with pytest.raises(SettingsError, match="CALLBRIDGE_DEMO=1 is refused"):
+        load_settings({**REQUIRED, "CALLBRIDGE_DEMO": "1", "CALLBRIDGE_PUBLIC_URL": public_url})
+
+
+@pytest.mark.parametrize("public_url", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"])
+def test_the_demo_switch_is_accepted_on_a_loopback_public_url(public_url: str) -> None:
+    assert load_settings({**REQUIRED, "CALLBRIDGE_DEMO": "1", "CALLBRIDGE_PUBLIC_URL": public_url}).demo
+
+
+def test_the_card_may_be_framed_by_aircall_and_bullhorn_by_default_or_by_the_sites_named() -> None:
+    assert load_settings(REQUIRED).card_frame_ancestors == (
+        "https://*.aircall.io https://*.bullhornstaffing.com https://*.bullhorn.com")
+    named = load_settings({**REQUIRED, "CALLBRIDGE_CARD_FRAME_ANCESTORS": " https://crm.example.com  'self' "})
+    assert named.card_frame_ancestors == "https://crm.example.com 'self'"
+    with pytest.raises(SettingsError, match="CALLBRIDGE_CARD_FRAME_ANCESTORS"):
+        load_settings({**REQUIRED, "CALLBRIDGE_CARD_FRAME_ANCESTORS": "*; script-src *"})
+
+
+def test_metrics_networks_are_cidrs_and_a_malformed_one_is_named() -> None:
+    assert load_settings(REQUIRED).metrics_allow == ()
+    allowed = load_settings({**REQUIRED, "CALLBRIDGE_METRICS_ALLOW": "10.0.0.0/8, 192.168.1.7, ::1"}).metrics_allow
+    assert allowed == ("10.0.0.0/8", "192.168.1.7/32", "::1/128")
+    with pytest.raises(SettingsError, match="CALLBRIDGE_METRICS_ALLOW"):
+        load_settings({**REQUIRED, "CALLBRIDGE_METRICS_ALLOW": "office"})

@@ -21,7 +21,7 @@ from shared.settings import Secret
 from tests.clocks import FakeClock
 from tests.readings_kit import both_readings
 
-REST_ROOT = "http://bullhorn.test/rest-services"
+REST_ROOT = "http://127.0.0.1/rest-services"
 T0 = 1_800_000_000.0
 CORP_REST_URL = f"{REST_ROOT}/corp7/"
 CREDENTIALS = BullhornCredentials(REST_ROOT, "client-1", Secret("secret-1"), "api.user", Secret("pw-1"))
@@ -55,8 +55,8 @@ class FakeBullhorn:
             return self.scripted[endpoint].pop(0)
         params = request.url.params
         if endpoint == "loginInfo":
-            return httpx.Response(200, json={"oauthUrl": "http://auth.bullhorn.test/oauth", "restUrl": REST_ROOT,
-                                             "atsUrl": "http://cls7.bullhorn.test"})
+            return httpx.Response(200, json={"oauthUrl": "http://127.0.0.2/oauth", "restUrl": REST_ROOT,
+                                             "atsUrl": "http://127.0.0.4"})
         if endpoint == "authorize":
             if params.get("password") != "pw-1":
                 return httpx.Response(200, html="<form>Invalid credentials. Please try again.</form>")
@@ -121,11 +121,11 @@ async def test_the_first_request_logs_in_and_is_sent_to_the_rest_url_with_the_to
         response = await get(fake, auth, "entity/Candidate/1?fields=id")
     assert response.status_code == 200
     assert str(response.request.url) == f"{CORP_REST_URL}entity/Candidate/1?fields=id"
-    assert response.request.headers["Host"] == "bullhorn.test"
+    assert response.request.headers["Host"] == "127.0.0.1"
     stored = await vault.load()
     assert stored is not None and response.request.headers["BhRestToken"] == stored.rest_token
-    assert stored.rest_url == CORP_REST_URL and stored.oauth_url == "http://auth.bullhorn.test/oauth"
-    assert stored.ats_url == "http://cls7.bullhorn.test" and stored.refresh_token in fake.refresh_tokens
+    assert stored.rest_url == CORP_REST_URL and stored.oauth_url == "http://127.0.0.2/oauth"
+    assert stored.ats_url == "http://127.0.0.4" and stored.refresh_token in fake.refresh_tokens
     assert stored.expires_at == fake.clock() + 600
     assert (auth.logins, auth.refreshes) == (1, 0)
 
@@ -171,7 +171,7 @@ async def test_ten_concurrent_requests_during_expiry_renew_the_session_once(how:
 async def test_a_spent_refresh_token_falls_back_to_the_password_flow() -> None:
     fake = FakeBullhorn(FakeClock(T0))
     stale = BullhornSession("bh-old", CORP_REST_URL, refresh_token="7:already-spent",
-                            oauth_url="http://auth.bullhorn.test/oauth", expires_at=fake.clock() - 1)
+                            oauth_url="http://127.0.0.2/oauth", expires_at=fake.clock() - 1)
     vault = MemoryVault(stale)
     async with auth_for(fake, vault) as auth:
         response = await get(fake, auth)
@@ -279,7 +279,43 @@ async def test_a_refused_client_secret_raises_authentication_failed_naming_the_s
 @pytest.mark.anyio
 async def test_a_wrong_data_centre_redirect_on_login_is_followed_with_its_parameters() -> None:
     fake = FakeBullhorn(FakeClock(T0))
-    fake.scripted["loginInfo"] = [httpx.Response(307, headers={"Location": "http://west.bullhorn.test/rest-services/loginInfo"})]
+    fake.scripted["loginInfo"] = [httpx.Response(307, headers={"Location": "http://127.0.0.3/rest-services/loginInfo"})]
+    async with auth_for(fake) as auth:
+        session = await auth.session()
+    assert session.rest_url == CORP_REST_URL and fake.calls["loginInfo"] == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "location",
+    ["https://evil.example/rest-services/loginInfo", "http://rest-west.bullhornstaffing.com/rest-services/loginInfo",
+     "https://bullhornstaffing.com.evil.example/rest-services/loginInfo", "ftp://127.0.0.1.evil.example/loginInfo"],
+)
+async def test_a_redirect_off_bullhorn_or_off_https_is_refused_and_nothing_is_sent_there(location: str) -> None:
+    fake = FakeBullhorn(FakeClock(T0))
+    fake.scripted["loginInfo"] = [httpx.Response(307, headers={"Location": location})]
+    async with auth_for(fake) as auth:
+        with pytest.raises(AuthenticationFailed, match="BULLHORN_REST_URL"):
+            await auth.session()
+    assert fake.calls["loginInfo"] == 1 and fake.calls["authorize"] == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("oauth_url", ["https://login.evil.example/oauth", "http://auth-west.bullhornstaffing.com/oauth"])
+async def test_an_oauth_url_off_bullhorn_or_off_https_never_receives_the_password(oauth_url: str) -> None:
+    fake = FakeBullhorn(FakeClock(T0))
+    fake.scripted["loginInfo"] = [httpx.Response(200, json={"oauthUrl": oauth_url, "restUrl": REST_ROOT})]
+    async with auth_for(fake) as auth:
+        with pytest.raises(AuthenticationFailed, match="only https on"):
+            await auth.session()
+    assert fake.calls["authorize"] == 0
+
+
+@pytest.mark.anyio
+async def test_https_on_a_bullhorn_data_centre_is_followed() -> None:
+    fake = FakeBullhorn(FakeClock(T0))
+    location = "https://rest-west.bullhornstaffing.com/rest-services/loginInfo"
+    fake.scripted["loginInfo"] = [httpx.Response(307, headers={"Location": location})]
     async with auth_for(fake) as auth:
         session = await auth.session()
     assert session.rest_url == CORP_REST_URL and fake.calls["loginInfo"] == 2
@@ -305,7 +341,7 @@ async def test_a_request_not_addressed_to_the_rest_origin_is_refused() -> None:
     assert sum(fake.calls.values()) == 0
 
 
-SANDBOX_CREDENTIALS = BullhornCredentials("http://bullhorn.test/rest-services", "callbridge-demo",
+SANDBOX_CREDENTIALS = BullhornCredentials("http://127.0.0.1/rest-services", "callbridge-demo",
                                           Secret("demo-secret"), "northwind.api", Secret("demo-password"))
 
 
@@ -324,7 +360,7 @@ class SandboxRig:
 async def on_sandbox(clock: FakeClock, **config: Any) -> AsyncIterator[SandboxRig]:
     app = create_bullhorn_app(config=BullhornSandboxConfig(session_lifetime_s=3600, clock=clock, **config))
     transport = httpx.ASGITransport(app=app)
-    async with (httpx.AsyncClient(transport=transport, base_url="http://bullhorn.test") as http,
+    async with (httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http,
                 httpx.AsyncClient(transport=transport) as auth_http):
         yield SandboxRig(http, auth_http, app.state.sandbox, clock)
 
@@ -336,8 +372,8 @@ async def test_the_full_login_flow_works_against_the_sandbox() -> None:
         auth = rig.auth()
         session = await auth.session()
         response = await rig.http.get("bullhorn://rest/settings/commentActionList", auth=auth)
-    assert session.rest_url == "http://bullhorn.test/rest-services/nw7k2/"
-    assert session.ats_url == "http://bullhorn.test/ats" and session.oauth_url == "http://bullhorn.test/oauth"
+    assert session.rest_url == "http://127.0.0.1/rest-services/nw7k2/"
+    assert session.ats_url == "http://127.0.0.1/ats" and session.oauth_url == "http://127.0.0.1/oauth"
     assert session.refresh_token in rig.sandbox.auth.refresh_tokens
     assert session.expires_at == pytest.approx(clock() + 3600, abs=1)
     assert response.status_code == 200 and "Outbound Call" in response.json()["commentActionList"]
@@ -378,13 +414,13 @@ session_ttl = both_readings("session_ttl")
 
 @pytest.mark.anyio
 async def test_a_refresh_logs_in_on_the_host_login_info_named_not_the_sessions_rest_host(login_host: LoginHost) -> None:
-    async with on_sandbox(FakeClock(T0), login_host=login_host, rest_host="rest-west.bullhorn.test") as rig:
+    async with on_sandbox(FakeClock(T0), login_host=login_host, rest_host="127.0.0.5") as rig:
         auth = rig.auth()
         first = await auth.session()
         await rig.http.post("/_sandbox/expire-sessions")
         response = await rig.http.get("bullhorn://rest/ping", auth=auth)
-    assert first.rest_url == "http://rest-west.bullhorn.test/rest-services/nw7k2/"
-    assert response.status_code == 200 and response.url.host == "rest-west.bullhorn.test"
+    assert first.rest_url == "http://127.0.0.5/rest-services/nw7k2/"
+    assert response.status_code == 200 and response.url.host == "127.0.0.5"
     # refreshed, not logged in again with the password: the refresh token worked on the right host
     assert (auth.logins, auth.refreshes) == (1, 1)
 
@@ -400,3 +436,31 @@ async def test_every_login_asks_for_bullhorns_longest_session_and_trusts_only_pi
     lifetime_s = 2880 * 60 if session_ttl == "honoured" else 3600
     assert session.expires_at == T0 + lifetime_s
     assert response.status_code == 200 and auth.logins == 1
+
+
+@pytest.mark.anyio
+async def test_after_a_refused_login_nothing_is_asked_of_bullhorn_until_the_backoff_has_passed() -> None:
+    fake = FakeBullhorn(FakeClock(T0))
+    wrong = BullhornCredentials(REST_ROOT, "client-1", Secret("secret-1"), "api.user", Secret("rotated"))
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as auth_http:
+        auth = BullhornAuth(wrong, MemoryVault(), auth_http, clock=fake.clock, login_backoff_s=60)
+        for _ in range(5):
+            with pytest.raises(AuthenticationFailed, match="BULLHORN_PASSWORD"):
+                await auth.session()
+        assert fake.calls["authorize"] == 1 and (await auth.status()).failure is not None
+        fake.clock.advance(61)
+        with pytest.raises(AuthenticationFailed):
+            await auth.session()
+    assert fake.calls["authorize"] == 2
+
+
+@pytest.mark.anyio
+async def test_an_unreachable_bullhorn_during_login_is_tried_again_at_once() -> None:
+    fake = FakeBullhorn(FakeClock(T0))
+    fake.scripted["loginInfo"] = [httpx.Response(503)]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as auth_http:
+        auth = BullhornAuth(CREDENTIALS, MemoryVault(), auth_http, clock=fake.clock, login_backoff_s=60)
+        with pytest.raises(UpstreamUnavailable):
+            await auth.session()
+        session = await auth.session()
+    assert session.rest_url == CORP_REST_URL and fake.calls["loginInfo"] == 2

@@ -18,8 +18,8 @@ from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bull
 from sandbox.faults import ScriptedFault
 from shared.settings import Secret, Settings
 
-REST_URL = "http://bullhorn.test/rest-services/corp7/"
-CREDENTIALS = BullhornCredentials("http://bullhorn.test/rest-services", "c", Secret("s"), "u", Secret("p"))
+REST_URL = "http://127.0.0.1/rest-services/corp7/"
+CREDENTIALS = BullhornCredentials("http://127.0.0.1/rest-services", "c", Secret("s"), "u", Secret("p"))
 Handler = Callable[[httpx.Request], httpx.Response]
 AsyncHandler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 
@@ -215,7 +215,7 @@ async def test_a_timeout_is_unavailable() -> None:
 async def sandbox_client(config: BullhornSandboxConfig | None = None, sleep: Sleeps | None = None
                          ) -> AsyncIterator[tuple[BullhornClient, BullhornSandbox]]:
     app = create_bullhorn_app(config=config or BullhornSandboxConfig())
-    credentials = BullhornCredentials("http://bullhorn.test/rest-services", "callbridge-demo", Secret("demo-secret"),
+    credentials = BullhornCredentials("http://127.0.0.1/rest-services", "callbridge-demo", Secret("demo-secret"),
                                       "northwind.api", Secret("demo-password"))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport) as auth_http, httpx.AsyncClient(transport=transport) as http:
@@ -258,11 +258,11 @@ async def test_the_sandbox_refusing_note_edits_is_explained_for_an_admin() -> No
 
 @pytest.mark.anyio
 async def test_open_bullhorn_builds_a_client_from_settings_that_works_on_the_sandbox() -> None:
-    settings = Settings(bullhorn_rest_url="http://bullhorn.test/rest-services", bullhorn_client_id="callbridge-demo",
+    settings = Settings(bullhorn_rest_url="http://127.0.0.1/rest-services", bullhorn_client_id="callbridge-demo",
                         bullhorn_client_secret=Secret("demo-secret"), bullhorn_username="northwind.api",
                         bullhorn_password=Secret("demo-password"))
     vault = MemoryVault()
     async with open_bullhorn(settings, vault, transport=httpx.ASGITransport(app=create_bullhorn_app())) as client:
         assert "sessionExpires" in await client.ping()
         session = await client.auth.session()
-    assert await vault.load() == session and session.ats_url == "http://bullhorn.test/ats"
+    assert await vault.load() == session and session.ats_url == "http://127.0.0.1/ats"

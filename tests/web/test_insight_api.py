@@ -91,7 +91,7 @@ async def test_the_card_json_has_the_contract_fields(tmp_path: Path) -> None:
         assert set(card["matches"][0]) == {
             "entity", "id", "name", "owner", "company", "status", "phone_field", "link",
         }
-        assert card["matches"][0]["link"].startswith("http://bullhorn.test/ats/BullhornSTAFFING/OpenWindow.cfm?")
+        assert card["matches"][0]["link"].startswith("http://127.0.0.1/ats/BullhornSTAFFING/OpenWindow.cfm?")
         assert card["looked_up_at"].endswith("Z")
         assert card["cached"] is False
 
@@ -151,7 +151,7 @@ async def test_the_html_card_renders_a_hostile_name_inert_with_a_strict_policy(t
         assert "default-src 'none'" in policy and "script-src" not in policy
         assert 'http-equiv="refresh"' in page.text
         links = re.findall(r"https?://[^\s\"'<>]+", page.text)
-        assert links and all(link.startswith("http://bullhorn.test/ats/") for link in links)
+        assert links and all(link.startswith("http://127.0.0.1/ats/") for link in links)
 
 
 @pytest.mark.parametrize("tamper", ["sig", "exp", "expired", "missing"])

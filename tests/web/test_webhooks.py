@@ -51,7 +51,7 @@ async def test_an_event_with_a_good_token_is_stored_before_it_is_accepted(tmp_pa
         assert response.json() == {"status": "accepted"}
         stored = stack.store.events_for_call(1001)
         assert [event.event for event in stored] == ["call.created"]
-        assert json.loads(stored[0].payload) == created
+        assert json.loads(stored[0].payload) == {key: value for key, value in created.items() if key != "token"}
 
 
 async def test_every_token_of_a_rotation_list_is_accepted(tmp_path: Path) -> None:

@@ -286,7 +286,8 @@ async def test_the_worker_and_the_index_keeper_together_never_exceed_the_bullhor
         assert stack.bullhorn_app is not None
         counted = InFlight(httpx.ASGITransport(app=stack.bullhorn_app))
         # wired as the worker process wires them: one client for both
-        async with open_bullhorn(stack.settings, StoreVault(stack.store), transport=counted) as bullhorn:
+        vault = StoreVault.for_settings(stack.store, stack.settings)
+        async with open_bullhorn(stack.settings, vault, transport=counted) as bullhorn:
             worker = Worker(store=stack.store, bullhorn=bullhorn, settings=stack.settings, clock=stack.clock)
             keeper = IndexKeeper(bullhorn, PhoneIndex(stack.store.engine), default_region="US", page_size=50)
             counts, _rounds = await asyncio.gather(worker.run_once(), build(keeper))

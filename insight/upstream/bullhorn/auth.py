@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -22,6 +22,7 @@ from insight.upstream.bullhorn.login import DEFAULT_AUTH_TIMEOUT, BullhornCreden
 from insight.upstream.errors import (
     AuthenticationFailed,
     SessionExpiredDuringWrite,
+    UpstreamError,
     UpstreamRejected,
     body_of,
     error_key_of,
@@ -39,6 +40,18 @@ OPERATION = "callbridge_operation"
 DEFAULT_EXPIRY_MARGIN_S = 60.0
 
 
+@dataclass(frozen=True)
+class SessionStatus:
+    """What a process knows of the session without asking Bullhorn (readiness, the health report)."""
+
+    #: the usable session held in memory or in the vault, if any
+    session: BullhornSession | None
+    #: the last refused login, while no new attempt may start
+    failure: UpstreamError | None = None
+    #: epoch seconds from which a login may be tried again
+    retry_at: float | None = None
+
+
 class BullhornAuth(httpx.Auth):
     """Signs `REST_ORIGIN` requests with the deployment's one Bullhorn session, establishing it as needed.
 
@@ -46,6 +59,10 @@ class BullhornAuth(httpx.Auth):
     :param vault: where the session is shared between processes; its `lock()` serialises renewals.
     :param http: a client for the auth endpoints only; redirects are handled here, not followed blindly.
     :param clock: epoch seconds, to compare with the session's `expires_at`.
+    :param login_backoff_s: after a refused login (bad credentials, a refused grant: `UpstreamRejected`),
+        seconds during which `session()` fails at once with the same error instead of asking Bullhorn
+        again; repeated refused logins can lock the API user. An unreachable Bullhorn (`UpstreamUnavailable`)
+        is left to the callers' retry schedules, so a short outage does not hold every sync for the backoff.
     """
 
     def __init__(
@@ -57,6 +74,7 @@ class BullhornAuth(httpx.Auth):
         clock: Callable[[], float] = time.time,
         expiry_margin_s: float = DEFAULT_EXPIRY_MARGIN_S,
         timeout: httpx.Timeout = DEFAULT_AUTH_TIMEOUT,
+        login_backoff_s: float = 0.0,
     ) -> None:
         self._flow = LoginFlow(credentials, http, timeout=timeout)
         self._vault = vault
@@ -67,6 +85,9 @@ class BullhornAuth(httpx.Auth):
         self._lock = asyncio.Lock()
         self._session: BullhornSession | None = None
         self._rejected_token: str | None = None
+        self._backoff_s = login_backoff_s
+        self._failure: UpstreamError | None = None
+        self._failed_at = 0.0
         #: sessions obtained with the username/password flow, and with a refresh token
         self.logins = 0
         self.refreshes = 0
@@ -85,8 +106,30 @@ class BullhornAuth(httpx.Auth):
                 if stored is not None and self._usable(stored):
                     self._session = stored
                     return stored
-            self._session = await self._establish()
+            self._raise_during_backoff()
+            try:
+                self._session = await self._establish()
+            except UpstreamRejected as failure:
+                self._failure, self._failed_at = failure, self._clock()
+                raise
+            self._failure = None
             return self._session
+
+    async def status(self) -> SessionStatus:
+        """The session state as known here and in the vault; never logs in."""
+        failure = self._failure if self._in_backoff() else None
+        retry_at = self._failed_at + self._backoff_s if failure is not None else None
+        current = self._session
+        if current is None or not self._usable(current):
+            current = await self._vault.load()
+        return SessionStatus(current if current is not None and self._usable(current) else None, failure, retry_at)
+
+    def _in_backoff(self) -> bool:
+        return self._failure is not None and self._clock() < self._failed_at + self._backoff_s
+
+    def _raise_during_backoff(self) -> None:
+        if self._failure is not None and self._in_backoff():
+            raise self._failure.with_traceback(None)
 
     def invalidate(self, rest_token: str) -> None:
         """Forget the session if Bullhorn refused `rest_token` and no other coroutine has replaced it yet."""

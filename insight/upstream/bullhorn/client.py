@@ -236,5 +236,6 @@ async def open_bullhorn(settings: Settings, vault: SessionVault, *,
         httpx.AsyncClient(transport=auth_transport, timeout=DEFAULT_AUTH_TIMEOUT, follow_redirects=False) as auth_http,
         httpx.AsyncClient(transport=rest_transport, timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http,
     ):
-        auth = BullhornAuth(BullhornCredentials.from_settings(settings), vault, auth_http)
+        auth = BullhornAuth(BullhornCredentials.from_settings(settings), vault, auth_http,
+                            login_backoff_s=settings.login_backoff_s)
         yield BullhornClient(http, auth, concurrency=settings.bullhorn_concurrency, meter=meter)

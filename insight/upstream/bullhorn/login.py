@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import httpx
 
 from insight.upstream.errors import AuthenticationFailed, UpstreamRejected, UpstreamUnavailable, explain
-from shared.settings import Secret, Settings
+from shared.settings import Secret, Settings, is_loopback_host
 
 DEFAULT_AUTH_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 #: asked on every REST login: Bullhorn's cap (sdk-rest MAX_TTL), since whether it honours `ttl` or
@@ -24,6 +24,8 @@ _CHECK_USER = "check BULLHORN_USERNAME and BULLHORN_REST_URL"
 _CHECK_PASSWORD = ("check BULLHORN_USERNAME and BULLHORN_PASSWORD; the API user must also have accepted "
                    "Bullhorn's terms of service once in a browser")
 _CHECK_CLIENT = "check BULLHORN_CLIENT_ID and BULLHORN_CLIENT_SECRET"
+#: the only hosts the password, the client secret and the tokens are ever sent to (DESIGN §14)
+BULLHORN_DOMAINS = ("bullhornstaffing.com", "bullhorn.com")
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class LoginFlow:
         body = _json(response)
         if response.status_code == 200 and isinstance(body.get("BhRestToken"), str) and body.get("restUrl"):
             rest_url = str(body["restUrl"])
+            require_bullhorn_url(httpx.URL(rest_url), "the REST login's restUrl")
             return body["BhRestToken"], rest_url if rest_url.endswith("/") else rest_url + "/"
         self._raise_unavailable(response, "REST login")
         raise UpstreamRejected(explain(response.status_code, body or response.text, operation="REST login"),
@@ -159,6 +162,7 @@ class LoginFlow:
                     headers: dict[str, str] | None = None) -> httpx.Response:
         target = httpx.URL(url, params=params)
         for _ in range(_MAX_DATA_CENTRE_REDIRECTS + 1):
+            require_bullhorn_url(target, "a login step")
             try:
                 response = await self._http.request(method, target, headers=headers, timeout=self._timeout,
                                                     follow_redirects=False)
@@ -173,6 +177,19 @@ class LoginFlow:
                 target = target.copy_merge_params(params)
         raise UpstreamUnavailable(f"Bullhorn redirected the login more than {_MAX_DATA_CENTRE_REDIRECTS} times "
                                   f"(last to {target.host}); check BULLHORN_REST_URL", status_code=response.status_code)
+
+
+def require_bullhorn_url(url: httpx.URL, what: str) -> None:
+    """Credentials go only to https on a Bullhorn host, or to a loopback host (the sandbox, test fakes)."""
+    host = url.host.rstrip(".").lower()
+    on_bullhorn = any(host == domain or host.endswith("." + domain) for domain in BULLHORN_DOMAINS)
+    if is_loopback_host(host) or (url.scheme == "https" and on_bullhorn):
+        return
+    raise AuthenticationFailed(
+        f"Bullhorn login refused to go to {url.scheme}://{host} ({what}): only https on *.bullhornstaffing.com or "
+        "*.bullhorn.com (or a loopback host) may receive the credentials; check BULLHORN_REST_URL",
+        status_code=None,
+    )
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
