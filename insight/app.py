@@ -74,7 +74,8 @@ def create_app(
             intake = await stack.enter_async_context(IntakeWriter(own_store.engine).running())
             app.state.intake = intake
             metrics.intake_pending.set_function(lambda: intake.pending)
-            index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
+            index = IndexSource(PhoneIndex(own_store.engine), default_region=settings.default_region,
+                                excluded_statuses=settings.excluded_statuses)
             metrics.registry.register(IndexCollector(index))
             app.state.index = index
             lookup = LookupService(

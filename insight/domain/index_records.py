@@ -1,9 +1,12 @@
 """The phone index's pure parts: a Bullhorn record as index rows, index hits as matches, events as work.
 
-A record is indexed with the very checks `verify_and_rank` applies to a live search answer
-(`normalize` in the default region, the same last-digits guard, `match_record` for deleted and
-excluded records, `rank`), so the index answers exactly what a live search plus verification does,
-and also finds the stored formats Bullhorn's own index cannot.
+A record is indexed under keys a caller's number can be looked up by, and what a lookup finds is
+verified with the very rule `verify_and_rank` applies to a live search answer (`holds_number`, then
+`match_record` for deleted and excluded records, `rank`), so the index answers exactly what a live
+search plus verification does, and also finds the stored formats Bullhorn's own index cannot.
+The index cannot know a record's country when it is built (DESIGN §9): a value the default region
+reads is keyed by its E.164, and one that is no valid number there (`020 7946 0958` on a US tenant)
+also by its digits as typed (`national_key`), which a lookup asks for as the caller's `national_keys`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import phonenumbers
 
 from insight.domain.matching import PHONE_FIELDS, PRIMARY_FIELDS, Match, RecordFacts, match_record, rank, read_record
-from insight.domain.phones import normalize
+from insight.domain.phones import holds_number, national_key, normalize
 
 __all__ = [
     "INDEXED_ENTITIES",
@@ -32,8 +35,11 @@ INDEXED_ENTITIES: tuple[str, ...] = tuple(PHONE_FIELDS)
 @dataclass(frozen=True)
 class IndexedPhone:
     field: str
-    e164: str
+    #: the number the default region reads in the value, if any
+    e164: str | None
     is_primary: bool
+    #: the value's digits as typed, when a caller of another country may hold it (`national_key`)
+    national: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ class IndexHit:
     date_last_modified: int
     is_deleted: bool
     fields: frozenset[str]
+    #: phone field -> value as stored: a hit is a candidate, verified against these
+    phones: Mapping[str, str] = field(default_factory=dict)
 
 
 
@@ -80,17 +88,28 @@ def index_record(entity: str, record: Mapping[str, Any], *, default_region: str)
     numbers = []
     for name, value in phones.items():
         e164 = normalize(value, default_region)
-        # verify_and_rank only accepts a value holding the number's last four digits as typed (a
+        # holds_number only accepts a value holding the number's last four digits as typed (a
         # vanity "1-800-FLOWERS" normalises but no search finds it): the same guard keeps parity
-        if e164 is not None and phonenumbers.normalize_digits_only(e164)[-4:] in _digits(value):
-            numbers.append(IndexedPhone(name, e164, name in PRIMARY_FIELDS))
+        if e164 is not None and phonenumbers.normalize_digits_only(e164)[-4:] not in _digits(value):
+            e164 = None
+        key = national_key(value, default_region)
+        if e164 is not None or key is not None:
+            numbers.append(IndexedPhone(name, e164, name in PRIMARY_FIELDS, national=key))
     return IndexEntry(entity, facts.id, facts.name, facts.owner, facts.company, facts.status,
                       facts.date_last_modified, facts.is_deleted, phones, tuple(numbers))
 
 
-def matches_from_index(hits: Iterable[IndexHit], *, excluded_statuses: Sequence[str]) -> list[Match]:
-    """Index hits as ranked matches, exactly as `verify_and_rank` makes them from a search answer."""
-    found = (match_record(_facts(hit), hit.fields, excluded_statuses) for hit in hits)
+def matches_from_index(hits: Iterable[IndexHit], e164: str, *, default_region: str,
+                       excluded_statuses: Sequence[str]) -> list[Match]:
+    """Index hits for `e164` as ranked matches, exactly as `verify_and_rank` makes them from a search answer.
+
+    A hit by E.164 holds the number by construction; one by national digits is only a candidate
+    (the same digits are another number in another country), so every hit field is verified.
+    """
+    found = []
+    for hit in hits:
+        holding = {name for name in hit.fields if holds_number(hit.phones.get(name), e164, default_region)}
+        found.append(match_record(_facts(hit), holding, excluded_statuses))
     return rank(match for match in found if match is not None)
 
 

@@ -141,15 +141,21 @@ class PhoneIndex:
             connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
                                .values(last_poll_at=now, last_batch_size=0))
 
-    def find(self, e164: str) -> list[IndexHit]:
-        """Every indexed record holding `e164`, with the fields that hold it (deleted ones included)."""
+    def find(self, e164: str, national_keys: Sequence[str] = ()) -> list[IndexHit]:
+        """Every indexed record with a field keyed by `e164` or by one of `national_keys`, with those fields.
+
+        Deleted records are included, and a national key is only a candidate: the caller verifies.
+        """
         record, phone = indexed_records.c, phone_index.c
+        keyed = phone.e164 == e164
+        if national_keys:
+            keyed = or_(keyed, phone.national.in_(list(national_keys)))
         query = (
             select(record.entity, record.record_id, record.name, record.owner, record.company, record.status,
-                   record.date_last_modified, record.is_deleted, phone.field)
+                   record.date_last_modified, record.is_deleted, record.phones_json, phone.field)
             .join_from(phone_index, indexed_records,
                        and_(record.entity == phone.entity, record.record_id == phone.record_id))
-            .where(phone.e164 == e164)
+            .where(keyed)
         )
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
@@ -161,7 +167,7 @@ class PhoneIndex:
             fields.setdefault(key, set()).add(row.field)
         return [
             IndexHit(row.entity, row.record_id, row.name, row.owner, row.company, row.status,
-                     row.date_last_modified, row.is_deleted, frozenset(fields[key]))
+                     row.date_last_modified, row.is_deleted, frozenset(fields[key]), dict(row.phones_json or {}))
             for key, row in found.items()
         ]
 
@@ -188,7 +194,7 @@ def _upsert(connection: Connection, records: Sequence[IndexEntry], scan: int, no
         for item in records
     ])
     rows = [{"entity": item.entity, "record_id": item.record_id, "field": phone.field, "e164": phone.e164,
-             "is_primary": phone.is_primary} for item in records for phone in item.numbers]
+             "is_primary": phone.is_primary, "national": phone.national} for item in records for phone in item.numbers]
     if rows:
         connection.execute(insert(phone_index), rows)
 

@@ -39,12 +39,12 @@ def test_index_hits_rank_like_a_verified_search_and_drop_deleted_and_excluded_re
     def hit(record_id: int, fields: set[str], *, status: str = "Active", modified: int = 0,
             deleted: bool = False) -> IndexHit:
         return IndexHit("Candidate", record_id, f"P{record_id}", None, None, status, modified, deleted,
-                        frozenset(fields))
+                        frozenset(fields), dict.fromkeys(fields, "(415) 555-0123"))
 
     hits = [hit(1, {"phone2"}, modified=9), hit(2, {"phone3", "mobile"}, modified=1), hit(3, {"phone"}, modified=5),
             hit(4, {"phone"}, deleted=True), hit(5, {"phone"}, status="archived")]
 
-    matches = matches_from_index(hits, excluded_statuses=("Archived",))
+    matches = matches_from_index(hits, "+14155550123", default_region="US", excluded_statuses=("Archived",))
 
     assert [(m.id, m.phone_field) for m in matches] == [(3, "phone"), (2, "mobile"), (1, "phone2")]
 

@@ -36,7 +36,7 @@ def test_upgrade_creates_every_table_and_stamps_the_head_revision(store_url: str
     assert _tables(store_url) == TABLES
     store = Store(store_url)
     try:
-        assert current_revision(store.engine) == head_revision() == "0003"
+        assert current_revision(store.engine) == head_revision() == "0004"
     finally:
         store.dispose()
 
@@ -107,5 +107,5 @@ def test_current_command_exits_non_zero_until_the_database_is_upgraded(store_url
     upgrade(store_url)
     after = current()
 
-    assert before.returncode == 1 and "revision none (head: 0003)" in before.stdout
-    assert after.returncode == 0 and "revision 0003 (head: 0003)" in after.stdout
+    assert before.returncode == 1 and "revision none (head: 0004)" in before.stdout
+    assert after.returncode == 0 and "revision 0004 (head: 0004)" in after.stdout
