@@ -102,12 +102,12 @@ def national_key(value: str, default_region: str) -> str | None:
     number it is depends on the caller, unknown when the index is built; `national_keys` of a
     caller's number are the digit strings it can have when written in that caller's country, so a
     lookup finds it by digits and then verifies it. None for a value the default region reads as a
-    valid number or that carries a country code (its E.164 is its only key), and for one with too
-    few or too many digits.
+    valid number (its E.164 is its only key: `holds_number` then never reads it otherwise), and for
+    one with too few or too many digits.
     """
     own, _reason = _parse(value, default_region)
-    if own is not None and (phonenumbers.is_valid_number(own) or own.country_code_source in _EXPLICIT_COUNTRY):
-        return None  # a written country code reads the same from every country
+    if own is not None and phonenumbers.is_valid_number(own):
+        return None
     number = own or _try_parse(value.strip(), default_region)
     if number is None:
         return None
@@ -257,13 +257,18 @@ def _parse(raw: str, default_region: str) -> tuple[PhoneNumber | None, str]:
     if text.lower() in _WITHHELD:
         return None, f"{text!r} is a withheld number, not a phone number"
     number = _try_parse(text, default_region)
-    if number is not None and _acceptable(number, text):
+    acceptable = number is not None and _acceptable(number, text)
+    if number is not None and acceptable and _certain(number):
         return number, ""
     foreign = _FOREIGN_IDD.match(text)
     if foreign is not None:
         retried = _try_parse("+" + text[foreign.end() :], default_region)
         if retried is not None and phonenumbers.is_possible_number(retried):
             return retried, ""
+    # a merely possible national number yields to a foreign prefix: in AU (whose own prefix is 0011)
+    # "0061 2 1234 5678" is Sydney written with 00, not a 12-digit national number
+    if number is not None and acceptable:
+        return number, ""
     if number is None:
         return None, f"{text!r} is not a phone number"
     return None, f"{text!r} is not a valid phone number (numbers without a country code are read as {default_region})"
@@ -288,6 +293,10 @@ def _acceptable(number: PhoneNumber, text: str) -> bool:
     # region's trunk prefix (dialled as a domestic call). Without it, it is most likely a foreign
     # number missing its country code ("030 1234567" on a US tenant), which must not be guessed.
     return bool(phonenumbers.is_possible_number(number)) and _trunk_written(number, text)
+
+
+def _certain(number: PhoneNumber) -> bool:
+    return number.country_code_source in _EXPLICIT_COUNTRY or bool(phonenumbers.is_valid_number(number))
 
 
 def _trunk_written(number: PhoneNumber, text: str) -> bool:
