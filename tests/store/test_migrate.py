@@ -8,11 +8,12 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from insight.store import Store, current_revision, head_revision, migrate, upgrade
 from insight.store.intake import CallIntake
 from insight.store.migrate import downgrade
+from insight.store.phone_index import PhoneIndex
 from insight.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,3 +110,32 @@ def test_current_command_exits_non_zero_until_the_database_is_upgraded(store_url
 
     assert before.returncode == 1 and "revision none (head: 0004)" in before.stdout
     assert after.returncode == 0 and "revision 0004 (head: 0004)" in after.stdout
+
+
+def test_an_index_built_before_national_keys_is_kept_and_re_scanned_after_the_upgrade(store: Store) -> None:
+    downgrade(store.engine, "0003")
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE index_feed SET subscription_id = 'callbridge-phone-index', scan = 3"))
+        connection.execute(text("INSERT INTO phone_index (entity, record_id, field, e164, is_primary) "
+                                "VALUES ('Candidate', 7, 'phone', '+14155550123', true)"))
+
+    migrate(store.engine)
+
+    index = PhoneIndex(store.engine)
+    feed = index.feed()
+    # no subscription: the keeper's next round subscribes afresh and scans again (scan 4), filling `national`
+    assert (feed.subscription_id, feed.scan) == (None, 3)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT e164, national FROM phone_index")).all() == [("+14155550123", None)]
+
+
+def test_a_downgrade_drops_the_rows_only_a_national_key_finds(store: Store) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(text("INSERT INTO phone_index (entity, record_id, field, e164, is_primary, national) VALUES "
+                                "('Candidate', 7, 'phone', '+14155550123', true, NULL), "
+                                "('Candidate', 8, 'phone', NULL, true, '02079460958')"))
+
+    downgrade(store.engine, "0003")
+
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT record_id, e164 FROM phone_index")).all() == [(7, "+14155550123")]
