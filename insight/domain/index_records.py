@@ -6,7 +6,7 @@ verified with the very rule `verify_and_rank` applies to a live search answer (`
 search plus verification does, and also finds the stored formats Bullhorn's own index cannot.
 The index cannot know a record's country when it is built (DESIGN §9): a value the default region
 reads is keyed by its E.164, and one that is no valid number there (`020 7946 0958` on a US tenant)
-also by its digits as typed (`national_key`), which a lookup asks for as the caller's `national_keys`.
+also by its digits as typed (`index_keys`), which a lookup asks for as the caller's `national_keys`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import phonenumbers
-
 from insight.domain.matching import PHONE_FIELDS, PRIMARY_FIELDS, Match, RecordFacts, match_record, rank, read_record
-from insight.domain.phones import holds_number, national_key, normalize
+from insight.domain.phones import holds_number, index_keys
 
 __all__ = [
     "INDEXED_ENTITIES",
@@ -38,7 +36,7 @@ class IndexedPhone:
     #: the number the default region reads in the value, if any
     e164: str | None
     is_primary: bool
-    #: the value's digits as typed, when a caller of another country may hold it (`national_key`)
+    #: the value's digits as typed, when a caller of another country may hold it (`index_keys`)
     national: str | None = None
 
 
@@ -87,12 +85,7 @@ def index_record(entity: str, record: Mapping[str, Any], *, default_region: str)
     phones = {name: value for name in PHONE_FIELDS[entity] if isinstance(value := record.get(name), str) and value}
     numbers = []
     for name, value in phones.items():
-        e164 = normalize(value, default_region)
-        # holds_number only accepts a value holding the number's last four digits as typed (a
-        # vanity "1-800-FLOWERS" normalises but no search finds it): the same guard keeps parity
-        if e164 is not None and phonenumbers.normalize_digits_only(e164)[-4:] not in _digits(value):
-            e164 = None
-        key = national_key(value, default_region)
+        e164, key = index_keys(value, default_region)
         if e164 is not None or key is not None:
             numbers.append(IndexedPhone(name, e164, name in PRIMARY_FIELDS, national=key))
     return IndexEntry(entity, facts.id, facts.name, facts.owner, facts.company, facts.status,
@@ -161,7 +154,3 @@ def eta_s(indexed: int, total: int | None, elapsed_s: float) -> float | None:
     if total is None or indexed <= 0 or elapsed_s <= 0:
         return None
     return max(0.0, (total - indexed) * elapsed_s / indexed)
-
-
-def _digits(value: str) -> str:
-    return phonenumbers.normalize_digits_only(value)

@@ -18,7 +18,7 @@ __all__ = [
     "PhoneError",
     "display",
     "holds_number",
-    "national_key",
+    "index_keys",
     "national_keys",
     "normalize",
     "parse_caller",
@@ -95,30 +95,34 @@ def holds_number(value: object, e164: str, default_region: str) -> bool:
     return own is not None and _e164(own) == e164
 
 
-def national_key(value: str, default_region: str) -> str | None:
-    """The phone index key of a value a caller of another country may hold: its digits as typed, extension dropped.
+def index_keys(value: str, default_region: str) -> tuple[str | None, str | None]:
+    """The phone index keys of a stored value: the E.164 the default region reads in it, and its national key.
 
-    Such a value is no valid number in the default region (`holds_number`), and which country's
-    number it is depends on the caller, unknown when the index is built; `national_keys` of a
-    caller's number are the digit strings it can have when written in that caller's country, so a
-    lookup finds it by digits and then verifies it. None for a value the default region reads as a
-    valid number (its E.164 is its only key: `holds_number` then never reads it otherwise), and for
-    one with too few or too many digits.
+    The E.164 only when the value keeps the number's last four digits as typed (`holds_number`).
+    The national key, the value's digits as typed without the extension, only when the default
+    region reads no valid number in it: then it may be a national number of a caller's country,
+    unknown when the index is built, and `national_keys` of a caller's number are the digit strings
+    it can have when written in that caller's country, so a lookup finds it by digits and then
+    verifies it. A value the default region reads as a valid number is never read otherwise.
     """
+    digits = phonenumbers.normalize_digits_only(value)
     own, _reason = _parse(value, default_region)
+    e164 = _e164(own) if own is not None else None
+    if e164 is not None and _tail(e164) not in digits:
+        e164 = None
     if own is not None and phonenumbers.is_valid_number(own):
-        return None
+        return e164, None
     number = own or _try_parse(value.strip(), default_region)
     if number is None:
-        return None
-    digits = phonenumbers.normalize_digits_only(value)
+        return e164, None
     if number.extension and digits.endswith(number.extension):
         digits = digits[: len(digits) - len(number.extension)]
-    return digits if _MIN_KEY_DIGITS <= len(digits) <= _MAX_KEY_DIGITS else None
+    return e164, digits if _MIN_KEY_DIGITS <= len(digits) <= _MAX_KEY_DIGITS else None
 
 
+@lru_cache(maxsize=4096)
 def national_keys(e164: str) -> tuple[str, ...]:
-    """The `national_key`s a value holding `e164` can have: its number written in its own country.
+    """The national keys (`index_keys`) a value holding `e164` can have: its number written in its own country.
 
     The national significant number, with the country's trunk prefix (`02079460958`), as the
     national format writes it, and with the country code but no `+` (`442079460958`).
@@ -316,14 +320,11 @@ def _tail(e164: str) -> str:
 
 
 def _region_of(e164: str) -> str | None:
-    # the region a national number of the caller's country is read in; for a number its metadata
-    # cannot place (a reserved fictional range) the main region of its country code, as the
-    # trunk prefix and national formats are the country's
+    # the region a national number of the caller's country is read in: the main one of its country
+    # code, as trunk prefix and national formats are the country's (London and Guernsey read alike)
     try:
         number = phonenumbers.parse(e164, None)
     except NumberParseException:
         return None
-    region = phonenumbers.region_code_for_number(number)
-    if region is None:
-        region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+    region = phonenumbers.region_code_for_country_code(number.country_code or 0)
     return None if region == phonenumbers.UNKNOWN_REGION else region

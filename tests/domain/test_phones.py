@@ -11,7 +11,7 @@ from insight.domain.phones import (
     PhoneError,
     display,
     holds_number,
-    national_key,
+    index_keys,
     national_keys,
     normalize,
     parse_caller,
@@ -236,14 +236,17 @@ def test_a_national_number_of_another_country_is_read_in_the_callers_country() -
 
 
 def test_a_value_the_tenant_cannot_read_is_keyed_by_its_digits_as_typed() -> None:
-    assert national_key("020 7946 0958 ext 12", "US") == "02079460958"
-    assert national_key("020 7946 0958", "US") in national_keys(UK)
-    assert national_key("44 20 7946 0958", "US") in national_keys(UK)
-    assert national_key("01.42.68.53.00", "US") in national_keys(FR)
-    assert national_key("(415) 555-0123", "GB") in national_keys(US)
+    assert index_keys("020 7946 0958 ext 12", "US")[1] == "02079460958"
+    assert index_keys("020 7946 0958", "US")[1] in national_keys(UK)
+    assert index_keys("44 20 7946 0958", "US")[1] in national_keys(UK)
+    assert index_keys("01.42.68.53.00", "US")[1] in national_keys(FR)
+    assert index_keys("(415) 555-0123", "GB")[1] in national_keys(US)
     assert national_keys(UK) == ("2079460958", "02079460958", "442079460958")
     # on a US tenant "011" is the way out, yet "0117 496 0490" is Bristol: a possible +7 is no valid one
-    assert national_key("0117 496 0490", "US") in national_keys("+441174960490")
+    assert index_keys("0117 496 0490", "US")[1] in national_keys("+441174960490")
+    assert index_keys("0117 496 0490", "US") == ("+74960490", "01174960490")
+    assert index_keys("+44 (0)20 7946 0958 x12", "US") == (UK, None)
+    assert index_keys("1-800-FLOWERS", "US") == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -252,7 +255,7 @@ def test_a_value_the_tenant_cannot_read_is_keyed_by_its_digits_as_typed() -> Non
      ("not a number", "US"), ("12 34", "US"), ("", "US")],
 )
 def test_a_value_the_tenant_reads_or_that_is_no_number_has_no_national_key(value: str, region: str) -> None:
-    assert national_key(value, region) is None
+    assert index_keys(value, region)[1] is None
 
 
 def test_a_grouping_phonenumbers_cannot_vouch_for_is_left_to_verification_and_the_index() -> None:
