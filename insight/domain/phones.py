@@ -221,11 +221,9 @@ def _other_groupings(number: PhoneNumber, international: list[str], trunk: str) 
     if len(international) >= 2:
         area, subscriber = international[0], "".join(international[1:])
         candidates += [[area, *groups] for groups in _subscriber_groupings(subscriber)]
-    kept: list[list[str]] = []
-    for groups in candidates:
-        if groups and groups != international and groups not in kept and _accepted(trunk, groups, region):
-            kept.append(groups)
-    return kept
+    # each matcher run costs ~0.1 ms: every distinct grouping is judged once
+    distinct = {tuple(groups): groups for groups in candidates if groups and groups != international}
+    return [groups for groups in distinct.values() if _accepted(trunk, groups, region)]
 
 
 def _subscriber_groupings(subscriber: str) -> list[list[str]]:

@@ -39,7 +39,7 @@ NATIONAL_FORMS = ("national", "national_digits", "national_dots", "national_dash
 EXPLICIT_FORMS = ("international", "e164", "idd_00", "intl_trunk")
 #: countries whose trunk prefix is not `0`: none of them writes a number nationally with a leading `0`
 NOT_TRUNK_ZERO = ("US", "RU", "IT", "ES")
-PROPERTY = settings(max_examples=150, derandomize=True, database=None, deadline=None,
+PROPERTY = settings(max_examples=300, derandomize=True, database=None, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
