@@ -2,7 +2,9 @@
 
 Bullhorn keeps phones as whatever users typed, and its index splits them on non-digits, so a
 lookup searches for the token sequences real formats produce (`search_variants`) and then
-re-normalises what comes back (`normalize`) to keep only true matches.
+re-normalises what comes back to keep only true matches (`holds_number`: a value without a country
+code is read in the tenant's region, else in the caller's own country, DESIGN §9). The phone index
+keys values by what `index_keys` reads in them and looks a caller up by its `national_keys` too.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ class IndexSource:
             return None
         self.lookups += 1
         # the caller's E.164, and the digits its number has when written in its own country: the key of
-        # a value stored without a country code that the default region cannot read (DESIGN §9)
+        # a value stored without a country code in which the default region reads no valid number (DESIGN §9)
         hits = await anyio.to_thread.run_sync(self._index.find, e164, national_keys(e164))
         return tuple(matches_from_index(hits, e164, default_region=self._region, excluded_statuses=self._excluded))
 
