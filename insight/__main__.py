@@ -48,7 +48,8 @@ async def doctor_command(settings: Settings, *, out: TextIO = sys.stdout,
         bullhorn = await stack.enter_async_context(
             open_bullhorn(settings, StoreVault.for_settings(store, settings), transport=bullhorn_transport))
         aircall = await stack.enter_async_context(open_aircall(settings, transport=aircall_transport))
-        index = IndexSource(PhoneIndex(store.engine), excluded_statuses=settings.excluded_statuses)
+        index = IndexSource(PhoneIndex(store.engine), default_region=settings.default_region,
+                            excluded_statuses=settings.excluded_statuses)
 
         async def budget() -> BudgetReport:
             if bullhorn.meter is not None:  # the doctor's own requests count too

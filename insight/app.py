@@ -98,7 +98,8 @@ def create_app(
             await backfills.fail_abandoned()
             stack.push_async_callback(backfills.stop)
             intake = await stack.enter_async_context(IntakeWriter(own_store.engine).running())
-            index = IndexSource(PhoneIndex(own_store.engine), excluded_statuses=settings.excluded_statuses)
+            index = IndexSource(PhoneIndex(own_store.engine), default_region=settings.default_region,
+                                excluded_statuses=settings.excluded_statuses)
             lookup = LookupService(
                 bullhorn_client,
                 default_region=settings.default_region,

@@ -1,7 +1,8 @@
 """A seeded, realistic mix of calls for the simulator: who calls, what kind of call, which tags.
 
 About 70 % of calls involve a number the demo tenant knows (some of them shared by several
-records), a quarter an unknown number and a few an anonymous caller. Tags come during the call,
+records, some from abroad and stored as their country writes them nationally), a quarter an
+unknown number and a few an anonymous caller. Tags come during the call,
 in wrap-up after hang-up, and sometimes much later; one is occasionally taken off again; missed
 calls get Aircall's own "Callback Request" tag; comments land 60–90 s after hang-up.
 """
@@ -16,6 +17,8 @@ from sandbox.calls import ENDED_DELAY_S, CallKind, CallScript, CommentScript, Ta
 from sandbox.people import AGENTS, LINES, SYSTEM_TAGS, TAGS
 
 ANONYMOUS = "anonymous"
+#: kinds of the demo callers whose number a record holds in their own country's national format
+NATIONAL_KIND = "national_"
 FIRST_CALL_ID = 900_000_000
 
 _KIND_WEIGHTS: dict[CallKind, int] = {
@@ -48,17 +51,27 @@ class CallerLike(Protocol):
     @property
     def expected(self) -> tuple[tuple[str, int], ...]: ...
 
+    @property
+    def kind(self) -> str: ...
+
 
 def pick_caller(rng: random.Random, callers: Sequence[CallerLike]) -> str:
-    """The other party's raw_digits: mostly known numbers, some shared, some unknown, a few anonymous."""
+    """The other party's raw_digits: mostly known numbers, some shared, some unknown, a few anonymous.
+
+    One call in ten is from abroad (a `national_*` demo caller, DESIGN §9), in Aircall's
+    international form (`+44 121 496 0683`) while the record holds it nationally (`0121 496 0683`).
+    """
     known = [caller for caller in callers if caller.expected]
     shared = [caller for caller in known if len(caller.expected) > 1]
+    abroad = [caller for caller in known if caller.kind.startswith(NATIONAL_KIND)]
     unknown = [caller for caller in callers if not caller.expected]
     draw = rng.random()
     if draw < 0.05:
         return ANONYMOUS
     if draw < 0.15 and shared:
         return rng.choice(shared).raw_digits
+    if draw < 0.25 and abroad:
+        return rng.choice(abroad).raw_digits
     if draw < 0.75 and known:
         return rng.choice(known).raw_digits
     if unknown:

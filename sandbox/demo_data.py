@@ -3,9 +3,12 @@
 Phones are drawn and typed by `sandbox.demo_phones`. A handful of numbers are shared or soft-deleted
 on purpose, and `callers` says what a correct lookup of each test number finds.
 
-Expectations assume the demo's CALLBRIDGE_DEFAULT_REGION=US (demo.env) and DESIGN §4: a number
-written without a country code is read as a US number, so a UK number typed `020 7946 0958` matches
-nobody, while `+44 20 7946 0958`, `0044 20 7946 0958` and `+44 (0)20 7946 0958` match its caller.
+Expectations assume the demo's CALLBRIDGE_DEFAULT_REGION=US (demo.env) and DESIGN §9: a number
+written without a country code is read as a US number, and when it is none (`020 7946 0958`) as a
+national number of the caller's country, so it matches its `+44 20 7946 0958` caller as
+`+44 20 7946 0958`, `0044 20 7946 0958` and `+44 (0)20 7946 0958` do; `(207) 946-0958` stays Maine's.
+The tenant has offices abroad: a few records hold numbers of GB, FR, DE, AU and IN as the locals
+write them (callers of kind `national_<region>`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 import phonenumbers
 
 from sandbox import people
-from sandbox.demo_phones import COUNTRY_CODE, Phones, e164_of, is_readable
+from sandbox.demo_phones import Phones, e164_of, is_readable
 
 PHONE_FIELDS: dict[str, tuple[str, ...]] = {
     "Candidate": ("phone", "mobile", "workPhone", "phone2", "phone3"),
@@ -33,6 +36,8 @@ DEFAULT_REGION = "US"
 #: "now" for the demo tenant; every timestamp is derived from it, never from the wall clock
 EPOCH_MS = int(datetime(2026, 11, 25, tzinfo=UTC).timestamp() * 1000)
 _DAY_MS = 86_400_000
+#: countries whose numbers the tenant also stores in their national format (besides one of GB)
+_ABROAD = ("FR", "DE", "AU", "IN")
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,7 @@ def build_demo_data(
     switchboard, shared, two_candidates, archived_and_live = (phones.draw(r) for r in ("US", "GB", "FR", "US"))
     deleted = [phones.draw(region) for region in ("US", "GB", "FR")]
     archived, foreign_national = phones.draw("US"), phones.draw("GB")
-    unknown = [phones.draw(region) for region in COUNTRY_CODE]
+    unknown = [phones.draw(region) for region in ("US", "GB", "FR", "DE")]
 
     placeholders = builder.companies(companies)
     company_list = list(data.companies.values())
@@ -222,6 +227,11 @@ def build_demo_data(
     _restage(c[5], "Placed", phone=fmt(deleted[1], "intl"), isDeleted=True)
     _restage(k[7], "Active", mobile=fmt(deleted[2], "idd"), isDeleted=True)
     _restage(c[8], "Active", phone=fmt(foreign_national, "national"))
+    # drawn after everything else, so the rest of the tenant is the same as before they came
+    abroad = {region: phones.draw(region) for region in _ABROAD}
+    for record, region, name in zip((c[9], k[9], c[10], k[10]), _ABROAD, ("mobile", "phone", "phone", "mobile"),
+                                     strict=True):
+        _restage(record, "Active", False, **{name: fmt(abroad[region], "national")})
     _restage(c[6], "Archived", phone=fmt(archived))
     _restage(c[7], "Archived", phone=fmt(archived_and_live))
     _restage(k[8], "Active", mobile=fmt(archived_and_live, "intl"))
@@ -236,7 +246,8 @@ def build_demo_data(
         ("switchboard", switchboard), ("candidate_and_contact", shared), ("two_candidates", two_candidates),
         ("same_digits_us", same_digits["US"]), ("same_digits_gb", same_digits["GB"]),
         *(("deleted_only", number) for number in deleted), ("archived_only", archived),
-        ("archived_and_live", archived_and_live), ("foreign_national_only", foreign_national),
+        ("archived_and_live", archived_and_live), ("national_gb", foreign_national),
+        *((f"national_{region.lower()}", number) for region, number in abroad.items()),
         *(("unknown", number) for number in unknown),
     ]
     callers = {e164_of(number): kind for kind, number in staged}

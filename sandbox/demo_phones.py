@@ -1,8 +1,10 @@
 """Phone numbers for the demo tenant, drawn unique and typed the way recruiters type them.
 
 Every number is valid for `phonenumbers`; fictional ranges are used where libphonenumber still
-accepts them (US 555-01xx, Ofcom's drama ranges, ARCEP's 01 99 00). Stored values are national,
-international, 00-prefixed, dotted or carry extensions, and `Phones.stored` remembers which.
+accepts them (US 555-01xx, Ofcom's drama ranges, ARCEP's 01 99 00, ACMA's 02 5550 and 0491 570).
+Stored values are national, international, 00-prefixed, dotted or carry extensions, and
+`Phones.stored` remembers which. Australian and Indian numbers are only drawn on request: the demo
+tenant stores a few in their national format (DESIGN §9).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import phonenumbers
 
 _REGION_WEIGHTS = {"US": 45, "GB": 33, "FR": 17, "DE": 5}
-COUNTRY_CODE = {"US": 1, "GB": 44, "FR": 33, "DE": 49}
+COUNTRY_CODE = {"US": 1, "GB": 44, "FR": 33, "DE": 49, "AU": 61, "IN": 91}
 # US area codes starting 2 or 7 are left out: their 10 digits could equal a London or UK mobile
 # number's, and the one such pair in the tenant is put there on purpose
 _US_AREAS = "312 415 404 305 512 617 646 303 602 503 480 614 901 916 832 858 469 347 630 508 952 425 972 612".split()
@@ -43,6 +45,16 @@ def _draw_groups(rng: random.Random, region: str, fictional: bool) -> tuple[str,
         if fictional:
             return "1", "99", "00", _digits(rng, 2), _digits(rng, 2)
         return rng.choice("1167"), *(_digits(rng, 2) for _ in range(4))
+    if region == "AU":
+        if fictional:
+            if rng.random() < 0.5:
+                return "2", "5550", _digits(rng, 4)
+            return "491", "570", rng.choice("12") + _digits(rng, 2)
+        return rng.choice("2378"), str(rng.randrange(5, 10)) + _digits(rng, 3), _digits(rng, 4)
+    if region == "IN":
+        if rng.random() < 0.5:
+            return rng.choice(("22", "11", "80")), str(rng.randrange(2, 7)) + _digits(rng, 3), _digits(rng, 4)
+        return rng.choice("6789") + _digits(rng, 4), _digits(rng, 5)
     return "30", str(rng.randrange(2, 10)) + _digits(rng, 6)
 
 
@@ -80,6 +92,8 @@ _FORMATS: dict[str, dict[str, tuple[str, str]]] = {
     "GB": {"national": ("0", " "), "intl": ("+44 ", " "), "idd": ("0044 ", " "), "intl_trunk": ("+44 (0)", " ")},
     "FR": {"national": ("0", " "), "intl": ("+33 ", " "), "idd": ("0033 ", " "), "dots": ("0", ".")},
     "DE": {"national": ("0", " "), "intl": ("+49 ", " ")},
+    "AU": {"national": ("0", " "), "intl": ("+61 ", " ")},
+    "IN": {"national": ("0", " "), "intl": ("+91 ", " ")},
 }
 
 
@@ -118,9 +132,20 @@ class Phones:
 
 #: styles that carry their country code, so they read the same from any region
 _INTERNATIONAL_STYLES = frozenset({"intl", "idd", "intl_trunk"})
+#: countries whose national numbers are written with a trunk 0, as no NANP number ever starts
+_TRUNK_ZERO = frozenset({"gb", "fr", "de", "au", "in"})
+_NANP = frozenset({"US", "CA"})
 
 
 def is_readable(style: str, default_region: str) -> bool:
-    """Whether a value stored in `style` parses to its own number when national numbers are read in `default_region`."""
+    """Whether a value stored in `style` holds its own caller when national numbers are read in `default_region`.
+
+    DESIGN §9: a national number of another country is read in the caller's country, unless the
+    tenant's region reads a valid number of its own in it. A value with a trunk 0 never is a NANP
+    number; for other tenant regions the sandbox does not model which foreign national values
+    collide with their own numbers, and claims none.
+    """
     region, _, shape = style.partition("_")
-    return region == default_region.lower() or shape.partition("+")[0] in _INTERNATIONAL_STYLES
+    if region == default_region.lower() or shape.partition("+")[0] in _INTERNATIONAL_STYLES:
+        return True
+    return region in _TRUNK_ZERO and shape.partition("+")[0] in ("national", "dots") and default_region in _NANP

@@ -16,7 +16,8 @@ def keeper_for(stack: Stack, **options: Any) -> IndexKeeper:
 
 
 def source_for(stack: Stack, **options: Any) -> IndexSource:
-    return IndexSource(PhoneIndex(stack.store.engine), excluded_statuses=("Archive", "Archived"), **options)
+    return IndexSource(PhoneIndex(stack.store.engine), default_region="US", excluded_statuses=("Archive", "Archived"),
+                       **options)
 
 
 async def build(keeper: IndexKeeper, *, max_rounds: int = 100) -> int:

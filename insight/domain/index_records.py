@@ -1,9 +1,12 @@
 """The phone index's pure parts: a Bullhorn record as index rows, indexed records as matches, events as work.
 
-A record is indexed with the very checks `verify_and_rank` applies to a live search answer
-(`normalize` in the default region, the same last-digits guard, `match_record` for deleted and
-excluded records, `rank`), so the index answers exactly what a live search plus verification does,
-and also finds the stored formats Bullhorn's own index cannot.
+A record is indexed under keys a caller's number can be looked up by, and what a lookup finds is
+verified with the very rule `verify_and_rank` applies to a live search answer (`holds_number`, then
+`match_record` for deleted and excluded records, `rank`), so the index answers exactly what a live
+search plus verification does, and also finds the stored formats Bullhorn's own index cannot.
+The index cannot know a record's country when it is built (DESIGN §9): a value the default region
+reads is keyed by its E.164, and one that is no valid number there (`020 7946 0958` on a US tenant)
+also by its digits as typed (`index_keys`), which a lookup asks for as the caller's `national_keys`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import phonenumbers
-
 from insight.domain.matching import PHONE_FIELDS, PRIMARY_FIELDS, Match, RecordFacts, match_record, rank, read_record
-from insight.domain.phones import normalize
+from insight.domain.phones import holds_number, index_keys
 
 __all__ = [
     "INDEXED_ENTITIES",
@@ -34,8 +35,11 @@ INDEXED_ENTITIES: tuple[str, ...] = tuple(PHONE_FIELDS)
 @dataclass(frozen=True)
 class IndexedPhone:
     field: str
-    e164: str
+    #: the number the default region reads in the value, if any
+    e164: str | None
     is_primary: bool
+    #: the value's digits as typed, when a caller of another country may hold it (`index_keys`)
+    national: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,18 +65,23 @@ def index_record(entity: str, record: Mapping[str, Any], *, default_region: str)
     phones = {name: value for name in PHONE_FIELDS[entity] if isinstance(value := record.get(name), str) and value}
     numbers = []
     for name, value in phones.items():
-        e164 = normalize(value, default_region)
-        # verify_and_rank only accepts a value holding the number's last four digits as typed (a
-        # vanity "1-800-FLOWERS" normalises but no search finds it): the same guard keeps parity
-        if e164 is not None and phonenumbers.normalize_digits_only(e164)[-4:] in _digits(value):
-            numbers.append(IndexedPhone(name, e164, name in PRIMARY_FIELDS))
+        e164, key = index_keys(value, default_region)
+        if e164 is not None or key is not None:
+            numbers.append(IndexedPhone(name, e164, name in PRIMARY_FIELDS, national=key))
     return IndexEntry(facts, phones, tuple(numbers))
 
 
-def matches_from_index(e164: str, entries: Iterable[IndexEntry], *, excluded_statuses: Sequence[str]) -> list[Match]:
-    """The indexed records holding `e164` as ranked matches, exactly as `verify_and_rank` makes them from a search."""
+def matches_from_index(e164: str, entries: Iterable[IndexEntry], *, default_region: str,
+                       excluded_statuses: Sequence[str]) -> list[Match]:
+    """The indexed records holding `e164` as ranked matches, exactly as `verify_and_rank` makes them from a search.
+
+    A field keyed by E.164 holds the number by construction; one keyed by national digits is only a
+    candidate (the same digits are another number in another country), so it is verified (DESIGN §9).
+    """
     found = (
-        match_record(entry.facts, {phone.field for phone in entry.numbers if phone.e164 == e164}, excluded_statuses)
+        match_record(entry.facts, {phone.field for phone in entry.numbers
+                                   if phone.e164 == e164 or holds_number(entry.phones.get(phone.field), e164,
+                                                                         default_region)}, excluded_statuses)
         for entry in entries
     )
     return rank(match for match in found if match is not None)
@@ -121,7 +130,3 @@ def eta_s(indexed: int, total: int | None, elapsed_s: float) -> float | None:
     if total is None or indexed <= 0 or elapsed_s <= 0:
         return None
     return max(0.0, (total - indexed) * elapsed_s / indexed)
-
-
-def _digits(value: str) -> str:
-    return phonenumbers.normalize_digits_only(value)

@@ -9,9 +9,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, get_type_hints
 
-import phonenumbers
-
-from insight.domain.phones import normalize, search_variants
+from insight.domain.phones import holds_number, search_variants
 
 __all__ = [
     "ENTITY_ORDER",
@@ -169,13 +167,11 @@ def verify_and_rank(
     """The records that truly hold `e164`, each once with its best field, best first.
 
     The search only narrows: its tokens can hit the same digits in another country or another
-    grouping, and it cannot be trusted to have filtered deleted or excluded records.
+    grouping, and it cannot be trusted to have filtered deleted or excluded records. A value holds
+    the number by `holds_number` (DESIGN §9: read in the default region, else in the caller's own).
     """
     excluded = {status.strip().casefold() for status in excluded_statuses if status.strip()}
-    # every stored format keeps the subscriber's last digits together, so a value without them is
-    # skipped before the ~50 µs parse; a search page holds many such values (the other phone fields)
-    # and repeats a shared number's text on many records, hence the memo
-    tail = phonenumbers.normalize_digits_only(e164)[-4:]
+    # a search page repeats a shared number's text on many records, and a parse costs ~50 µs: a memo
     memo: dict[str, bool] = {}
 
     def holds(value: Any) -> bool:
@@ -183,8 +179,7 @@ def verify_and_rank(
             return False
         known = memo.get(value)
         if known is None:
-            known = tail in phonenumbers.normalize_digits_only(value) and normalize(value, default_region) == e164
-            memo[value] = known
+            known = memo[value] = holds_number(value, e164, default_region)
         return known
 
     found: dict[tuple[str, int], Match] = {}

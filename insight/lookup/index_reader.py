@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from insight.domain.index_records import INDEXED_ENTITIES, eta_s, matches_from_index
 from insight.domain.matching import Match
+from insight.domain.phones import national_keys
 from insight.store.phone_index import Feed, PhoneIndex, ScanProgress
 from insight.store.tables import utcnow
 
@@ -96,9 +97,11 @@ def index_status(feed: Feed, progress: Mapping[str, ScanProgress], *, now: datet
 class IndexSource:
     """What `LookupService` asks before searching Bullhorn: `matches()` is None while the index is not ready."""
 
-    def __init__(self, index: PhoneIndex, *, excluded_statuses: Sequence[str], max_lag_s: float = DEFAULT_MAX_LAG_S,
-                 clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, index: PhoneIndex, *, default_region: str, excluded_statuses: Sequence[str],
+                 max_lag_s: float = DEFAULT_MAX_LAG_S, clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = utcnow) -> None:
         self._index = index
+        self._region = default_region
         self._excluded = tuple(excluded_statuses)
         self._max_lag_s = max_lag_s
         self._clock = clock
@@ -118,8 +121,10 @@ class IndexSource:
     async def matches(self, e164: str) -> tuple[Match, ...] | None:
         if not await self.ready():
             return None
-        entries = await anyio.to_thread.run_sync(self._index.find, e164)
-        return tuple(matches_from_index(e164, entries, excluded_statuses=self._excluded))
+        # the caller's E.164, and the digits its number has when written in its own country: the key of
+        # a value stored without a country code in which the default region reads no valid number (DESIGN §9)
+        entries = await anyio.to_thread.run_sync(self._index.find, e164, national_keys(e164))
+        return tuple(matches_from_index(e164, entries, default_region=self._region, excluded_statuses=self._excluded))
 
 
 class IndexCollector(Collector):

@@ -160,17 +160,20 @@ class PhoneIndex:
             connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
                                .values(subscription_id=None, read_pending=False, off_reason=reason))
 
-    def find(self, e164: str) -> list[IndexEntry]:
-        """Every indexed record holding `e164`, with all its numbers (deleted ones included)."""
+    def find(self, e164: str, national_keys: Sequence[str] = ()) -> list[IndexEntry]:
+        """Every indexed record with a field keyed by `e164` or one of `national_keys`, with all its numbers.
+
+        Deleted records are included, and a national key is only a candidate: the caller verifies.
+        """
         record, phone, holding = indexed_records.c, phone_index.c, phone_index.alias("holding").c
         query = (
             select(record.entity, record.record_id, record.name, record.owner, record.company, record.status,
                    record.date_last_modified, record.is_deleted, record.phones_json, phone.field, phone.e164,
-                   phone.is_primary)
+                   phone.is_primary, phone.national)
             .select_from(indexed_records)
             .join(phone_index, and_(phone.entity == record.entity, phone.record_id == record.record_id))
             .where(tuple_(record.entity, record.record_id).in_(
-                select(holding.entity, holding.record_id).where(holding.e164 == e164)))
+                select(holding.entity, holding.record_id).where(_keyed(holding, e164, national_keys))))
             .order_by(record.entity, record.record_id, phone.field)
         )
         with self.engine.connect() as connection:
@@ -180,7 +183,7 @@ class PhoneIndex:
         for row in rows:
             key = (row.entity, row.record_id)
             found[key] = row
-            numbers.setdefault(key, []).append(IndexedPhone(row.field, row.e164, row.is_primary))
+            numbers.setdefault(key, []).append(IndexedPhone(row.field, row.e164, row.is_primary, row.national))
         return [
             IndexEntry(RecordFacts(row.entity, row.record_id, row.name, row.owner, row.company, row.status,
                                    row.date_last_modified, row.is_deleted),
@@ -206,7 +209,7 @@ def _upsert(connection: Connection, records: Sequence[IndexEntry], scan: int, no
         return
     connection.execute(insert(indexed_records), [_record_row(item, scan, now) for item in records])
     rows = [{"entity": item.facts.entity, "record_id": item.facts.id, "field": phone.field, "e164": phone.e164,
-             "is_primary": phone.is_primary} for item in records for phone in item.numbers]
+             "is_primary": phone.is_primary, "national": phone.national} for item in records for phone in item.numbers]
     if rows:
         connection.execute(insert(phone_index), rows)
 
@@ -234,3 +237,10 @@ def _drop_older_scans(connection: Connection, entity: str, scan: int) -> None:
     connection.execute(delete(phone_index).where(phone_index.c.entity == entity, phone_index.c.record_id.in_(stale)))
     connection.execute(delete(indexed_records).where(indexed_records.c.entity == entity,
                                                      indexed_records.c.scan < scan))
+
+
+def _keyed(phone: Any, e164: str, national_keys: Sequence[str]) -> Any:
+    """Rows keyed by the caller's E.164, or by the national digits its number may be stored as."""
+    if not national_keys:
+        return phone.e164 == e164
+    return or_(phone.e164 == e164, phone.national.in_(list(national_keys)))

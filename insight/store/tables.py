@@ -205,8 +205,12 @@ phone_index = Table(
     Column("entity", String(32), primary_key=True),
     Column("record_id", BigInteger, primary_key=True, autoincrement=False),
     Column("field", String(32), primary_key=True),
-    Column("e164", String(32), nullable=False, index=True),
+    #: the number, when the default region reads the stored value
+    Column("e164", String(32), index=True),
     Column("is_primary", Boolean, nullable=False),
+    #: its digits as typed when it is no valid number in the default region: a national number of a country
+    #: the index cannot know, looked up by a caller's `national_keys`
+    Column("national", String(32), index=True),
 )
 
 #: build progress of the current scan, per entity

@@ -45,13 +45,13 @@ def test_indexed_records_rank_like_a_verified_search_and_drop_deleted_and_exclud
         numbers = tuple(IndexedPhone(name, number if name in fields else other, name in ("phone", "mobile"))
                         for name in ("phone", "mobile", "phone2", "phone3"))
         return IndexEntry(RecordFacts("Candidate", record_id, f"P{record_id}", None, None, status, modified, deleted),
-                          {phone.field: phone.e164 for phone in numbers}, numbers)
+                          {phone.field: phone.e164 or "" for phone in numbers}, numbers)
 
     entries = [entry(1, {"phone2"}, modified=9), entry(2, {"phone3", "mobile"}, modified=1),
                entry(3, {"phone"}, modified=5), entry(4, {"phone"}, deleted=True),
                entry(5, {"phone"}, status="archived")]
 
-    matches = matches_from_index(number, entries, excluded_statuses=("Archived",))
+    matches = matches_from_index(number, entries, default_region="US", excluded_statuses=("Archived",))
 
     assert [(m.id, m.phone_field) for m in matches] == [(3, "phone"), (2, "mobile"), (1, "phone2")]
 

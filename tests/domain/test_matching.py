@@ -111,13 +111,37 @@ def test_on_a_us_tenant_the_same_national_digits_are_a_us_number() -> None:
     assert matches == []
 
 
-def test_a_record_stored_in_a_foreign_national_format_is_not_guessed() -> None:
-    matches = verify_and_rank(
-        UK,
-        {"Candidate": [candidate(1, phone="020 7946 0958")]},
-        default_region="US",
-        excluded_statuses=EXCLUDED,
-    )
+def test_a_stored_uk_national_number_matches_a_uk_caller_in_a_us_tenant() -> None:
+    records = [candidate(1, phone="020 7946 0958"), candidate(2, mobile="02079460958 ext 4"),
+               candidate(3, phone="44 20 7946 0958")]
+    matches = verify_and_rank(UK, {"Candidate": records}, default_region="US", excluded_statuses=EXCLUDED)
+    assert [(match.id, match.phone_field) for match in matches] == [(1, "phone"), (2, "mobile"), (3, "phone")]
+
+
+def test_a_stored_uk_national_number_never_matches_a_us_caller_with_the_same_digits() -> None:
+    records = {"Candidate": [candidate(1, phone="020 7946 0958"), candidate(2, phone="0207 946 0958")]}
+    for region in ("US", "GB", "FR"):
+        assert verify_and_rank("+12079460958", records, default_region=region, excluded_statuses=EXCLUDED) == []
+
+
+def test_a_number_the_default_region_reads_is_never_read_again_in_the_callers_country() -> None:
+    # "(207) 946-0958" is a Maine number on a US tenant, though as a UK national number it is London's
+    matches = verify_and_rank(UK, {"Candidate": [candidate(1, phone="(207) 946-0958")]}, default_region="US",
+                              excluded_statuses=EXCLUDED)
+    assert matches == []
+
+
+def test_a_french_national_number_matches_its_caller_on_a_uk_tenant() -> None:
+    records = {"Candidate": [candidate(1, phone="01 42 68 53 00"), candidate(2, phone="01.42.68.53.00")]}
+    matches = verify_and_rank("+33142685300", records, default_region="GB", excluded_statuses=EXCLUDED)
+    assert [match.id for match in matches] == [1, 2]
+
+
+@pytest.mark.parametrize("value", ["not a number", "", "+", "0", "0000000000", "anonymous", "☎ 020 7946 0958 ☎☎" * 3,
+                                   "+999 20 7946 0958", "020 7946 0958 0958 0958 0958", 12, None, ["020 7946 0958"]])
+def test_a_stored_value_that_is_not_the_callers_number_never_matches_and_never_raises(value: Any) -> None:
+    matches = verify_and_rank(UK, {"Candidate": [candidate(1, phone=value)]}, default_region="US",
+                              excluded_statuses=EXCLUDED)
     assert matches == []
 
 

@@ -7,7 +7,16 @@ from typing import Any
 import pytest
 
 from insight.domain.matching import PHONE_FIELDS, build_search_query
-from insight.domain.phones import PhoneError, display, normalize, parse_caller, search_variants
+from insight.domain.phones import (
+    PhoneError,
+    display,
+    holds_number,
+    index_keys,
+    national_keys,
+    normalize,
+    parse_caller,
+    search_variants,
+)
 from shared.logs import mask_phone
 
 US, UK, FR, DE = "+14155550123", "+442079460958", "+33142685300", "+49301234567"
@@ -47,7 +56,7 @@ STORED_FORMATS: list[tuple[str, str, str]] = [
     ("011 44 20 7946 0958", "FR", UK),
     ("Tel: 0044 20 7946 0958", "US", UK),
     ("07700 900123", "GB", UK_MOBILE),
-    ("07700 900 123", "GB", UK_MOBILE),
+    ("07400 123 456", "GB", "+447400123456"),
     ("+44 7700 900123", "US", UK_MOBILE),
     ("+44 (0)7700 900123", "FR", UK_MOBILE),
     ("44 7700 900123", "GB", UK_MOBILE),
@@ -211,3 +220,45 @@ def test_mask_keeps_country_code_and_last_four_digits() -> None:
 def test_display_is_the_international_form() -> None:
     assert display(UK) == "+44 20 7946 0958"
     assert display("garbage") == "garbage"
+
+
+def test_a_merely_possible_national_reading_yields_to_a_foreign_00_prefix() -> None:
+    # Australia dials out with 0011, yet "0061 …" is Sydney written the way most of the world does
+    assert normalize("0061 2 1234 5678", "AU") == "+61212345678"
+    assert normalize("0117 496 0000", "GB") == "+441174960000"
+
+
+def test_a_national_number_of_another_country_is_read_in_the_callers_country() -> None:
+    assert holds_number("020 7946 0958", UK, "US")
+    assert holds_number("01 42 68 53 00", FR, "GB")
+    assert not holds_number("020 7946 0958", "+12079460958", "US")
+    assert not holds_number("(207) 946-0958", UK, "US")
+
+
+def test_a_value_the_tenant_cannot_read_is_keyed_by_its_digits_as_typed() -> None:
+    assert index_keys("020 7946 0958 ext 12", "US")[1] == "02079460958"
+    assert index_keys("020 7946 0958", "US")[1] in national_keys(UK)
+    assert index_keys("44 20 7946 0958", "US")[1] in national_keys(UK)
+    assert index_keys("01.42.68.53.00", "US")[1] in national_keys(FR)
+    assert index_keys("(415) 555-0123", "GB")[1] in national_keys(US)
+    assert national_keys(UK) == ("2079460958", "02079460958", "442079460958")
+    # on a US tenant "011" is the way out, yet "0117 496 0490" is Bristol: a possible +7 is no valid one
+    assert index_keys("0117 496 0490", "US")[1] in national_keys("+441174960490")
+    assert index_keys("0117 496 0490", "US") == ("+74960490", "01174960490")
+    assert index_keys("+44 (0)20 7946 0958 x12", "US") == (UK, None)
+    assert index_keys("1-800-FLOWERS", "US") == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "region"),
+    [("020 7946 0958", "GB"), ("(415) 555-0123", "US"), ("+44 20 7946 0958", "US"), ("0044 20 7946 0958", "FR"),
+     ("not a number", "US"), ("12 34", "US"), ("", "US")],
+)
+def test_a_value_the_tenant_reads_or_that_is_no_number_has_no_national_key(value: str, region: str) -> None:
+    assert index_keys(value, region)[1] is None
+
+
+def test_a_grouping_phonenumbers_cannot_vouch_for_is_left_to_verification_and_the_index() -> None:
+    # Ofcom's fictional 07700 900xxx range is no valid number, so its matcher judges no grouping of it
+    assert '"07700 900 123"' not in search_variants(UK_MOBILE)
+    assert '"07400 123 456"' in search_variants("+447400123456")

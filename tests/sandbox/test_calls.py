@@ -167,9 +167,10 @@ def test_a_script_that_cannot_happen_is_refused():
 
 
 class _Caller:
-    def __init__(self, raw_digits: str, expected: tuple[tuple[str, int], ...]) -> None:
+    def __init__(self, raw_digits: str, expected: tuple[tuple[str, int], ...], kind: str = "candidate") -> None:
         self.raw_digits = raw_digits
         self.expected = expected
+        self.kind = kind
 
 
 CALLERS = [
@@ -186,6 +187,15 @@ def test_the_call_mix_is_mostly_known_callers_with_some_unknown_and_anonymous():
     assert 0.65 < known < 0.75
     assert 0.02 < picks.count(ANONYMOUS) / len(picks) < 0.08
     assert picks.count("+1 415-555-0101") > 0 and picks.count("+44 20 7946 0001") > 0
+
+
+def test_one_call_in_ten_is_from_a_caller_abroad_whose_record_holds_the_national_form():
+    abroad = _Caller("+33 1 42 68 53 00", (("Candidate", 4),), kind="national_fr")
+    at_home = [_Caller(f"+1 415-555-01{index:02d}", (("Candidate", 10 + index),)) for index in range(20)]
+    rng = random.Random(5)
+    picks = [pick_caller(rng, [*CALLERS, *at_home, abroad]) for _ in range(2000)]
+    # 10 % from abroad, plus its share of the other known calls (1 in 23 of 50 %)
+    assert 0.09 < picks.count(abroad.raw_digits) / len(picks) < 0.16
 
 
 def test_planned_calls_are_seeded_valid_and_comment_60_to_90_s_after_hang_up():

@@ -12,7 +12,8 @@ import pytest
 from sandbox import people
 from sandbox.demo_data import EPOCH_MS, PHONE_FIELDS, DemoData, build_demo_data
 
-REGIONS = ("US", "GB", "FR", "DE")
+REGIONS = ("US", "GB", "FR", "DE", "AU", "IN")
+ABROAD = ("GB", "FR", "DE", "AU", "IN")
 EXCLUDED = {"Archive", "Archived"}
 SHARED_KINDS = {"switchboard", "candidate_and_contact", "two_candidates", "archived_and_live"}
 
@@ -57,6 +58,28 @@ def read_on_us_tenant(value: str) -> str | None:
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+@cache
+def held_on_us_tenant(value: str, e164: str) -> bool:
+    """DESIGN §9 on the demo tenant: what the US does not read is read in the caller's own country."""
+    us = read_on_us_tenant(value)
+    if us is not None:
+        return us == e164
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number) and phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.E164) == e164
+
+
+@cache
+def number_of(value: str) -> str | None:
+    """The number a stored value is, whoever reads it: the US reading, else the one country it is valid in."""
+    readings = {parsed_in(region)[value] for region in ABROAD} - {None}
+    return read_on_us_tenant(value) or (readings.pop() if len(readings) == 1 else None)
 
 
 def callers_of(kind: str) -> list[Any]:
@@ -156,7 +179,7 @@ def test_numbers_are_unique_except_the_deliberately_shared_ones() -> None:
     shared = {caller.e164 for caller in demo().callers if caller.kind in SHARED_KINDS}
     owners: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for entity, record, _, value in stored_phones(demo()):
-        e164 = read_on_us_tenant(value)
+        e164 = number_of(value)
         if e164:
             owners[e164].add((entity, record["id"]))
     assert {e164 for e164, who in owners.items() if len(who) > 1} == shared
@@ -167,7 +190,7 @@ def expected_for(e164: str) -> tuple[tuple[str, int], ...]:
     """An independent lookup: read every stored phone as the demo tenant does and keep live owners, ranked."""
     best: dict[tuple[str, int], tuple[int, int]] = {}
     for entity, record, name, value in stored_phones(demo()):
-        if read_on_us_tenant(value) != e164 or record["isDeleted"] or record["status"] in EXCLUDED:
+        if not held_on_us_tenant(value, e164) or record["isDeleted"] or record["status"] in EXCLUDED:
             continue
         rank = (0 if name in ("phone", "mobile") else 1, -record["dateLastModified"])
         best[(entity, record["id"])] = min(best.get((entity, record["id"]), rank), rank)
@@ -245,14 +268,16 @@ def test_soft_deleted_archived_and_placeholder_only_numbers_match_nobody() -> No
     assert len(data.phone_owners[archived_and_live.e164]) == 2 and len(archived_and_live.expected) == 1
 
 
-def test_a_foreign_number_typed_without_its_country_code_matches_nobody_on_a_us_tenant() -> None:
-    (caller,) = callers_of("foreign_national_only")
+def test_numbers_of_five_countries_typed_as_their_locals_do_match_their_callers_on_a_us_tenant() -> None:
     data = demo()
-    ((entity, record_id, name),) = data.phone_owners[caller.e164]
-    value = (data.candidates | data.contacts)[record_id][name]
-    assert value.startswith("0") and not value.startswith("00")
-    assert parsed_in("GB")[value] == caller.e164 and read_on_us_tenant(value) is None
-    assert caller.expected == ()
+    for region in ABROAD:
+        (caller,) = callers_of(f"national_{region.lower()}")
+        ((entity, record_id, name),) = data.phone_owners[caller.e164]
+        value = (data.candidates | data.contacts)[record_id][name]
+        assert value.startswith("0") and not value.startswith("00") and "+" not in value
+        assert parsed_in(region)[value] == caller.e164 and read_on_us_tenant(value) is None
+        assert caller.expected == ((entity, record_id),)
+        assert caller.raw_digits.startswith(f"+{phonenumbers.country_code_for_region(region)} ")
 
 
 def test_some_candidates_are_archived() -> None:

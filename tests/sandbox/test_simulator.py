@@ -23,9 +23,10 @@ TOKEN = "demo-webhook-token"
 
 
 class Caller:
-    def __init__(self, raw_digits: str, expected: tuple[tuple[str, int], ...]) -> None:
+    def __init__(self, raw_digits: str, expected: tuple[tuple[str, int], ...], kind: str = "candidate") -> None:
         self.raw_digits = raw_digits
         self.expected = expected
+        self.kind = kind
 
 
 CALLERS = [

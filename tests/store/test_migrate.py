@@ -8,10 +8,11 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from insight.store import Store, current_revision, head_revision, migrate, upgrade
 from insight.store.migrate import downgrade
+from insight.store.phone_index import PhoneIndex
 from insight.store.tables import metadata
 from tests.intake_kit import record_raw
 
@@ -37,7 +38,7 @@ def test_upgrade_creates_every_table_and_stamps_the_head_revision(store_url: str
     assert _tables(store_url) == TABLES
     store = Store(store_url)
     try:
-        assert current_revision(store.engine) == head_revision() == "0008"
+        assert current_revision(store.engine) == head_revision() == "0009"
     finally:
         store.dispose()
 
@@ -107,3 +108,32 @@ def test_current_command_exits_non_zero_until_the_database_is_upgraded(store_url
 
     assert before.returncode == 1 and f"revision none (head: {head_revision()})" in before.stdout
     assert after.returncode == 0 and f"revision {head_revision()} (head: {head_revision()})" in after.stdout
+
+
+def test_an_index_built_before_national_keys_is_kept_and_re_scanned_after_the_upgrade(store: Store) -> None:
+    downgrade(store.engine, "0008")
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE index_feed SET subscription_id = 'callbridge-phone-index', scan = 3"))
+        connection.execute(text("INSERT INTO phone_index (entity, record_id, field, e164, is_primary) "
+                                "VALUES ('Candidate', 7, 'phone', '+14155550123', true)"))
+
+    migrate(store.engine)
+
+    index = PhoneIndex(store.engine)
+    feed = index.feed()
+    # no subscription: the keeper's next round subscribes afresh and scans again (scan 4), filling `national`
+    assert (feed.subscription_id, feed.scan) == (None, 3)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT e164, national FROM phone_index")).all() == [("+14155550123", None)]
+
+
+def test_a_downgrade_drops_the_rows_only_a_national_key_finds(store: Store) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(text("INSERT INTO phone_index (entity, record_id, field, e164, is_primary, national) VALUES "
+                                "('Candidate', 7, 'phone', '+14155550123', true, NULL), "
+                                "('Candidate', 8, 'phone', NULL, true, '02079460958')"))
+
+    downgrade(store.engine, "0008")
+
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT record_id, e164 FROM phone_index")).all() == [(7, "+14155550123")]

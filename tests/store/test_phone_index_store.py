@@ -115,3 +115,19 @@ async def test_the_index_is_built_and_kept_fresh_on_either_database(tmp_path: Pa
         after = key(await source_for(stack).matches(caller.e164) or ())
         assert [item[:2] for item in before] == list(caller.expected)
         assert after == [item for item in before if item[:2] != (entity, record_id)]
+
+
+def test_a_value_keyed_by_its_national_digits_is_found_with_its_stored_text(store: Store) -> None:
+    index = PhoneIndex(store.engine)
+    scan = _scan(index)
+    london = IndexEntry(RecordFacts("Candidate", 3, "Person 3", None, None, "Active", 3, False),
+                        {"phone": "020 7946 0958", "mobile": "(415) 555-0123"},
+                        (IndexedPhone("phone", None, True, national="02079460958"),
+                         IndexedPhone("mobile", "+14155550123", True)))
+    index.save_page("Candidate", scan, [london], cursor=3, total=1, done=False, now=T0)
+
+    [hit] = index.find("+442079460958", ("2079460958", "02079460958", "442079460958"))
+    assert (hit.facts, set(hit.numbers)) == (london.facts, set(london.numbers))
+    assert hit.phones == {"phone": "020 7946 0958", "mobile": "(415) 555-0123"}
+    assert index.find("+442079460958") == []
+    assert [found.facts.id for found in index.find("+14155550123", ("4155550123",))] == [3]
