@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
+import anyio.to_thread
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from insight.domain.budget import BudgetReport, budget_report, month_of
-from insight.store.usage import month_usage
+from insight.store.usage import flush_usage, month_usage
+from insight.upstream.meter import RequestMeter
 from shared.settings import Settings
 
 
@@ -19,6 +21,12 @@ def read_budget(engine: Engine, settings: Settings, now: datetime) -> BudgetRepo
     """Blocking (one small read): this month's stored counts, every process's, with the projection."""
     return budget_report(month_usage(engine, month_of(now)), now=now, budget=settings.bullhorn_monthly_api_budget,
                          index_share=settings.index_budget_share)
+
+
+async def budget_now(engine: Engine, settings: Settings, meter: RequestMeter, now: datetime) -> BudgetReport:
+    """This process's uncounted requests stored first, then the month read: exact for this process."""
+    await flush_usage(engine, meter.take, meter.give_back)
+    return await anyio.to_thread.run_sync(read_budget, engine, settings, now)
 
 
 class BudgetCollector(Collector):

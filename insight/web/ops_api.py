@@ -24,12 +24,11 @@ from insight.store import backfill as backfill_rows
 from insight.store import ops
 from insight.store.queue import requeue
 from insight.store.tables import utcnow
-from insight.store.usage import flush_usage
 from insight.upstream.action_list import ActionListUnavailable
 from insight.upstream.errors import UpstreamError
 from insight.web.api_auth import require_api_key
 from insight.web.api_errors import ApiError
-from insight.web.budget import read_budget
+from insight.web.budget import budget_now
 from insight.web.call_id import CALL_ID
 from insight.web.ops_json import (
     call_detail_json,
@@ -186,8 +185,7 @@ async def summary(request: Request) -> JSONResponse:
         )
 
     counts, cards, queue, timings = await anyio.to_thread.run_sync(read)
-    await flush_usage(engine, services.meter.take, services.meter.give_back)
-    budget = await anyio.to_thread.run_sync(read_budget, engine, services.settings, now)
+    budget = await budget_now(engine, services.settings, services.meter, now)
     backfilled, last_run = await anyio.to_thread.run_sync(
         lambda: (backfill_rows.backfilled_count(engine), backfill_rows.last_job(engine, kind=backfill_rows.PERIODIC)))
     index = await anyio.to_thread.run_sync(services.index.status)

@@ -19,10 +19,9 @@ from insight.lookup.index_reader import IndexSource
 from insight.setup.doctor import Doctor
 from insight.setup.fixes import UnknownFix, apply_fix
 from insight.store.tables import utcnow
-from insight.store.usage import flush_usage
 from insight.web.api_auth import require_api_key
 from insight.web.api_errors import ApiError
-from insight.web.budget import read_budget
+from insight.web.budget import budget_now
 from insight.web.services import Services
 
 #: a fix request is one short id
@@ -44,8 +43,7 @@ def _doctor(request: Request) -> Doctor:
 
     async def budget() -> BudgetReport:
         engine = services.store.engine
-        await flush_usage(engine, services.meter.take, services.meter.give_back)
-        return await anyio.to_thread.run_sync(read_budget, engine, services.settings, utcnow())
+        return await budget_now(engine, services.settings, services.meter, utcnow())
 
     return Doctor(settings=services.settings, bullhorn=services.bullhorn, aircall=services.aircall,
                   store=services.store, index=index_facts_of(services.index), budget=budget)
