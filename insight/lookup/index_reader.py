@@ -15,13 +15,12 @@ from typing import Any
 
 import anyio.to_thread
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
 
 from insight.domain.index_records import INDEXED_ENTITIES, eta_s, matches_from_index
 from insight.domain.matching import Match
 from insight.domain.phones import national_keys
 from insight.store.phone_index import Feed, PhoneIndex, ScanProgress
+from insight.store.scrape import StoreCollector
 from insight.store.tables import utcnow
 
 #: a keeper silent for this long (worker stopped, Bullhorn unreachable) no longer vouches for the
@@ -127,17 +126,14 @@ class IndexSource:
         return tuple(matches_from_index(e164, entries, default_region=self._region, excluded_statuses=self._excluded))
 
 
-class IndexCollector(Collector):
+class IndexCollector(StoreCollector):
     """The index's figures for /metrics, read from the store at scrape time."""
 
     def __init__(self, source: IndexSource) -> None:
         self._source = source
 
-    def collect(self) -> Iterator[Metric]:
-        try:
-            status = self._source.status()
-        except SQLAlchemyError:  # /metrics must answer while the store is down; readyz reports that
-            return
+    def read(self) -> Iterator[Metric]:
+        status = self._source.status()
         yield _gauge("callbridge_index_ready", "1 when ring-time lookups are answered from the phone index",
                      float(status.ready))
         yield _gauge("callbridge_index_records", "Records stored by the current index scan", status.records_indexed)
@@ -151,9 +147,6 @@ class IndexCollector(Collector):
                      status.events_pending)
         yield _gauge("callbridge_index_events_applied", "Bullhorn events applied to the index since it was created",
                      status.events_applied)
-
-    def describe(self) -> Iterator[Metric]:
-        return iter(())
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

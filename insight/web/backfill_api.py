@@ -13,9 +13,7 @@ from datetime import datetime
 
 import anyio.to_thread
 from prometheus_client.core import CounterMetricFamily, Metric
-from prometheus_client.registry import Collector
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -23,6 +21,7 @@ from starlette.routing import Route
 from insight.backfill.runner import utc_from_unix
 from insight.domain.backfill import RangeError, check_range
 from insight.store import backfill as rows
+from insight.store.scrape import StoreCollector
 from insight.store.tables import utcnow
 from insight.web.api_auth import require_api_key
 from insight.web.api_errors import ApiError
@@ -88,23 +87,16 @@ def _moment(document: dict[str, object], field: str, *, required: bool) -> datet
     return moment
 
 
-class BackfillCollector(Collector):
+class BackfillCollector(StoreCollector):
     """Calls backfill took in (every process's), read from the store at scrape time."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def collect(self) -> Iterator[Metric]:
-        try:
-            count = rows.backfilled_count(self._engine)
-        except SQLAlchemyError:  # /metrics must answer while the store is down; readyz reports that
-            return
+    def read(self) -> Iterator[Metric]:
         yield CounterMetricFamily("callbridge_backfill_calls_taken_in",
                                   "Calls the webhooks missed that backfill took in from Aircall's call list",
-                                  value=count)
-
-    def describe(self) -> Iterator[Metric]:
-        return iter(())
+                                  value=rows.backfilled_count(self._engine))
 
 
 ROUTES = [

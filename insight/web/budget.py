@@ -7,11 +7,10 @@ from datetime import datetime
 
 import anyio.to_thread
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from insight.domain.budget import BudgetReport, budget_report, month_of
+from insight.store.scrape import StoreCollector
 from insight.store.usage import flush_usage, month_usage
 from insight.upstream.meter import RequestMeter
 from shared.settings import Settings
@@ -29,7 +28,7 @@ async def budget_now(engine: Engine, settings: Settings, meter: RequestMeter, no
     return await anyio.to_thread.run_sync(read_budget, engine, settings, now)
 
 
-class BudgetCollector(Collector):
+class BudgetCollector(StoreCollector):
     """Month-to-date Bullhorn requests by purpose, the projection and the budget, read at scrape time."""
 
     def __init__(self, engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> None:
@@ -37,11 +36,8 @@ class BudgetCollector(Collector):
         self._settings = settings
         self._clock = clock
 
-    def collect(self) -> Iterator[Metric]:
-        try:
-            report = read_budget(self._engine, self._settings, self._clock())
-        except SQLAlchemyError:  # /metrics must answer while the store is down; readyz reports that
-            return
+    def read(self) -> Iterator[Metric]:
+        report = read_budget(self._engine, self._settings, self._clock())
         by_purpose = GaugeMetricFamily("callbridge_bullhorn_requests_month",
                                        "Bullhorn requests sent this month (UTC), by purpose", labels=["purpose"])
         for purpose, requests in report.by_purpose.items():
@@ -53,6 +49,3 @@ class BudgetCollector(Collector):
         yield GaugeMetricFamily("callbridge_bullhorn_requests_budget",
                                 "BULLHORN_MONTHLY_API_BUDGET: requests callbridge may send a month",
                                 value=report.budget)
-
-    def describe(self) -> Iterator[Metric]:
-        return iter(())

@@ -11,11 +11,10 @@ from collections import Counter
 from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from insight.store import ops
+from insight.store.scrape import StoreCollector
 from shared.states import SyncState
 
 #: the queue: waiting for a worker, or held by one right now
@@ -25,16 +24,13 @@ ATTEMPT_KINDS = frozenset({"match", "create", "update", "reconcile"})
 ATTEMPT_OUTCOMES = frozenset({"ok", "error", "found", "not_found"})
 
 
-class SyncCollector(Collector):
+class SyncCollector(StoreCollector):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def collect(self) -> Iterator[Metric]:
-        try:
-            states = ops.state_counts(self._engine)
-            attempts = ops.attempt_counts(self._engine)
-        except SQLAlchemyError:  # /metrics must answer while the store is down; readyz reports that
-            return
+    def read(self) -> Iterator[Metric]:
+        states = ops.state_counts(self._engine)
+        attempts = ops.attempt_counts(self._engine)
         depth = GaugeMetricFamily(
             "callbridge_sync_queue_depth", "Calls waiting for a note write or being written, by state", labels=["state"]
         )
