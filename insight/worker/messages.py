@@ -173,8 +173,9 @@ class MessageWorker:
             stored = [Match.from_json(row) for row in claim.match_json.get("matches") or []]
             if stored:
                 return [match for match in stored if match.entity in _PEOPLE]
-        if claim.rematch:
-            self._lookup.forget(claim.phone_e164)
+        # Searched afresh, not from this process's "no match" cache: the web may have created the record a
+        # moment ago (DESIGN §12), and an unmatched conversation is synced only when a message arrives.
+        self._lookup.forget(claim.phone_e164)
         found = await self._lookup.lookup(claim.phone_e164)
         matches = [match for match in found.matches if match.entity in _PEOPLE]
         columns["match_json"] = {"matches": [match.to_json() for match in matches],
