@@ -90,3 +90,18 @@ async def send_conversations(client: httpx.AsyncClient, webhook_url: str, envelo
                              ) -> list[int]:
     """POST each envelope as Aircall would; the status codes answered."""
     return [(await client.post(webhook_url, json=envelope)).status_code for envelope in envelopes]
+
+
+async def play_demo_conversations(webhook_url: str, token: str, *, client: httpx.AsyncClient | None = None,
+                                  ) -> list[int]:
+    """Send the demo's conversations, with the demo tenant's callers, to `webhook_url`."""
+    from sandbox.demo_data import build_demo_data
+
+    callers = build_demo_data().callers
+    known = [caller.raw_digits for caller in callers if caller.kind in ("candidate", "contact")][:2]
+    unknown = next(caller.raw_digits for caller in callers if caller.kind == "unknown")
+    envelopes = demo_conversations(known, unknown, token=token)
+    if client is not None:
+        return await send_conversations(client, webhook_url, envelopes)
+    async with httpx.AsyncClient(timeout=5.0) as own:
+        return await send_conversations(own, webhook_url, envelopes)
