@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select, update
+from sqlalchemy import Engine, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -59,16 +59,16 @@ def record_message(engine: Engine, message: IncomingMessage, payload: str, *, no
     """Store `message` in its conversation; False for a redelivery (nothing changed)."""
     now = now or utcnow()
     insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
+    # the key as stored (fitted: cut to its columns, without NULs), so the lookup below finds the row
+    key = fit(conversations, {"line_id": message.line_id, "number": message.number, "day": message.day})
     with write_connection(engine) as connection, connection.begin():
         connection.execute(insert(conversations).values(fit(conversations, {
-            "line_id": message.line_id, "line_name": message.line_name, "line_digits": message.line_digits,
-            "number": message.number, "phone_e164": message.phone_e164, "day": message.day,
-            "status": SyncState.pending.value, "rematch": False, "attempt_count": 0, "next_attempt_at": now,
-            "created_at": now, "updated_at": now,
+            **key, "line_name": message.line_name, "line_digits": message.line_digits,
+            "phone_e164": message.phone_e164, "status": SyncState.pending.value, "rematch": False,
+            "attempt_count": 0, "next_attempt_at": now, "created_at": now, "updated_at": now,
         })).on_conflict_do_nothing(index_elements=["line_id", "number", "day"]))
         conversation_id = connection.execute(select(conversations.c.id).where(
-            conversations.c.line_id == message.line_id, conversations.c.number == message.number,
-            conversations.c.day == message.day)).scalar_one()
+            *(conversations.c[name] == value for name, value in key.items()))).scalar_one()
         inserted = connection.execute(insert(conversation_messages).values(fit(conversation_messages, {
             "conversation_id": conversation_id, "dedupe_key": message.dedupe_key, "event": message.event,
             "direction": message.direction, "sent_at": message.sent_at, "sender": message.sender,
@@ -81,7 +81,7 @@ def record_message(engine: Engine, message: IncomingMessage, payload: str, *, no
         c = conversations.c
         connection.execute(update(conversations).where(c.id == conversation_id).values(
             last_message_id=inserted.id,
-            line_name=func.coalesce(message.line_name, c.line_name),
+            line_name=func.coalesce(fit(conversations, {"line_name": message.line_name})["line_name"], c.line_name),
             status=case((c.status.in_(_REOPENED), SyncState.pending.value), else_=c.status),
             next_attempt_at=case((c.status.in_(_REOPENED), now),
                                  (c.status == SyncState.pending.value, func.coalesce(c.next_attempt_at, now)),
@@ -225,3 +225,20 @@ def _message_counts(connection: Any, ids: list[int]) -> dict[int, int]:
     statement = select(m.conversation_id, func.count()).where(m.conversation_id.in_(ids)).group_by(m.conversation_id)
     return {int(row[0]): int(row[1]) for row in connection.execute(statement)}
 
+
+
+def purge_resting(engine: Engine, *, inactive_since: datetime, limit: int = 200) -> int:
+    """Delete up to `limit` resting conversations (and their messages) not updated since `inactive_since`.
+
+    Their notes are in Bullhorn; what callbridge kept (message texts, raw payloads, the customer's number)
+    goes after the retention period (DESIGN §14). No message can still join such a day's note.
+    """
+    c = conversations.c
+    resting = (c.status.in_((SyncState.synced.value, SyncState.unmatched.value, SyncState.failed.value,
+                             SyncState.dead.value)), c.updated_at < inactive_since)
+    with write_connection(engine) as connection, connection.begin():
+        ids = list(connection.execute(select(c.id).where(*resting).order_by(c.updated_at).limit(limit)).scalars())
+        if ids:
+            connection.execute(delete(conversation_messages).where(conversation_messages.c.conversation_id.in_(ids)))
+            connection.execute(delete(conversations).where(c.id.in_(ids), *resting))
+    return len(ids)

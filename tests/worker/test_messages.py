@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from insight.store.tables import conversation_messages, utcnow
+from insight.worker.retention import purge_expired
 from sandbox import people
 from tests.message_kit import MORNING, Text, conversation_rows, deliver_all, message_worker, sms_notes, texts
 from tests.stack import running_stack as running
@@ -12,11 +16,12 @@ from tests.worker_kit import caller
 pytestmark = pytest.mark.anyio
 
 
-async def test_the_messages_of_one_day_are_one_note_updated_in_place_as_they_arrive(tmp_path: Path) -> None:
+async def test_the_messages_of_one_day_are_one_note_updated_in_place_as_they_arrive(tmp_path: Path,
+                                                                                    store_url: str) -> None:
     known = caller("candidate")
     first, second, third = texts(known.raw_digits, Text(0, True, "Is the role still open?"),
                                  Text(60, False, "Yes! Free at 9?"), Text(600, True, "9 works"))
-    async with running(tmp_path) as stack:
+    async with running(tmp_path, database_url=store_url) as stack:
         worker = message_worker(stack)
         await deliver_all(stack, [first, second])
         assert await worker.run_once() == {"synced": 1}
@@ -53,9 +58,9 @@ async def test_a_conversation_over_midnight_utc_is_two_notes_one_per_day(tmp_pat
         assert [row["day"] for row in conversation_rows(stack)] == ["2025-11-25", "2025-11-26"]
 
 
-async def test_a_redelivered_message_changes_nothing(tmp_path: Path) -> None:
+async def test_a_redelivered_message_changes_nothing(tmp_path: Path, store_url: str) -> None:
     envelopes = texts(caller("candidate").raw_digits, Text(0, True, "Hello"))
-    async with running(tmp_path) as stack:
+    async with running(tmp_path, database_url=store_url) as stack:
         worker = message_worker(stack)
         assert await deliver_all(stack, envelopes) == ["accepted"]
         await worker.run_once()
@@ -136,3 +141,33 @@ async def test_messages_are_ignored_when_callbridge_messages_is_off(tmp_path: Pa
     async with running(tmp_path, CALLBRIDGE_MESSAGES="0") as stack:
         assert await deliver_all(stack, texts(caller("candidate").raw_digits, Text(0, True, "Hi"))) == ["ignored"]
         assert conversation_rows(stack) == []
+
+
+async def test_after_the_retention_period_a_settled_conversation_and_its_messages_are_gone(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        await deliver_all(stack, texts(caller("candidate").raw_digits, Text(0, True, "Hello")))
+        await deliver_all(stack, texts(caller("unknown").raw_digits, Text(0, True, "Hi"), prefix="u"))
+        await message_worker(stack).run_once()
+
+        await purge_expired(stack.store, stack.settings, now=utcnow() + timedelta(days=89))
+        assert len(conversation_rows(stack)) == 2
+        await purge_expired(stack.store, stack.settings, now=utcnow() + timedelta(days=91))
+
+        assert conversation_rows(stack) == []
+        with stack.store.engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(conversation_messages)).scalar_one() == 0
+        assert len(sms_notes(stack)) == 1
+
+
+async def test_a_message_with_nul_characters_and_overlong_fields_is_stored_and_logged(
+    tmp_path: Path, store_url: str,
+) -> None:
+    [envelope] = texts(caller("candidate").raw_digits, Text(0, True, "he\x00llo"))
+    envelope["data"]["number"]["id"] = "3973\x0001" + "9" * 60
+    envelope["data"]["number"]["name"] = "Desk\x00" * 100
+    async with running(tmp_path, database_url=store_url) as stack:
+        assert await deliver_all(stack, [envelope]) == ["accepted"]
+        assert await deliver_all(stack, [envelope]) == ["duplicate"]
+        assert await message_worker(stack).run_once() == {"synced": 1}
+
+        assert "hello" in sms_notes(stack)[0]["comments"]
