@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from insight.domain.aircall_events import NotJSON, load_json
 from insight.domain.budget import Purpose
 from insight.domain.index_records import index_record
 from insight.domain.matching import SEARCH_FIELDS, verify_and_rank
@@ -53,10 +54,10 @@ async def create_record(request: Request) -> JSONResponse:
     if row is None:
         raise ApiError(404, f"no call {call_id} has been received from Aircall")
     try:
-        wanted = read_request(json.loads(await request.body()))
-    except ValueError as problem:  # JSONDecodeError is one
-        if not isinstance(problem, BadRecordRequest):
-            raise ApiError(400, "the body is not valid JSON", error="not_json") from None
+        wanted = read_request(load_json(await request.body()))
+    except NotJSON as problem:
+        raise ApiError(400, str(problem), error="not_json") from None
+    except BadRecordRequest as problem:
         raise ApiError(422, str(problem)) from None
     if row.get("note_id") is not None or primary_match(row) is not None:
         raise ApiError(409, f"call {call_id} already has a Bullhorn match; its note is written on that record",

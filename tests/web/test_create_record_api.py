@@ -136,3 +136,15 @@ async def test_an_sms_from_an_unknown_number_is_logged_once_a_record_is_created_
                                        started_at=1_764_200_000))
         assert await messages.run_once() == {"synced": 1}
         assert len(sms_notes(stack)) == 2
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[" * 100_000, b'{"entity": NaN}'])
+async def test_a_create_record_body_that_is_not_json_is_400(tmp_path: Path, body: bytes) -> None:
+    async with running_stack(tmp_path) as stack:
+        await _unmatched_call(stack, 7007, caller("unknown").raw_digits)
+
+        answer = await stack.web.post("/api/calls/7007/create-record", content=body,
+                                      headers={**stack.api_headers, "Content-Type": "application/json"})
+
+        assert answer.status_code == 400
+        assert answer.json()["error"] == "not_json"
