@@ -12,12 +12,13 @@ from console.sign_in import SignIn, choose_guard, oidc_configured
 from console.views.calls import render_calls
 from console.views.charts import render_charts
 from console.views.common import guarded
+from console.views.conversations import pick_conversation, render_conversation, render_conversations
 from console.views.detail import render_detail
 from console.views.header import render_header
 from console.views.setup import render_setup
 from console.views.tags import render_tags
 
-PAGES = ("Calls", "Tags", "Charts", "Setup")
+PAGES = ("Calls", "Conversations", "Tags", "Charts", "Setup")
 
 
 def main() -> None:
@@ -43,7 +44,8 @@ def main() -> None:
     # fragments apart by their function's name, so each section has its own named function.
     st.fragment(_header_section, run_every=run_every)(client)
     st.divider()
-    page_section = {"Tags": _tags_section, "Charts": _charts_section, "Setup": _setup_section}.get(
+    page_section = {"Tags": _tags_section, "Charts": _charts_section, "Setup": _setup_section,
+                    "Conversations": _conversations_section}.get(
         str(page), _calls_section)
     # the doctor asks Bullhorn and Aircall a dozen things: Setup runs it on demand, never on a timer
     st.fragment(page_section, run_every=None if page == "Setup" else run_every)(client)
@@ -63,6 +65,16 @@ def _charts_section(client: ServiceClient) -> None:
 
 def _setup_section(client: ServiceClient) -> None:
     guarded(lambda: render_setup(client))
+
+
+def _conversations_section(client: ServiceClient) -> None:
+    def render() -> None:
+        picked = pick_conversation(render_conversations(client))
+        if picked is not None:
+            st.divider()
+            guarded(lambda: render_conversation(client, picked))
+
+    guarded(render)
 
 
 def _calls_section(client: ServiceClient) -> None:

@@ -98,6 +98,26 @@ class ServiceClient:
         """Re-match and re-queue a call; `RetryRefused` says why when there is nothing to do."""
         return self._request("POST", f"/api/calls/{int(call_id)}/retry", expect=(200, 202))
 
+    def conversations(self, *, status: str | None = None, limit: int | None = None,
+                      cursor: str | None = None) -> dict[str, Any]:
+        """`{"conversations": [...], "next_cursor": str | None}`: SMS conversations, newest first."""
+        params = {"status": status, "limit": str(limit) if limit is not None else None, "cursor": cursor}
+        return self._request("GET", "/api/conversations", expect=(200,),
+                             params={name: value for name, value in params.items() if value})
+
+    def conversation(self, conversation_id: int) -> dict[str, Any]:
+        """One conversation: its messages and its note as written."""
+        return self._request("GET", f"/api/conversations/{int(conversation_id)}", expect=(200,))
+
+    def create_record(self, call_id: int, record: dict[str, Any]) -> dict[str, Any]:
+        """Create a Candidate or ClientContact for an unmatched call's number; `ServiceFailed.detail` says why not."""
+        return self._request("POST", f"/api/calls/{int(call_id)}/create-record", expect=(201,), json=record)
+
+    def companies(self, text: str) -> list[dict[str, Any]]:
+        """ClientCorporations whose name has words starting with `text`."""
+        found = self._request("GET", "/api/companies", expect=(200,), params={"q": text})
+        return list(found.get("companies") or [])
+
     def tags(self) -> dict[str, Any]:
         return self._request("GET", "/api/tags", expect=(200,))
 

@@ -37,7 +37,7 @@ from insight.upstream.action_list import ActionListCache
 from insight.upstream.aircall import AircallClient, open_aircall
 from insight.upstream.bullhorn.client import BullhornClient, open_bullhorn
 from insight.upstream.meter import RequestMeter
-from insight.web import backfill_api, health, insight_api, ops_api, setup_api
+from insight.web import backfill_api, conversations_api, create_record_api, health, insight_api, ops_api, setup_api
 from insight.web.api_errors import EXCEPTION_HANDLERS
 from insight.web.body_limit import BodyLimit
 from insight.web.budget import BudgetCollector
@@ -162,6 +162,8 @@ def create_app(
             *ops_api.ROUTES,
             *backfill_api.ROUTES,
             *setup_api.ROUTES,
+            *conversations_api.ROUTES,
+            *create_record_api.ROUTES,
             Route("/openapi.json", openapi_json),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

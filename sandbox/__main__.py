@@ -11,6 +11,7 @@ import uvicorn
 
 from sandbox.aircall import AircallSandboxConfig
 from sandbox.bullhorn import BullhornSandboxConfig
+from sandbox.messages import play_demo_conversations
 from sandbox.readings import add_reading_flags, readings_from_args
 from sandbox.server import build_sandbox_app
 from sandbox.simulator import simulate
@@ -48,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--concurrency", type=int, default=10, help="calls in progress at once")
     play.add_argument("--rounds", type=int, default=1, help="batches of --calls to play (0: until stopped)")
     play.add_argument("--pause", type=float, default=20.0, help="seconds between rounds")
+    play.add_argument("--sms", action="store_true",
+                      help="also send the demo's SMS conversations (a known caller over midnight UTC, an unknown "
+                           "number) once, before the first round")
     return parser
 
 
@@ -70,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     async def run() -> None:
         played = 0
+        if args.sms:
+            statuses = await play_demo_conversations(args.webhook_url, args.token)
+            print(f"SMS conversations: {len(statuses)} messages sent, answers {sorted(set(statuses))}", flush=True)
         while args.rounds == 0 or played < args.rounds:
             # each round is its own seed, so call ids never repeat across rounds
             summary = await simulate(

@@ -232,6 +232,7 @@ def endpoint_of(scope: Scope) -> str | None:
 def create_bullhorn_app(data: DemoData | None = None, config: BullhornSandboxConfig | None = None) -> Starlette:
     from sandbox.bullhorn_inspect import inspect_routes
     from sandbox.bullhorn_notes import note_routes
+    from sandbox.bullhorn_records import record_routes
     from sandbox.bullhorn_search import search_routes
     from sandbox.openwindow import open_window
 
@@ -241,7 +242,7 @@ def create_bullhorn_app(data: DemoData | None = None, config: BullhornSandboxCon
         data = build_demo_data()
     sandbox = BullhornSandbox(data, config or BullhornSandboxConfig())
     rest: list[BaseRoute] = [*session_routes(sandbox), *search_routes(sandbox), *note_routes(sandbox),
-                             *event_routes(sandbox)]
+                             *record_routes(sandbox), *event_routes(sandbox)]
     routes: list[BaseRoute] = [
         *auth_routes(sandbox),
         Mount("/rest-services/{corp_token}", routes=rest),

@@ -118,6 +118,8 @@ class Settings:
     body_timeout_s: float = 30.0
     #: bytes of webhook bodies the web process holds at once while they arrive; beyond it, 503
     webhook_bytes_in_flight: int = 8 * 1024 * 1024
+    #: log SMS/WhatsApp messages as one Bullhorn note per person, line and UTC day (DESIGN §12)
+    messages: bool = True
 
 
     @property
@@ -351,4 +353,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_bytes_in_flight=env.get(
             "CALLBRIDGE_WEBHOOK_BYTES_IN_FLIGHT", _positive_int, Settings.webhook_bytes_in_flight
         ),
+        messages=env.get("CALLBRIDGE_MESSAGES", _bool, Settings.messages),
     )

@@ -26,4 +26,4 @@ def app_operations(routes: Iterable[BaseRoute], prefix: str = "") -> set[tuple[s
 
 def concrete(path: str, call_id: int = 1) -> str:
     """A requestable URL of a path template."""
-    return path.replace("{call_id}", str(call_id))
+    return path.replace("{call_id}", str(call_id)).replace("{conversation_id}", str(call_id))

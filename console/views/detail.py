@@ -8,6 +8,7 @@ import streamlit as st
 
 from console.client import RetryRefused, ServiceClient, ServiceError
 from console.views.common import STATUS_MEANINGS, code, md, status_badge, when
+from console.views.create_record import render_create_record
 from shared.states import NEEDS_A_PERSON
 
 _NEEDS_A_PERSON = tuple(str(state) for state in NEEDS_A_PERSON)
@@ -22,6 +23,8 @@ def render_detail(client: ServiceClient, call_id: int) -> None:
         status_badge(status)
     _explanation(call, status)
     _retry(client, call_id)
+    if status == "unmatched" and not call.get("match"):
+        render_create_record(client, call)
     _facts(call)
     _links(call)
     _flags(call)

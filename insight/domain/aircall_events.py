@@ -28,11 +28,15 @@ KNOWN_CALL_EVENTS: frozenset[str] = frozenset(
         "voicemail_left", "comm_assets_generated", "tagged", "untagged", "commented", "assigned", "archived",
     )
 )
+#: message events logged as SMS notes (DESIGN §12 "Messages"); their times may be epoch milliseconds
+MESSAGE_EVENTS: frozenset[str] = frozenset({"message.received", "message.sent"})
 _INTEGER = re.compile(r"-?[0-9]+")
 #: Aircall's ids and times are 64-bit; a larger integer fits no database column (and is no real event)
 MAX_INT64 = 2**63 - 1
 #: 9999-12-31T23:59:59Z: seconds beyond it are no date at all (Python's datetime stops there)
 MAX_TIMESTAMP_S = 253_402_300_799
+#: the same bound in milliseconds: message payloads write their times either way (reference/aircall-next.md §2)
+MAX_TIMESTAMP_MS = MAX_TIMESTAMP_S * 1000
 #: `data.user` on these is an agent who was rung or declined, not the one who took the call
 NOT_THE_AGENT_EVENTS = frozenset({"call.ringing_on_agent", "call.agent_declined"})
 
@@ -107,7 +111,7 @@ def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:
         normalised: dict[str, Any] = drop_nulls(data)
     except RecursionError:
         raise InvalidPayload("data", "is nested too deeply") from None
-    _check_numbers(normalised, "data")
+    _check_numbers(normalised, "data", max_time=MAX_TIMESTAMP_MS if event in MESSAGE_EVENTS else MAX_TIMESTAMP_S)
     call_id: int | None = None
     # Only the call events we act on must carry a call id: answering 422 to an event family Aircall
     # adds later would count as a failed delivery, and enough of those disable the whole webhook.
@@ -159,18 +163,18 @@ def _drop(value: Any) -> Any:
     return value
 
 
-def _check_numbers(value: Any, path: str) -> None:
+def _check_numbers(value: Any, path: str, *, max_time: int = MAX_TIMESTAMP_S) -> None:
     """Integers must fit 64 bits and `*_at` times must be dates, so that storing them cannot fail later."""
     if isinstance(value, Mapping):
         for key, item in value.items():
             where = f"{path}.{key}"
             if str(key).endswith("_at") and isinstance(item, int | float) and not isinstance(item, bool):
-                if not 0 <= item <= MAX_TIMESTAMP_S:
-                    raise InvalidPayload(where, "must be a time in seconds from 0 to year 9999")
-            _check_numbers(item, where)
+                if not 0 <= item <= max_time:
+                    raise InvalidPayload(where, "must be a time from 0 to year 9999")
+            _check_numbers(item, where, max_time=max_time)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_numbers(item, f"{path}[{index}]")
+            _check_numbers(item, f"{path}[{index}]", max_time=max_time)
     elif isinstance(value, int) and not isinstance(value, bool) and not -MAX_INT64 - 1 <= value <= MAX_INT64:
         raise InvalidPayload(path, "is a whole number larger than 64 bits")
 

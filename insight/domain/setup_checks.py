@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from insight.domain.aircall_events import KNOWN_CALL_EVENTS
+from insight.domain.aircall_events import KNOWN_CALL_EVENTS, MESSAGE_EVENTS
 from insight.domain.budget import BudgetReport
 
 Status = Literal["ok", "warn", "fail"]
-#: every call event callbridge handles, so exactly what its webhook subscribes to
-NEEDED_EVENTS: tuple[str, ...] = tuple(sorted(KNOWN_CALL_EVENTS))
+#: every call and message event callbridge handles, so exactly what its webhook subscribes to
+NEEDED_EVENTS: tuple[str, ...] = tuple(sorted(KNOWN_CALL_EVENTS | MESSAGE_EVENTS))
 WEBHOOK_PATH = "/webhooks/aircall"
 
 
@@ -130,14 +130,15 @@ def _events_text(events: Sequence[str]) -> str:
 
 
 def register_description(url: str) -> str:
-    return (f"Create an Aircall webhook for {url} subscribed to exactly the {len(NEEDED_EVENTS)} call events "
-            f"callbridge uses ({_events_text(NEEDED_EVENTS)}); callbridge keeps the token Aircall returns and "
+    return (f"Create an Aircall webhook for {url} subscribed to exactly the {len(NEEDED_EVENTS)} call and message "
+            f"events callbridge uses ({_events_text(NEEDED_EVENTS)}); callbridge keeps the token Aircall returns and "
             "accepts it from then on.")
 
 
 def enable_description(webhook_id: str) -> str:
     return (f"Update Aircall webhook {webhook_id}: make it active and subscribed to exactly the "
-            f"{len(NEEDED_EVENTS)} call events callbridge uses, and accept the token it signs deliveries with.")
+            f"{len(NEEDED_EVENTS)} call and message events callbridge uses, and accept the token it signs "
+            "deliveries with.")
 
 
 def webhook_check(webhooks: Sequence[WebhookFact], public_url: str) -> Check:
@@ -176,8 +177,8 @@ def webhook_check(webhooks: Sequence[WebhookFact], public_url: str) -> Check:
                      f"Webhook {webhook.webhook_id} is active and sends every call event callbridge uses, but "
                      f"{'; '.join(notes)}.", fix if extra else None, fix_description if extra else None)
     return Check("aircall_webhook", title, "ok",
-                 f"Webhook {webhook.webhook_id} is active and sends exactly the {len(NEEDED_EVENTS)} call events "
-                 f"callbridge uses to {url}.")
+                 f"Webhook {webhook.webhook_id} is active and sends exactly the {len(NEEDED_EVENTS)} call and "
+                 f"message events callbridge uses to {url}.")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 
@@ -293,4 +294,67 @@ aircall_webhooks = Table(
     Column("url", Text, nullable=False),
     Column("token", Text, nullable=False),
     Column("stored_at", UTCDateTime, nullable=False),
+)
+
+#: one SMS/WhatsApp conversation per person, per Aircall line, per UTC day (migration 0011, DESIGN §12
+#: "Messages"): its Bullhorn note and its sync state, a queue like `calls`
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    #: the Aircall line (`data.number.id`), as text: message ids and line ids are strings in some payloads
+    Column("line_id", String(32), nullable=False),
+    Column("line_name", String(200)),
+    Column("line_digits", String(64)),
+    #: the customer's number: E.164 when readable, else as Aircall wrote it
+    Column("number", String(64), nullable=False),
+    Column("phone_e164", String(32), index=True),
+    #: YYYY-MM-DD, the UTC date of the conversation's messages
+    Column("day", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("explanation", Text),
+    Column("match_json", _json()),
+    Column("note_id", BigInteger),
+    Column("note_person_entity", String(32)),
+    Column("note_person_id", BigInteger),
+    Column("action", String(100)),
+    #: set before a note PUT, cleared with its answer (as on `calls`)
+    Column("write_intent_at", UTCDateTime),
+    Column("synced_body_json", _json()),
+    #: id of the newest message stored, and the one the last note write covered
+    Column("last_message_id", BigInteger),
+    Column("synced_message_id", BigInteger),
+    Column("rematch", Boolean, nullable=False, default=False),
+    Column("attempt_count", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("locked_by", String(128)),
+    Column("locked_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("line_id", "number", "day"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "created_at", "id"),
+    CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in SyncState)})", name="status"),
+)
+
+#: the messages of a conversation, one row per Aircall message (a redelivery finds its row)
+conversation_messages = Table(
+    "conversation_messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", BigInteger, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    #: "<line id>:<message id>"
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("event", String(64), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    #: who wrote it: the agent's name or e-mail for outbound messages, the customer's number for inbound
+    Column("sender", String(320)),
+    Column("agent_email", String(320)),
+    Column("body", Text),
+    #: [{"name", "url"}] of the message's media
+    Column("media_json", _json()),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
 )

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from insight.web.call_id import MAX_CALL_ID
+from insight.web.conversations_openapi import CONVERSATION_PATHS, CONVERSATION_SCHEMAS
 from insight.web.openapi_schemas import SCHEMAS, Schema, ref
 from insight.web.ops_json import CALL_TYPES, DIRECTIONS, MAX_PAGE_SIZE
 from insight.web.setup_openapi import SETUP_PATHS, SETUP_SCHEMAS
@@ -254,10 +255,12 @@ def _document() -> dict[str, Any]:
             {"name": "ops", "description": "calls, their sync status and retries, tags (the console's API)"},
             {"name": "operations", "description": "health, readiness, metrics, this document"},
             {"name": "setup", "description": "the setup doctor's checks and fixes (the console's Setup page)"},
+            {"name": "conversations", "description": "SMS conversations logged as notes; a record for an unknown "
+             "caller"},
         ],
-        "paths": {**_paths(), **SETUP_PATHS},
+        "paths": {**_paths(), **SETUP_PATHS, **CONVERSATION_PATHS},
         "components": {
-            "schemas": {**SCHEMAS, **SETUP_SCHEMAS},
+            "schemas": {**SCHEMAS, **SETUP_SCHEMAS, **CONVERSATION_SCHEMAS},
             "responses": {
                 name: _json(description, ref("Error")) for name, description in _ERRORS.values()
             },

@@ -15,10 +15,18 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from insight.domain.aircall_events import InvalidPayload, NotJSON, is_call_event, load_json, parse_envelope
+from insight.domain.aircall_events import (
+    MESSAGE_EVENTS,
+    InvalidPayload,
+    NotJSON,
+    is_call_event,
+    load_json,
+    parse_envelope,
+)
 from insight.store.intake_batch import event_to_record
 from insight.web.api_errors import ApiError
 from insight.web.intake_writer import IntakeFailed
+from insight.web.message_intake import accept_message
 from insight.web.services import Services
 from insight.web.webhook_tokens import AcceptedTokens
 
@@ -46,6 +54,8 @@ async def aircall_webhook(request: Request) -> JSONResponse:
     except InvalidPayload as problem:
         _outcome(services, str(document.get("event", "unknown"))[:64], "invalid", None, field=problem.field)
         raise ApiError(422, str(problem)) from None
+    if envelope.event in MESSAGE_EVENTS and services.settings.messages:
+        return await accept_message(services, envelope, payload_to_store(document), outcome=_outcome)
     if not is_call_event(envelope.event) or envelope.call_id is None:
         _outcome(services, envelope.event[:64], "ignored", None)
         return JSONResponse({"status": "ignored"})

@@ -18,6 +18,7 @@ from insight.upstream.aircall import open_aircall
 from insight.upstream.bullhorn.client import open_bullhorn
 from insight.upstream.meter import RequestMeter, metered
 from insight.worker.index_keeper import run_index_keeper
+from insight.worker.messages import run_messages
 from insight.worker.retention import run_retention
 from insight.worker.runner import Worker, log
 from shared.logs import configure_from_settings
@@ -47,6 +48,8 @@ async def main(settings: Settings) -> None:
                      poll_s, settings.index_budget_share * 100, settings.bullhorn_monthly_api_budget)
             await asyncio.gather(
                 _metered(Purpose.note, worker.run(stop)),
+                _metered(Purpose.note, run_messages(settings, store.engine, bullhorn, worker.lookup, worker.authors,
+                                                    stop=stop)),
                 _metered(Purpose.phone_index, run_index_keeper(settings, store, bullhorn, poll_s=poll_s, stop=stop)),
                 run_periodically(aircall, store.engine, interval_s=settings.backfill_interval_s,
                                  lookback_s=settings.backfill_lookback_s, stop=stop),

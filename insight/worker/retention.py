@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import anyio.to_thread
 
 from insight.store import Store
+from insight.store.conversations import purge_resting
 from insight.store.retention import BATCH, purge_settled
 from insight.store.tables import utcnow
 from shared.settings import Settings
@@ -29,7 +30,12 @@ async def purge_expired(store: Store, settings: Settings, *, now: datetime) -> i
             lambda: purge_settled(store.engine, inactive_since=inactive_since, now=now))
         total += purged
         if purged < BATCH:
-            return total
+            break
+    # SMS conversations: their notes are in Bullhorn; the texts and numbers kept here go too
+    while await anyio.to_thread.run_sync(
+            lambda: purge_resting(store.engine, inactive_since=inactive_since, limit=BATCH)) == BATCH:
+        pass
+    return total
 
 
 async def run_retention(settings: Settings, store: Store, *, stop: asyncio.Event,

@@ -32,11 +32,12 @@ def hook(**changes: object) -> WebhookFact:
     return WebhookFact(**values)  # type: ignore[arg-type]
 
 
-def test_the_needed_events_include_every_call_event_the_design_names() -> None:
+def test_the_needed_events_include_every_call_event_the_design_names_and_the_message_events() -> None:
     named = {"call.created", "call.ringing_on_agent", "call.answered", "call.transferred", "call.hungup",
              "call.ended", "call.voicemail_left", "call.comm_assets_generated", "call.tagged", "call.untagged",
-             "call.commented"}
-    assert named <= set(NEEDED_EVENTS) and all(event.startswith("call.") for event in NEEDED_EVENTS)
+             "call.commented", "message.received", "message.sent"}
+    assert named <= set(NEEDED_EVENTS)
+    assert all(event.startswith("call.") or event in named for event in NEEDED_EVENTS)
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,12 @@ class BullhornClient:
         answer = await self._json("PUT", "entity/Note", operation="note creation", json=body, idempotent=False)
         return _created(answer, "note creation")
 
+    async def create_entity(self, entity: str, body: Mapping[str, Any]) -> CreateResult:
+        """`PUT entity/{entity}` (a Candidate or ClientContact for an unknown caller); never resent on its own."""
+        answer = await self._json("PUT", f"entity/{entity}", operation=f"{entity} creation", json=body,
+                                  idempotent=False)
+        return _created(answer, f"{entity} creation")
+
     async def update_note(self, note_id: int, body: Mapping[str, Any]) -> list[JSON]:
         """`POST entity/Note/{id}` with a partial body; answers Bullhorn's `messages`."""
         answer = await self._json("POST", f"entity/Note/{note_id}", operation="note update", json=body)

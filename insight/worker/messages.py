@@ -1,0 +1,241 @@
+"""Writing each conversation's one Bullhorn note per person, line and UTC day (DESIGN §12 "Messages").
+
+The worker claims due conversations (`insight.store.conversations`), matches the customer's number
+with the same lookup as calls, and writes the note exactly once as call notes are written: the
+write intent is committed before the `PUT entity/Note`; an attempt that finds it still set looks
+for the note by its `externalID` among the person's notes before writing again; later messages
+update the same note with the minimal `POST entity/Note/{id}`, and nothing is sent when nothing
+changed (a redelivered message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import Engine
+
+from insight.domain.conversations import compose_sms_note, first_outbound_agent, sms_external_id
+from insight.domain.matching import Match, MatchJsonError
+from insight.domain.notes import PersonEntity, PersonRef, note_update
+from insight.domain.retry_policy import GiveUp, RetryPolicy
+from insight.lookup.service import LookupService
+from insight.store import conversations as store
+from insight.store.conversations import ClaimedConversation
+from insight.store.tables import utcnow
+from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
+from insight.worker.authors import AuthorDirectory
+from insight.worker.note_writer import LeaseLost, NoteApi
+from shared.logs import mask_phone
+from shared.settings import Settings
+from shared.states import SyncState
+
+log = logging.getLogger("callbridge.messages")
+
+POLL_DELAY_S = 1.0
+#: conversations claimed per round; SMS are few next to calls, so they are synced one at a time
+CLAIM_BATCH = 20
+_PEOPLE: tuple[PersonEntity, ...] = ("Candidate", "ClientContact")
+#: notes per page, and pages at most, when looking for a note whose PUT lost its answer
+RECONCILE_PAGE = 200
+RECONCILE_MAX_PAGES = 10
+
+
+def sms_action(settings: Settings) -> str | None:
+    """The note action of SMS notes: where CALLBRIDGE_DEFAULT_ACTIONS' `sms=` plugs in once it exists.
+
+    Until then the one default action applies, as for calls without an agent tag.
+    """
+    return settings.default_action
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: SyncState
+    explanation: str | None = None
+    columns: Mapping[str, Any] = field(default_factory=dict)
+    retry_after_s: float | None = None
+
+
+class MessageWorker:
+    """Claims due conversations, writes their notes, records the outcome (`run_once` for tests)."""
+
+    def __init__(self, *, engine: Engine, bullhorn: NoteApi, lookup: LookupService, authors: AuthorDirectory,
+                 settings: Settings, policy: RetryPolicy | None = None, worker_id: str | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:sms-{uuid.uuid4().hex[:6]}"
+        self._engine = engine
+        self._bullhorn = bullhorn
+        self._lookup = lookup
+        self._authors = authors
+        self._settings = settings
+        self._policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
+        self._clock = clock
+
+    async def run_once(self) -> dict[str, int]:
+        """Sync every conversation due now; the outcome counts."""
+        counts: dict[str, int] = {}
+        while True:
+            claims = await anyio.to_thread.run_sync(functools.partial(
+                store.claim_due, self._engine, worker_id=self.worker_id, now=self._clock(),
+                lease_s=self._settings.worker_lease_s, limit=CLAIM_BATCH))
+            if not claims:
+                return counts
+            for claim in claims:
+                label = await self._process(claim)
+                counts[label] = counts.get(label, 0) + 1
+
+    async def run(self, stop: asyncio.Event, *, poll_delay_s: float = POLL_DELAY_S) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # the database restarting must not end the process
+                log.exception("message worker %s could not drain its queue", self.worker_id)
+            try:
+                await asyncio.wait_for(stop.wait(), poll_delay_s)
+            except TimeoutError:
+                pass
+
+    async def _process(self, claim: ClaimedConversation) -> str:
+        try:
+            outcome = await self._sync(claim)
+        except LeaseLost:
+            return "skipped"
+        except Exception as error:  # a bug must not stop the worker; the conversation is retried, then dead
+            log.exception("syncing conversation %s failed unexpectedly", claim.id)
+            outcome = Outcome(SyncState.retrying, f"callbridge failed unexpectedly ({type(error).__name__}); "
+                                                  "it will be retried, and a bug report helps")
+        status, explanation, attempts, due = outcome.status, outcome.explanation, 0, None
+        if status is SyncState.retrying:
+            attempts = claim.attempt_count + 1
+            step = self._policy.next_step(attempts, retry_after_s=outcome.retry_after_s)
+            if isinstance(step, GiveUp):
+                status, explanation = SyncState.dead, f"Gave up after {attempts} attempts; the last one: {explanation}"
+            else:
+                due = self._clock() + timedelta(seconds=step.delay_s)
+        elif status is SyncState.failed:
+            attempts = claim.attempt_count + 1
+        finished = await asyncio.shield(anyio.to_thread.run_sync(lambda: store.finish(
+            self._engine, claim.id, worker_id=self.worker_id, snapshot_message_id=claim.last_message_id,
+            status=status, explanation=explanation, attempt_count=attempts, next_attempt_at=due,
+            columns=outcome.columns)))
+        return status.value if finished else "skipped"
+
+    async def _sync(self, claim: ClaimedConversation) -> Outcome:
+        columns: dict[str, Any] = {}
+        explanation: str | None = None
+        if claim.phone_e164 is None:
+            return Outcome(SyncState.unmatched, f"Aircall's number {claim.number!r} is not a phone number callbridge "
+                           "can read (a short code or a sender name?), so nobody could be looked up")
+        try:
+            if claim.note_id is not None:
+                person = _stored_person(claim)
+            else:
+                matches = await self._matches(claim, columns)
+                if not matches:
+                    return Outcome(SyncState.unmatched, f"No live Bullhorn Candidate or Contact has "
+                                   f"{mask_phone(claim.phone_e164)}; the conversation is kept: add the number to a "
+                                   "record (or create one from a call) and it is logged", columns)
+                person = PersonRef("Candidate" if matches[0].entity == "Candidate" else "ClientContact",
+                                   matches[0].id)
+            messages = await anyio.to_thread.run_sync(lambda: store.messages_of(self._engine, claim.id))
+            author = await self._authors.author_for(first_outbound_agent(messages))
+            action = sms_action(self._settings)
+            body = compose_sms_note(line_id=claim.line_id, line_name=claim.line_name, line_digits=claim.line_digits,
+                                    number=claim.number, day=claim.day, messages=messages, person=person,
+                                    author_id=author.user_id, action=action)
+            columns["action"] = action
+            await self._write(claim, person, body)
+            if author.fallback and first_outbound_agent(messages):
+                explanation = ("Synced, but the agent has no Bullhorn user with the same e-mail: the note was written "
+                               "by the default user")
+        except UpstreamUnavailable as error:
+            return Outcome(SyncState.retrying, error.explanation, columns, error.retry_after_s)
+        except UpstreamRejected as error:
+            return Outcome(SyncState.failed, error.explanation, columns)
+        except MatchJsonError as error:
+            return Outcome(SyncState.failed, f"callbridge cannot read the match it stored: {error} (a bug: report it)",
+                           columns)
+        return Outcome(SyncState.synced, explanation, columns)
+
+    async def _matches(self, claim: ClaimedConversation, columns: dict[str, Any]) -> list[Match]:
+        assert claim.phone_e164 is not None
+        if not claim.rematch and isinstance(claim.match_json, Mapping):
+            stored = [Match.from_json(row) for row in claim.match_json.get("matches") or []]
+            if stored:
+                return [match for match in stored if match.entity in _PEOPLE]
+        # Searched afresh, not from this process's "no match" cache: the web may have created the record a
+        # moment ago (DESIGN §12), and an unmatched conversation is synced only when a message arrives.
+        self._lookup.forget(claim.phone_e164)
+        found = await self._lookup.lookup(claim.phone_e164)
+        matches = [match for match in found.matches if match.entity in _PEOPLE]
+        columns["match_json"] = {"matches": [match.to_json() for match in matches],
+                                 "looked_up_at": found.looked_up_at.isoformat()}
+        return matches
+
+    async def _write(self, claim: ClaimedConversation, person: PersonRef, body: Mapping[str, Any]) -> None:
+        note_id = claim.note_id
+        previous: Mapping[str, Any] = claim.synced_body_json or {}
+        if note_id is None and claim.write_intent_at is not None:
+            intended = _stored_person(claim) if claim.note_person_id is not None else person
+            note_id = await self._find(intended, sms_external_id(claim.line_id, claim.number, claim.day))
+            if note_id is not None:
+                person = intended
+                await self._fence(claim, note_id=note_id, note_person_entity=person.entity,
+                                  note_person_id=person.id, write_intent_at=None)
+        if note_id is None:
+            await self._fence(claim, write_intent_at=utcnow(), note_person_entity=person.entity,
+                              note_person_id=person.id, synced_body_json=dict(body))
+            try:
+                created = await self._bullhorn.create_note(body)
+            except UpstreamRejected:
+                await self._fence(claim, write_intent_at=None)  # refused outright: nothing was written
+                raise
+            await self._fence(claim, note_id=created.id, write_intent_at=None, synced_body_json=dict(body))
+            log.info("SMS note %s created for conversation %s", created.id, claim.id)
+            return
+        changes = note_update(previous, body)
+        if changes:
+            await self._bullhorn.update_note(note_id, changes)
+            log.info("SMS note %s updated for conversation %s (%s)", note_id, claim.id, ",".join(sorted(changes)))
+        await self._fence(claim, synced_body_json=dict(body))
+
+    async def _find(self, person: PersonRef, wanted: str) -> int | None:
+        for page in range(RECONCILE_MAX_PAGES):
+            notes = await self._bullhorn.person_notes(person.entity, person.id, fields="id,externalID,dateAdded",
+                                                      count=RECONCILE_PAGE, start=page * RECONCILE_PAGE,
+                                                      order_by="-dateAdded")
+            for note in notes:
+                if note.get("externalID") == wanted and isinstance(note.get("id"), int):
+                    return int(note["id"])
+            if len(notes) < RECONCILE_PAGE:
+                return None
+        return None
+
+    async def _fence(self, claim: ClaimedConversation, **values: Any) -> None:
+        kept = await anyio.to_thread.run_sync(lambda: store.fenced(self._engine, claim.id, self.worker_id, **values))
+        if not kept:
+            raise LeaseLost(claim.id)
+
+
+def _stored_person(claim: ClaimedConversation) -> PersonRef:
+    entity: PersonEntity = "ClientContact" if claim.note_person_entity == "ClientContact" else "Candidate"
+    return PersonRef(entity, claim.note_person_id or 0)
+
+
+async def run_messages(settings: Settings, engine: Engine, bullhorn: NoteApi, lookup: LookupService,
+                       authors: AuthorDirectory, *, stop: asyncio.Event) -> None:
+    """The worker process's message loop; returns at once when CALLBRIDGE_MESSAGES=0."""
+    if not settings.messages:
+        return
+    await MessageWorker(engine=engine, bullhorn=bullhorn, lookup=lookup, authors=authors,
+                        settings=settings).run(stop)

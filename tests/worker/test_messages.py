@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from insight.store.tables import conversation_messages, utcnow
+from insight.worker.retention import purge_expired
+from sandbox import people
+from tests.message_kit import MORNING, Text, conversation_rows, deliver_all, message_worker, sms_notes, texts
+from tests.stack import running_stack as running
+from tests.worker_kit import caller
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_messages_of_one_day_are_one_note_updated_in_place_as_they_arrive(tmp_path: Path,
+                                                                                    store_url: str) -> None:
+    known = caller("candidate")
+    first, second, third = texts(known.raw_digits, Text(0, True, "Is the role still open?"),
+                                 Text(60, False, "Yes! Free at 9?"), Text(600, True, "9 works"))
+    async with running(tmp_path, database_url=store_url) as stack:
+        worker = message_worker(stack)
+        await deliver_all(stack, [first, second])
+        assert await worker.run_once() == {"synced": 1}
+        [note] = sms_notes(stack)
+        await deliver_all(stack, [third])
+        assert await worker.run_once() == {"synced": 1}
+
+        [updated] = sms_notes(stack)
+        assert updated["id"] == note["id"]
+        assert updated["personReference"] == {"id": known.expected[0][1]}
+        assert updated["externalID"] == f"aircall-sms:{people.LINES[0].id}:{known.e164}:2025-11-25"
+        assert updated["dateAdded"] == MORNING * 1000
+        comments = updated["comments"]
+        assert comments.index("Is the role still open?") < comments.index("Yes! Free at 9?") < comments.index("9 works")
+        assert "10:00 UTC · Received" in comments and "10:01 UTC · Sent · Grace Hopper" in comments
+        assert "3 messages" in comments
+        assert stack.bullhorn.faults.requests["PUT entity/Note"] == 1
+        assert stack.bullhorn.faults.requests["POST entity/Note/{id}"] == 1
+
+
+async def test_a_conversation_over_midnight_utc_is_two_notes_one_per_day(tmp_path: Path) -> None:
+    known = caller("contact")
+    evening = MORNING + 13 * 3600 + 50 * 60  # 23:50 UTC
+    envelopes = texts(known.raw_digits, Text(0, True, "Still up?"), Text(1200, False, "Yes, what's up?"),
+                      started_at=evening)
+    async with running(tmp_path) as stack:
+        await deliver_all(stack, envelopes)
+        await message_worker(stack).run_once()
+
+        before, after = sms_notes(stack)
+        assert before["externalID"].endswith(":2025-11-25") and after["externalID"].endswith(":2025-11-26")
+        assert "Still up?" in before["comments"] and "Still up?" not in after["comments"]
+        assert "Yes, what&#x27;s up?" in after["comments"]
+        assert [row["day"] for row in conversation_rows(stack)] == ["2025-11-25", "2025-11-26"]
+
+
+async def test_a_redelivered_message_changes_nothing(tmp_path: Path, store_url: str) -> None:
+    envelopes = texts(caller("candidate").raw_digits, Text(0, True, "Hello"))
+    async with running(tmp_path, database_url=store_url) as stack:
+        worker = message_worker(stack)
+        assert await deliver_all(stack, envelopes) == ["accepted"]
+        await worker.run_once()
+        assert await deliver_all(stack, envelopes) == ["duplicate"]
+
+        assert await worker.run_once() == {}
+        assert len(sms_notes(stack)) == 1
+        assert stack.bullhorn.faults.requests["PUT entity/Note"] == 1
+        assert "POST entity/Note/{id}" not in stack.bullhorn.faults.requests
+
+
+async def test_markup_in_a_message_is_escaped_in_the_note(tmp_path: Path) -> None:
+    envelopes = texts(caller("candidate").raw_digits,
+                      Text(0, True, '<script>alert(1)</script> & <a href="x">me</a>',
+                           media=("https://media.example.com/a.jpg?x=<b>",)))
+    async with running(tmp_path) as stack:
+        await deliver_all(stack, envelopes)
+        await message_worker(stack).run_once()
+
+        comments = sms_notes(stack)[0]["comments"]
+        assert "<script>" not in comments and '<a href="x">' not in comments
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;a href=&quot;x&quot;&gt;me&lt;/a&gt;" in comments
+        assert '<a href="https://media.example.com/a.jpg?x=&lt;b&gt;">' in comments
+
+
+async def test_a_message_from_an_unknown_number_is_kept_unmatched_with_no_note(tmp_path: Path) -> None:
+    stranger = caller("unknown")
+    async with running(tmp_path) as stack:
+        await deliver_all(stack, texts(stranger.raw_digits, Text(0, True, "Who is this?")))
+        assert await message_worker(stack).run_once() == {"unmatched": 1}
+
+        [row] = conversation_rows(stack)
+        assert (row["status"], row["phone_e164"], row["note_id"]) == ("unmatched", stranger.e164, None)
+        assert "No live Bullhorn Candidate or Contact" in row["explanation"]
+        assert sms_notes(stack) == []
+
+
+async def test_times_in_epoch_milliseconds_and_a_number_in_raw_digits_are_read_alike(tmp_path: Path) -> None:
+    known = caller("candidate")
+    [envelope] = texts(known.raw_digits, Text(0, False, "Hi"), times_in_ms=True)
+    data = envelope["data"]
+    data["raw_digits"] = data.pop("external_number")
+    data["id"] = 123456789
+    async with running(tmp_path) as stack:
+        assert await deliver_all(stack, [envelope]) == ["accepted"]
+        await message_worker(stack).run_once()
+
+        [note] = sms_notes(stack)
+        assert note["externalID"].endswith(f":{known.e164}:2025-11-25")
+        assert note["dateAdded"] == MORNING * 1000
+
+
+async def test_the_agent_of_the_first_outbound_message_authors_the_note_else_the_default_user(
+    tmp_path: Path,
+) -> None:
+    agent = people.AGENTS[1]
+    replied = texts(caller("candidate").raw_digits, Text(0, True, "Hi"), Text(30, False, "Hello!"), agent=agent)
+    silent = texts(caller("contact").raw_digits, Text(0, True, "Anyone there?"), prefix="q")
+    async with running(tmp_path, BULLHORN_DEFAULT_USER_ID=str(people.AGENTS[4].bullhorn_id)) as stack:
+        await deliver_all(stack, replied + silent)
+        await message_worker(stack).run_once()
+
+        authors = {note["comments"].count("Sent"): note["commentingPerson"]["id"] for note in sms_notes(stack)}
+        assert authors == {1: agent.bullhorn_id, 0: people.AGENTS[4].bullhorn_id}
+
+
+async def test_a_message_without_its_line_is_refused_naming_the_field(tmp_path: Path) -> None:
+    [envelope] = texts(caller("candidate").raw_digits, Text(0, True, "Hi"))
+    del envelope["data"]["number"]
+    async with running(tmp_path) as stack:
+        response = await stack.web.post("/webhooks/aircall", json=envelope)
+
+        assert response.status_code == 422
+        assert "data.number.id" in response.json()["detail"]
+
+
+async def test_messages_are_ignored_when_callbridge_messages_is_off(tmp_path: Path) -> None:
+    async with running(tmp_path, CALLBRIDGE_MESSAGES="0") as stack:
+        assert await deliver_all(stack, texts(caller("candidate").raw_digits, Text(0, True, "Hi"))) == ["ignored"]
+        assert conversation_rows(stack) == []
+
+
+async def test_after_the_retention_period_a_settled_conversation_and_its_messages_are_gone(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        await deliver_all(stack, texts(caller("candidate").raw_digits, Text(0, True, "Hello")))
+        await deliver_all(stack, texts(caller("unknown").raw_digits, Text(0, True, "Hi"), prefix="u"))
+        await message_worker(stack).run_once()
+
+        await purge_expired(stack.store, stack.settings, now=utcnow() + timedelta(days=89))
+        assert len(conversation_rows(stack)) == 2
+        await purge_expired(stack.store, stack.settings, now=utcnow() + timedelta(days=91))
+
+        assert conversation_rows(stack) == []
+        with stack.store.engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(conversation_messages)).scalar_one() == 0
+        assert len(sms_notes(stack)) == 1
+
+
+async def test_a_message_with_nul_characters_and_overlong_fields_is_stored_and_logged(
+    tmp_path: Path, store_url: str,
+) -> None:
+    [envelope] = texts(caller("candidate").raw_digits, Text(0, True, "he\x00llo"))
+    envelope["data"]["number"]["id"] = "3973\x0001" + "9" * 60
+    envelope["data"]["number"]["name"] = "Desk\x00" * 100
+    async with running(tmp_path, database_url=store_url) as stack:
+        assert await deliver_all(stack, [envelope]) == ["accepted"]
+        assert await deliver_all(stack, [envelope]) == ["duplicate"]
+        assert await message_worker(stack).run_once() == {"synced": 1}
+
+        assert "hello" in sms_notes(stack)[0]["comments"]
