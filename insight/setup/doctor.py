@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio.to_thread
 
 from insight.domain.budget import BudgetReport, Purpose
+from insight.domain.default_actions import default_action_rows, default_actions_check
 from insight.domain.matching import SEARCH_FIELDS
 from insight.domain.setup_checks import (
     Attempt,
@@ -151,7 +152,8 @@ class Doctor:
             tags, actions = await self.tag_facts()
         except UpstreamError as error:
             return [not_checked("tags_for_actions", "Aircall tags for Bullhorn actions", error)]
-        return tag_checks(tags, actions)
+        defaults = default_action_rows(self.settings.default_actions, self.settings.default_action, actions)
+        return [*tag_checks(tags, actions), default_actions_check(defaults)]
 
     @staticmethod
     async def _try(call: Callable[[], Awaitable[object]]) -> Attempt:

@@ -34,6 +34,7 @@ from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
 from insight.worker.authors import AuthorDirectory
 from insight.worker.note_writer import NoteApi, NoteWriter
 from shared.logs import mask_phone
+from shared.note_settings import default_action_for
 from shared.settings import Settings
 from shared.states import SyncState
 from shared.timefmt import iso_utc
@@ -61,7 +62,8 @@ class CallSyncer:
             return Finish(SyncState.failed, "callbridge has no readable event for this call (a bug: report it)")
         raw = state.raw_digits
         e164 = normalize(raw, self._settings.default_region) if raw and _dialable(raw) else None
-        choice = choose_action(state, default_action=self._settings.default_action)
+        choice = choose_action(state, default_action=default_action_for(
+            state.call_type, self._settings.default_actions, self._settings.default_action))
         columns: dict[str, Any] = {**call_summary(state), "state_json": state_to_json(state), "phone_e164": e164,
                                    "action": choice.action}
         flags: dict[str, Any] = {
