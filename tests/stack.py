@@ -148,6 +148,7 @@ class Stack:
         options.setdefault("policy", RetryPolicy(max_attempts=self.settings.max_attempts, base_delay_s=0,
                                                  min_delay_s=0))
         options.setdefault("clock", self.clock)
+        options.setdefault("aircall", self.aircall_client)
         settings = self.settings if lease_s is None else replace(self.settings, worker_lease_s=lease_s)
         return Worker(store=store or self.store, bullhorn=client, settings=settings, **options)
 

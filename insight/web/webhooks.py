@@ -15,7 +15,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from insight.domain.aircall_events import InvalidPayload, NotJSON, is_call_event, load_json, parse_envelope
+from insight.domain.aircall_events import AI_EVENTS, InvalidPayload, NotJSON, is_call_event, load_json, parse_envelope
 from insight.store.intake_batch import event_to_record
 from insight.web.api_errors import ApiError
 from insight.web.intake_writer import IntakeFailed
@@ -46,7 +46,9 @@ async def aircall_webhook(request: Request) -> JSONResponse:
     except InvalidPayload as problem:
         _outcome(services, str(document.get("event", "unknown"))[:64], "invalid", None, field=problem.field)
         raise ApiError(422, str(problem)) from None
-    if not is_call_event(envelope.event) or envelope.call_id is None:
+    # an AI event of a section the note does not show (CALLBRIDGE_NOTE_AI) is no concern of callbridge's
+    wanted = is_call_event(envelope.event) or AI_EVENTS.get(envelope.event) in services.settings.note_ai
+    if not wanted or envelope.call_id is None:
         _outcome(services, envelope.event[:64], "ignored", None)
         return JSONResponse({"status": "ignored"})
 
