@@ -105,7 +105,8 @@ class Stack:
     async def deliver(self, envelope: Mapping[str, Any]) -> httpx.Response:
         """POST one webhook as Aircall would, registering the call with the Aircall fake first."""
         data = envelope.get("data")
-        if isinstance(data, dict) and isinstance(data.get("id"), int):
+        # an AI event's data.id is the insight's, not a call
+        if isinstance(data, dict) and isinstance(data.get("id"), int) and str(envelope.get("event")).startswith("call."):
             self.aircall.calls[data["id"]] = dict(data)
         return await self.web.post("/webhooks/aircall", json=dict(envelope))
 
