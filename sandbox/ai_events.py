@@ -63,8 +63,10 @@ def contents(call: CallScript, *, transcript_lines: int = 12) -> dict[str, Json]
         "summary": {"content": f"The caller and {agent} discussed {topic}. They agreed on next steps and a "
                                "follow-up call."},
         "topics": {"content": [topic.removeprefix("the ").capitalize(), "Availability", "Rate"]},
-        "sentiment": {"participants": [{"participant_type": "external", "phone_number": call.raw_digits,
-                                        "value": mood}, {"participant_type": "internal", "user_id": call.agent.aircall_id}]},
+        "sentiment": {"participants": [
+            {"participant_type": "external", "phone_number": call.raw_digits, "value": mood},
+            {"participant_type": "internal", "user_id": call.agent.aircall_id},
+        ]},
         "action_items": {"content": [f"Send the details of {topic}", f"{agent} to call back on Monday"]},
         "transcript": {"content": {"language": "en", "utterances": lines}},
     }

@@ -106,7 +106,8 @@ class Stack:
         """POST one webhook as Aircall would, registering the call with the Aircall fake first."""
         data = envelope.get("data")
         # an AI event's data.id is the insight's, not a call
-        if isinstance(data, dict) and isinstance(data.get("id"), int) and str(envelope.get("event")).startswith("call."):
+        is_call = str(envelope.get("event")).startswith("call.")
+        if is_call and isinstance(data, dict) and isinstance(data.get("id"), int):
             self.aircall.calls[data["id"]] = dict(data)
         return await self.web.post("/webhooks/aircall", json=dict(envelope))
 
