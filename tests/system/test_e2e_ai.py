@@ -4,23 +4,24 @@ CALLBRIDGE_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
 from sandbox.simulator import simulate
-from tests.system.test_e2e_demo import (  # noqa: F401  (fixtures)
-    AIRCALL_AUTH,
-    CHROMIUM,
-    Demo,
-    _rendered,
-    _wait_for,
-    browser,
-    demo,
-)
+from tests.system import test_e2e_demo as e2e
+from tests.system.test_e2e_demo import AIRCALL_AUTH, CHROMIUM, Demo, _rendered, _wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(240),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed (make test installs it)"),
+]
+#: the demo processes and the browser of the demo's own e2e test, started again for this module
+demo = e2e.demo
+browser = e2e.browser
 
 
 @pytest.fixture(scope="module")
