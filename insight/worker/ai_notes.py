@@ -62,9 +62,9 @@ async def collect_ai(call_id: int, envelopes: Sequence[Envelope], previous: Mapp
                 waiting, retry_after_s = error.explanation, error.retry_after_s
                 break
         fetched[fetch_key(insight)] = answers[insight.kind]
-    tries = int(before.get("fetch_tries") or 0)
+    # consecutive syncs that found Aircall unable to answer
+    tries = int(before.get("fetch_tries") or 0) + 1 if waiting is not None else 0
     if waiting is not None:
-        tries += 1
         if tries >= MAX_FETCH_TRIES:
             log.warning("call %s: AI insights given up on after %d tries: %s", call_id, tries, waiting)
             for insight in missing:

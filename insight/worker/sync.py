@@ -1,9 +1,11 @@
 """Sync one claimed call: reduce its events, decide, and have its note written (DESIGN §4, §6).
 
 The decisions are pure (`reduce_call`, `choose_action`, `compose_note`, the explanations below);
-the I/O is the store, the lookup, the author directory and `NoteWriter`. Errors become outcomes:
-`UpstreamUnavailable` a retry, `UpstreamRejected` a `failed` call with Bullhorn's refusal in plain
-words; the worker applies the retry policy and writes the outcome.
+the I/O is the store, the lookup, the author directory, `NoteWriter` and, for AI insights that arrived
+without their content, Aircall (`insight.worker.ai_notes`). In write-once mode (DESIGN §12) the note
+is written once when `insight.domain.write_once` says it is due, and later events are only listed.
+Errors become outcomes: `UpstreamUnavailable` a retry, `UpstreamRejected` a `failed` call with
+Bullhorn's refusal in plain words; the worker applies the retry policy and writes the outcome.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ class CallSyncer:
             body = compose_note(state, person=person, others=others, author_id=author.user_id,
                                 action=choice.action, max_associated=self._settings.max_associated, extra_parts=extra)
             started_ms = state.started_at * 1000 if state.started_at is not None else None
-            written = await self._writer.write(claim, person, body, started_at_ms=started_ms)
+            written = await self._writer.write(claim, person, body, started_at_ms=started_ms, update=not once)
         except UpstreamUnavailable as error:
             return Finish(SyncState.retrying, error.explanation, columns=columns,
                           retry_after_s=error.retry_after_s, rematched=rematched)

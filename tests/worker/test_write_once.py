@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from insight.domain.retry_policy import RetryPolicy
 from sandbox.ai_events import ai_lifecycle, rest_answers
 from sandbox.aircall import AircallSandboxConfig
 from sandbox.bullhorn import BullhornSandboxConfig
@@ -118,3 +119,23 @@ async def test_update_mode_explains_a_create_only_api_user_in_plain_words_and_su
     assert shown["status"] == "failed" and kinds(stack, 8604) == [("create", "ok"), ("update", "error")]
     assert "lets this API user create notes but not edit them" in shown["explanation"]
     assert "set CALLBRIDGE_NOTE_MODE=once" in shown["explanation"]
+
+
+async def test_write_once_adopts_a_note_whose_answer_was_lost_and_never_edits_it(tmp_path: Path) -> None:
+    call = script(8605, caller("contact").raw_digits, comments=[CommentScript("Call back at five", 400)])
+    async with running_stack(tmp_path, bullhorn_config=CREATE_ONLY, CALLBRIDGE_NOTE_MODE="once",
+                             CALLBRIDGE_NOTE_SETTLE_S="0", CALLBRIDGE_NOTE_AI="none") as stack:
+        worker = await stack.worker(policy=RetryPolicy(max_attempts=8, base_delay_s=60, min_delay_s=60,
+                                                       max_delay_s=60))
+        await play(stack, call, until_s=ended_s(call))
+        fault = {"endpoint": "PUT entity/Note", "status": 504, "lost_answer": True}
+        assert (await stack.bullhorn_admin.post("/_sandbox/faults", json=fault)).status_code == 200
+        await worker.run_once()
+        await play(stack, call, after_s=ended_s(call))  # the written note now differs from the call
+
+        stack.clock.advance(61)
+        counts = await worker.run_once()
+
+        [note] = notes_of(stack, 8605)
+    assert counts["synced"] == 1 and "Call back at five" not in note["comments"]
+    assert kinds(stack, 8605) == [("create", "error"), ("reconcile", "found")]
