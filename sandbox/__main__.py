@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
                             "on 127.0.0.1; default: the host asked)")
     serve.add_argument("--bullhorn-events-refused", action="store_true",
                        help="the API user lacks the event subscription right (PUT event/subscription: 403)")
+    serve.add_argument("--bullhorn-create-only", action="store_true",
+                       help="the API user may create notes but not edit them (POST entity/Note/{id}: 403); "
+                            "run callbridge with CALLBRIDGE_NOTE_MODE=once against it")
     add_reading_flags(serve)
     serve.add_argument("--webhook-url", default="http://127.0.0.1:8000/webhooks/aircall",
                        help="the simulator's webhook the Aircall company starts with ('' for none)")
@@ -48,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--shuffle", action="store_true", help="deliver events out of order within a small window")
     play.add_argument("--concurrency", type=int, default=10, help="calls in progress at once")
     play.add_argument("--rounds", type=int, default=1, help="batches of --calls to play (0: until stopped)")
+    play.add_argument("--ai-share", type=float, default=0.5,
+                      help="share of answered calls and voicemails that get Aircall AI events minutes later")
     play.add_argument("--pause", type=float, default=20.0, help="seconds between rounds")
     play.add_argument("--sms", action="store_true",
                       help="also send the demo's SMS conversations (a known caller over midnight UTC, an unknown "
@@ -59,6 +64,7 @@ def serve_configs(args: argparse.Namespace) -> tuple[BullhornSandboxConfig, Airc
     """The fakes' configs `serve` was asked for, readings included."""
     bullhorn = BullhornSandboxConfig(latency_ms=args.bullhorn_latency_ms, rest_host=args.bullhorn_rest_host,
                                      events_refused=args.bullhorn_events_refused,
+                                     note_edit_allowed=not args.bullhorn_create_only,
                                      **readings_from_args(args, "bullhorn"))
     return bullhorn, AircallSandboxConfig(**readings_from_args(args, "aircall"))
 
@@ -83,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 webhook_url=args.webhook_url, token=args.token, calls=args.calls, seed=args.seed + played,
                 speed=args.speed, redeliver=args.redeliver, shuffle=args.shuffle, concurrency=args.concurrency,
                 aircall_url=args.aircall_url, aircall_auth=(args.aircall_id, args.aircall_token),
+                ai_share=args.ai_share,
             )
             played += 1
             print(summary.as_text(), flush=True)

@@ -1,9 +1,10 @@
 """A local fake of Aircall's REST API: Basic auth, per-minute rate limit headers, users, numbers,
-tags, calls the simulator registered, and Insight Cards validated strictly and recorded.
+tags, calls the simulator registered, their AI insights (`GET /v1/calls/{id}/summary` …, as the
+simulator registered them), and Insight Cards validated strictly and recorded.
 
 `create_aircall_app()` answers under `/v1/...` like `https://api.aircall.io`; tests and the demo
 inspect and steer it under `/_sandbox/...` (same Basic auth, never rate limited or faulted):
-`GET cards[?call_id=]`, `GET|POST calls`, `GET|PATCH config`, `POST reset`,
+`GET cards[?call_id=]`, `GET|POST calls`, `POST insights`, `GET|PATCH config`, `POST reset`,
 `POST webhooks/{id}/deactivate`. Webhooks, tag writes and `/v2/users` live in `sandbox.aircall_admin`.
 """
 
@@ -34,6 +35,8 @@ from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, path_in_
 from sandbox.readings import ResetUnit, is_reading_value
 
 _INTERNAL_PREFIX = "/_sandbox/"
+#: the AI insight endpoints under /v1/calls/{id}/ (reference/aircall-next.md §1)
+AI_PATHS = ("summary", "topics", "sentiments", "action_items", "transcription")
 _TUNABLE = ("requests_per_minute", "latency_ms", "error_rates", "error_status", "timeout_rates",
             "lost_answer_rates", "timeout_hold_s", "fault_seed", "reset_unit")
 
@@ -87,6 +90,8 @@ class AircallSandbox:
         self.injector = FaultInjector(config)
         self.window = MinuteWindow()
         self.calls: dict[int, Json] = {}
+        #: AI insight answers by call id, then REST path (`summary`, `transcription`, …: sandbox.ai_events)
+        self.insights: dict[int, dict[str, Json]] = {}
         #: every card accepted, repeats included: {"call_id", "contents", "received_at"}
         self.cards: list[Json] = []
         self.webhooks = WebhookRegistry(lambda: self.config.clock())
@@ -94,6 +99,7 @@ class AircallSandbox:
 
     def reset(self) -> None:
         self.calls.clear()
+        self.insights.clear()
         self.cards.clear()
         self.webhooks.webhooks.clear()
         self.tag_book.reset()
@@ -214,6 +220,31 @@ async def get_call(request: Request) -> Response:
     return JSONResponse({"call": call})
 
 
+async def get_call_insight(request: Request) -> Response:
+    """`GET /v1/calls/{id}/<summary|topics|sentiments|action_items|transcription>`; 404 when there is none."""
+    call_id, path = request.path_params["id"], request.url.path.rsplit("/", 1)[-1]
+    answer = _sandbox(request).insights.get(call_id, {}).get(path)
+    if answer is None:
+        return aircall_error(404, "Not found", f"No {path} for call {call_id}: AI insights need the AI add-on and "
+                                               "a conversation.")
+    return JSONResponse(answer)
+
+
+@_handle_bad_request
+async def register_insights(request: Request) -> Response:
+    """`POST /_sandbox/insights {"call_id", "answers": {path: body}}`: what the AI endpoints answer for a call."""
+    body = await _json_body(request)
+    call_id = body.get("call_id") if isinstance(body, dict) else None
+    answers = body.get("answers") if isinstance(body, dict) else None
+    if not isinstance(call_id, int) or isinstance(call_id, bool) or not isinstance(answers, dict):
+        raise resources.BadRequest('the body must be {"call_id": <int>, "answers": {<path>: <body>}}')
+    unknown = sorted(set(answers) - set(AI_PATHS))
+    if unknown:
+        raise resources.BadRequest(f"{unknown[0]} is not an AI path (one of {', '.join(AI_PATHS)})")
+    _sandbox(request).insights.setdefault(call_id, {}).update(answers)
+    return JSONResponse({"call_id": call_id, "paths": sorted(answers)}, status_code=201)
+
+
 @_handle_bad_request
 async def post_insight_card(request: Request) -> Response:
     sandbox = _sandbox(request)
@@ -309,6 +340,8 @@ def create_aircall_app(config: AircallSandboxConfig | None = None) -> Starlette:
         Route("/v1/calls", list_calls_v1),
         Route("/v1/calls/{id:int}", get_call),
         Route("/v1/calls/{id:int}/insight_cards", post_insight_card, methods=["POST"]),
+        *(Route(f"/v1/calls/{{id:int}}/{path}", get_call_insight) for path in AI_PATHS),
+        Route("/_sandbox/insights", register_insights, methods=["POST"]),
         Route("/_sandbox/cards", list_cards),
         Route("/_sandbox/calls", list_calls, methods=["GET"]),
         Route("/_sandbox/calls", register_call, methods=["POST"]),

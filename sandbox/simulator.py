@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import httpx
 
+from sandbox.ai_events import AI_CALL_KINDS, AiScript, ai_lifecycle, rest_answers
 from sandbox.call_mix import CallerLike, plan_calls
 from sandbox.calls import CallScript, ScheduledEvent, lifecycle
 
@@ -107,6 +108,7 @@ async def simulate(
     callers: Sequence[CallerLike] | None = None,
     started_at: int | None = None,
     max_retries: int = 2,
+    ai_share: float = 0.0,
 ) -> SimulationSummary:
     """Play `calls` seeded calls as webhooks to `webhook_url` and return what happened.
 
@@ -118,6 +120,9 @@ async def simulate(
     :param aircall_url: base of the Aircall fake (e.g. http://127.0.0.1:8100/aircall) to register
         each call's state with; None registers nothing.
     :param callers: who calls; defaults to the demo tenant's callers.
+    :param ai_share: share of the calls with a conversation that get Aircall AI events minutes after they
+        end (`sandbox.ai_events`, in turns of its documented shapes); their REST answers are registered
+        with the Aircall fake too.
     """
     if callers is None:
         from sandbox.demo_data import build_demo_data
@@ -129,7 +134,7 @@ async def simulate(
         # simulated time, compressed by `speed`, is mapped onto the wall clock from now on
         base = int(time.time())
     else:
-        base = _anchor(calls, seed, callers, speed) if started_at is None else started_at
+        base = _anchor(calls, seed, callers, speed, ai_share) if started_at is None else started_at
     scripts = plan_calls(calls, seed=seed, callers=callers, started_at=base)
     summary = SimulationSummary(calls=len(scripts))
     own_client = client is None
@@ -150,15 +155,36 @@ async def simulate(
         async with anyio.create_task_group() as group:
             for script in scripts:
                 events = lifecycle(script, token=token)
+                shape = ai_shape(script, ai_share)
+                if shape is not None:
+                    events = sorted([*events, *ai_lifecycle(script, token=token, shape=shape)],
+                                    key=lambda event: event.send_at_s)
                 if restamp:
                     events = restamped(events, base=base, speed=speed)
                 summary.events += len(events)
                 plan = delivery_plan(events, rng, redeliver=redeliver, shuffle=shuffle, window=shuffle_window)
-                group.start_soon(player.play, script, base, events, plan, limiter)
+                group.start_soon(player.play, script, base, events, plan, limiter, shape)
     finally:
         if own_client:
             await http.aclose()
     return summary
+
+
+#: the AI events' documented variants (reference/aircall-next.md §1), taken in turns by call id
+AI_SHAPES = (
+    AiScript(),
+    AiScript(call_id_as="string", sentiment_in="content", action_items_as="one_list"),
+    AiScript(without_content=frozenset({"summary", "transcript"})),
+)
+
+
+def ai_shape(script: CallScript, share: float) -> AiScript | None:
+    """Whether (and how) the call gets AI events: a deterministic `share` of the calls with a conversation."""
+    if script.kind not in AI_CALL_KINDS or share <= 0:
+        return None
+    if (script.call_id * 7919) % 1000 >= share * 1000:
+        return None
+    return AI_SHAPES[script.call_id % len(AI_SHAPES)]
 
 
 #: the Call object's times (UNIX seconds), top level and in its tags and comments
@@ -175,6 +201,8 @@ def stamped(envelope: Mapping[str, Any], *, base: int, speed: float) -> dict[str
             return simulated
         return base + round((simulated - base) / speed)
 
+    if not str(envelope.get("event", "")).startswith("call."):
+        return {**envelope, "timestamp": real(envelope.get("timestamp"))}
     data = dict(envelope.get("data") or {})
     for key in _CALL_TIMES:
         data[key] = real(data.get(key)) if data.get(key) is not None else data.get(key)
@@ -205,15 +233,19 @@ def restamped(events: Sequence[ScheduledEvent], *, base: int, speed: float) -> l
     return out
 
 
-def _anchor(calls: int, seed: int, callers: Sequence[CallerLike], speed: float) -> int:
+def _anchor(calls: int, seed: int, callers: Sequence[CallerLike], speed: float, ai_share: float) -> int:
     """Where simulated time starts so that no event is ever stamped later than it is sent.
 
     Aircall stamps an event when it builds it; compressed time would otherwise put the round's
     timestamps in the future, and everything measured from them (sync latency) would be nonsense.
     """
+    def last_s(script: CallScript) -> int:
+        shape = ai_shape(script, ai_share)
+        ai = ai_lifecycle(script, token="", shape=shape) if shape is not None else []
+        return max(event.send_at_s for event in [*lifecycle(script, token=""), *ai])
+
     span = max(
-        (script.started_at + lifecycle(script, token="")[-1].send_at_s
-         for script in plan_calls(calls, seed=seed, callers=callers, started_at=0)),
+        (script.started_at + last_s(script) for script in plan_calls(calls, seed=seed, callers=callers, started_at=0)),
         default=0,
     )
     lag = span if speed <= 0 else span * (1 - 1 / speed)
@@ -236,33 +268,41 @@ class _CallPlayer:
         self.summary = summary
         self.webhook_url = webhook_url
         self.calls_url = f"{aircall_url.rstrip('/')}/_sandbox/calls" if aircall_url else None
+        self.insights_url = f"{aircall_url.rstrip('/')}/_sandbox/insights" if aircall_url else None
         self.aircall_auth = aircall_auth
         self.max_retries = max_retries
         self.wait_until = wait_until
 
     async def play(
         self, script: CallScript, base: int, events: list[ScheduledEvent], plan: list[_Delivery],
-        limiter: anyio.CapacityLimiter,
+        limiter: anyio.CapacityLimiter, shape: AiScript | None = None,
     ) -> None:
         offset = script.started_at - base
         await self.wait_until(offset)
         async with limiter:
             registered = -1
+            if shape is not None:
+                await self._post(self.insights_url, {"call_id": script.call_id,
+                                                     "answers": rest_answers(script, shape=shape)})
+            call_events = [i for i, event in enumerate(events) if str(event.envelope["event"]).startswith("call.")]
             for delivery in plan:
                 await self.wait_until(offset + delivery.send_at_s)
-                # The fake should know the call as it is by now: the latest event that has happened.
-                latest = max(i for i, event in enumerate(events) if event.send_at_s <= delivery.send_at_s)
+                # The fake should know the call as it is by now: the latest call event that has happened.
+                latest = max(i for i in call_events if events[i].send_at_s <= delivery.send_at_s)
                 if latest > registered:
                     await self._register(events[latest].envelope["data"])
                     registered = latest
                 await self._deliver(delivery, offset)
 
     async def _register(self, call: object) -> None:
-        if self.calls_url is None:
+        await self._post(self.calls_url, {"call": call})
+
+    async def _post(self, url: str | None, body: object) -> None:
+        if url is None:
             return
         # A missing Aircall fake costs card pushes, not the webhooks the simulator exists to send.
         try:
-            response = await self.http.post(self.calls_url, json={"call": call}, auth=self.aircall_auth)
+            response = await self.http.post(url, json=body, auth=self.aircall_auth)
         except httpx.TransportError:
             self.summary.registration_errors += 1
             return

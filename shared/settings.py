@@ -16,6 +16,18 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 
+from shared.note_settings import (
+    DEFAULT_AI_WAIT_S,
+    DEFAULT_NOTE_AI,
+    SETTLE_S_ONCE,
+    SETTLE_S_UPDATE,
+    NoteMode,
+    NoteSettingsError,
+    parse_default_actions,
+    parse_note_ai,
+    parse_note_mode,
+)
+
 T = TypeVar("T")
 
 # Only ever used when CALLBRIDGE_DEMO=1: the demo needs card links that every process can verify.
@@ -69,7 +81,7 @@ class Settings:
     default_region: str = "US"
     cache_ttl_s: float = 300.0
     negative_ttl_s: float = 30.0
-    note_settle_s: float = 0.0
+    note_settle_s: float = SETTLE_S_UPDATE
     max_associated: int = 3
     default_action: str | None = None
     excluded_statuses: tuple[str, ...] = ("Archive", "Archived")
@@ -121,6 +133,15 @@ class Settings:
     #: log SMS/WhatsApp messages as one Bullhorn note per person, line and UTC day (DESIGN §12)
     messages: bool = True
 
+    # DESIGN §12 (shared.note_settings)
+    #: `update` edits the note as data arrives; `once` writes it once and never edits it (create-only API users)
+    note_mode: NoteMode = "update"
+    #: the AI sections the note shows, in note order
+    note_ai: tuple[str, ...] = DEFAULT_NOTE_AI
+    #: once mode: how much longer than the settle time the write waits for the AI summary
+    note_ai_wait_s: float = DEFAULT_AI_WAIT_S
+    #: (call type, action) pairs used when the agent pushed no tag; `default_action` covers the rest
+    default_actions: tuple[tuple[str, str], ...] = ()
 
     @property
     def signing_keys(self) -> tuple[str, ...]:
@@ -266,6 +287,16 @@ def _text(_name: str, value: str) -> str:
     return value
 
 
+def _note_setting(parse: Callable[[str, str], T]) -> Callable[[str, str], T]:
+    def cast(name: str, value: str) -> T:
+        try:
+            return parse(name, value)
+        except NoteSettingsError as error:
+            raise SettingsError(str(error)) from None
+
+    return cast
+
+
 class _Reader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
@@ -305,6 +336,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     excluded = env.optional("CALLBRIDGE_EXCLUDED_STATUSES", _text)
     api_key = env.optional("CALLBRIDGE_API_KEY", _text)
+    note_mode = env.get("CALLBRIDGE_NOTE_MODE", _note_setting(parse_note_mode), DEFAULTS.note_mode)
+    # an explicit settle time wins; unset, once mode waits for late tags and comments before its one write
+    settle_default = SETTLE_S_ONCE if note_mode == "once" else SETTLE_S_UPDATE
     return Settings(
         database_url=env.get("DATABASE_URL", _database_url, DEFAULTS.database_url),
         redis_url=env.optional("REDIS_URL", _text),
@@ -315,7 +349,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_region=env.get("CALLBRIDGE_DEFAULT_REGION", _region, DEFAULTS.default_region),
         cache_ttl_s=env.get("CALLBRIDGE_CACHE_TTL_S", _positive_float, DEFAULTS.cache_ttl_s),
         negative_ttl_s=env.get("CALLBRIDGE_NEGATIVE_TTL_S", _positive_float, DEFAULTS.negative_ttl_s),
-        note_settle_s=env.get("CALLBRIDGE_NOTE_SETTLE_S", _positive_float, DEFAULTS.note_settle_s),
+        note_settle_s=env.get("CALLBRIDGE_NOTE_SETTLE_S", _positive_float, settle_default),
         max_associated=env.get("CALLBRIDGE_MAX_ASSOCIATED", _positive_int, DEFAULTS.max_associated),
         default_action=env.optional("CALLBRIDGE_DEFAULT_ACTION", _text),
         excluded_statuses=DEFAULTS.excluded_statuses if excluded is None else tuple(
@@ -354,4 +388,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "CALLBRIDGE_WEBHOOK_BYTES_IN_FLIGHT", _positive_int, Settings.webhook_bytes_in_flight
         ),
         messages=env.get("CALLBRIDGE_MESSAGES", _bool, Settings.messages),
+        note_mode=note_mode,
+        note_ai=env.get("CALLBRIDGE_NOTE_AI", _note_setting(parse_note_ai), DEFAULTS.note_ai),
+        note_ai_wait_s=env.get("CALLBRIDGE_NOTE_AI_WAIT_S", _positive_float, DEFAULTS.note_ai_wait_s),
+        default_actions=env.get("CALLBRIDGE_DEFAULT_ACTIONS", _note_setting(parse_default_actions),
+                                DEFAULTS.default_actions),
     )

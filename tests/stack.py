@@ -105,7 +105,9 @@ class Stack:
     async def deliver(self, envelope: Mapping[str, Any]) -> httpx.Response:
         """POST one webhook as Aircall would, registering the call with the Aircall fake first."""
         data = envelope.get("data")
-        if isinstance(data, dict) and isinstance(data.get("id"), int):
+        # an AI event's data.id is the insight's, not a call
+        is_call = str(envelope.get("event")).startswith("call.")
+        if is_call and isinstance(data, dict) and isinstance(data.get("id"), int):
             self.aircall.calls[data["id"]] = dict(data)
         return await self.web.post("/webhooks/aircall", json=dict(envelope))
 
@@ -148,6 +150,7 @@ class Stack:
         options.setdefault("policy", RetryPolicy(max_attempts=self.settings.max_attempts, base_delay_s=0,
                                                  min_delay_s=0))
         options.setdefault("clock", self.clock)
+        options.setdefault("aircall", self.aircall_client)
         settings = self.settings if lease_s is None else replace(self.settings, worker_lease_s=lease_s)
         return Worker(store=store or self.store, bullhorn=client, settings=settings, **options)
 

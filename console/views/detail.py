@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from console.client import RetryRefused, ServiceClient, ServiceError
+from console.views.ai_note import render_ai
 from console.views.common import STATUS_MEANINGS, code, md, status_badge, when
 from console.views.create_record import render_create_record
 from shared.states import NEEDS_A_PERSON
@@ -28,6 +29,7 @@ def render_detail(client: ServiceClient, call_id: int) -> None:
     _facts(call)
     _links(call)
     _flags(call)
+    render_ai(call)
     st.markdown("#### Timeline")
     events = call.get("events") or []
     if events:

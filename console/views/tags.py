@@ -79,5 +79,29 @@ def render_tags(client: ServiceClient) -> None:
         )
     else:
         st.info("No call has carried a tag yet.")
+    _default_actions(answer.get("default_actions") or [])
     with st.expander(f"Bullhorn's allowed actions ({len(actions)})"):
         st.markdown("\n".join(f"- {code(action)}" for action in actions) or "_none configured_")
+
+
+def _default_actions(defaults: list[dict[str, Any]]) -> None:
+    """The actions calls get when the agent pushed no tag, checked like tags."""
+    st.markdown("#### Default actions (no agent tag)")
+    if not defaults:
+        st.caption("None set: CALLBRIDGE_DEFAULT_ACTIONS and CALLBRIDGE_DEFAULT_ACTION are empty, so an untagged "
+                   "call gets no action.")
+        return
+    for row in defaults:
+        if row.get("problem"):
+            meant = f" Did you mean {code(row.get('suggestion'))}?" if row.get("suggestion") else ""
+            st.warning(f"{code(row.get('variable'))} gives **{row.get('type')}** calls {code(row.get('action'))}: "
+                       f"{_PROBLEMS.get(str(row.get('problem')))}.{meant}", icon="🏷️")
+    st.dataframe(
+        [
+            {"call type": row.get("type"), "default action": row.get("action"), "set by": row.get("variable"),
+             "problem": _PROBLEMS.get(str(row.get("problem")), "ok")}
+            for row in defaults
+        ],
+        hide_index=True,
+        key="default_actions_table",
+    )

@@ -30,6 +30,15 @@ KNOWN_CALL_EVENTS: frozenset[str] = frozenset(
 )
 #: message events logged as SMS notes (DESIGN §12 "Messages"); their times may be epoch milliseconds
 MESSAGE_EVENTS: frozenset[str] = frozenset({"message.received", "message.sent"})
+#: Aircall's AI ("conversation intelligence") events callbridge puts in the note, and the section each
+#: fills (reference/aircall-next.md §1); their `data.call_id` is the call, `data.id` the insight's own id
+AI_EVENTS: Mapping[str, str] = {
+    "summary.created": "summary",
+    "topics.created": "topics",
+    "sentiment.created": "sentiment",
+    "action_item.created": "action_items",
+    "transcription.created": "transcript",
+}
 _INTEGER = re.compile(r"-?[0-9]+")
 #: Aircall's ids and times are 64-bit; a larger integer fits no database column (and is no real event)
 MAX_INT64 = 2**63 - 1
@@ -63,7 +72,7 @@ class Envelope:
     timestamp: int
     #: None for a stored event: the credential is never stored
     token: str | None = field(repr=False)
-    #: the Aircall call id for the known call events, None for every other event
+    #: the Aircall call id for the known call events and the AI events, None for every other event
     call_id: int | None
     #: the resource with every JSON null removed (nested too); never mutate it
     data: Mapping[str, Any] = field(hash=False)
@@ -120,6 +129,13 @@ def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:
         if call_id is None or not 0 < call_id <= MAX_INT64:
             raise InvalidPayload("data.id", "must be a positive whole number (the Aircall call id)")
         normalised["id"] = call_id
+    elif event in AI_EVENTS:
+        # the call of an insight: an integer in some sources, a string in others (reference/aircall-next.md §1)
+        call_id = coerce_int(normalised.get("call_id"))
+        if call_id is None or not 0 < call_id <= MAX_INT64:
+            raise InvalidPayload("data.call_id", "must be a positive whole number or a string of digits "
+                                                 "(the Aircall call id)")
+        normalised["call_id"] = call_id
     resource = raw.get("resource")
     if not isinstance(resource, str) or not resource:
         # Aircall always sends it, but routing is on `event`; its prefix is the same thing.

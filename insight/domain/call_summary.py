@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from insight.domain.aircall_events import Envelope
+from insight.domain.aircall_events import Envelope, is_call_event
 from insight.domain.callstate import CallState, reduce_call
 from insight.domain.callstate_json import to_datetime
 
@@ -42,6 +42,9 @@ def call_summary(state: CallState) -> dict[str, Any]:
 
 def event_summary(event: Envelope) -> dict[str, Any]:
     """`EVENT_FIELDS` of the summary, from one call event alone (the web's intake writes these)."""
+    if not is_call_event(event.event):
+        # an AI event tells nothing of the call's summary: every field stays as it is
+        return dict.fromkeys(EVENT_FIELDS)
     summary = call_summary(reduce_call([event]))
     return {name: summary[name] for name in EVENT_FIELDS}
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from insight.domain.aircall_events import NOT_THE_AGENT_EVENTS, Envelope, coerce_int
+from insight.domain.aircall_events import NOT_THE_AGENT_EVENTS, Envelope, coerce_int, is_call_event
 
 Direction = Literal["inbound", "outbound"]
 CallType = Literal["outbound", "inbound", "voicemail", "missed"]
@@ -103,7 +103,8 @@ class CallState:
 
 def reduce_call(events: Iterable[Envelope]) -> CallState:
     """Fold the stored events of one call; raises ValueError when there are none or they mix calls."""
-    ordered = _canonical_order(event for event in events if event.call_id is not None)
+    # AI events name the call too, but carry no call snapshot (insight.domain.ai_insights reads them)
+    ordered = _canonical_order(event for event in events if event.call_id is not None and is_call_event(event.event))
     if not ordered:
         raise ValueError("reduce_call needs at least one call event")
     call_ids = {event.call_id for event in ordered}

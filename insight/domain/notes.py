@@ -64,11 +64,13 @@ def compose_note(
     author_id: int | None,
     action: str | None,
     max_associated: int,
+    extra_parts: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The `PUT entity/Note` body for `state`, about `person`, also linked to `others`.
 
     Without `author_id` the body carries no `commentingPerson`, and Bullhorn makes the API user the
     author. A shared number (`is_shared_number` over person and others) goes on `person` only.
+    `extra_parts` (HTML paragraphs, e.g. the AI sections) go before the closing call number.
     """
     if action is not None and len(action) > MAX_ACTION_LEN:
         raise ValueError(f"action {action!r} is longer than Bullhorn's {MAX_ACTION_LEN} characters")
@@ -85,7 +87,7 @@ def compose_note(
                 body[key] = ids
     if action:
         body["action"] = action
-    body["comments"] = note_comments(state)
+    body["comments"] = note_comments(state, extra_parts)
     if state.started_at is not None:
         body["dateAdded"] = state.started_at * 1000
     body["minutesSpent"] = math.ceil(state.talk_time_s / 60)
@@ -111,8 +113,8 @@ def body_hash(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def note_comments(state: CallState) -> str:
-    """The note text as HTML; every value from Aircall is escaped."""
+def note_comments(state: CallState, extra_parts: Sequence[str] = ()) -> str:
+    """The note text as HTML; every value from Aircall is escaped (`extra_parts` must be already)."""
     headline = f"<b>{_HEADLINES[state.call_type]}</b>"
     if state.number_name:
         headline += f" on {_e(state.number_name)}"
@@ -137,6 +139,7 @@ def note_comments(state: CallState) -> str:
     if state.asset and _is_web_link(state.asset):
         label = "Voicemail" if state.call_type == "voicemail" else "Recording"
         parts.append(f'<p>{label}: <a href="{_e(state.asset)}">{_e(state.asset)}</a></p>')
+    parts.extend(extra_parts)
     parts.append(f"<p>Aircall call #{state.call_id}</p>")
     return "\n".join(parts)
 
@@ -174,6 +177,11 @@ def _e(value: str) -> str:
 
 def _multiline(text: str) -> str:
     return "<br>".join(_e(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+#: for other parts of a note (insight.domain.ai_insights): the same escaping
+escape_html = _e
+multiline_html = _multiline
 
 
 def _is_web_link(url: str) -> bool:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from insight.domain.aircall_events import KNOWN_CALL_EVENTS, MESSAGE_EVENTS
+from insight.domain.aircall_events import AI_EVENTS, KNOWN_CALL_EVENTS, MESSAGE_EVENTS
 from insight.domain.budget import BudgetReport
 
 Status = Literal["ok", "warn", "fail"]
-#: every call and message event callbridge handles, so exactly what its webhook subscribes to
-NEEDED_EVENTS: tuple[str, ...] = tuple(sorted(KNOWN_CALL_EVENTS | MESSAGE_EVENTS))
+#: every call, message and AI event callbridge handles, so exactly what its webhook subscribes to
+NEEDED_EVENTS: tuple[str, ...] = tuple(sorted(KNOWN_CALL_EVENTS | MESSAGE_EVENTS | set(AI_EVENTS)))
 WEBHOOK_PATH = "/webhooks/aircall"
 
 

@@ -7,16 +7,19 @@ and dropped at once. Note rights are judged from callbridge's own last note writ
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 import anyio.to_thread
 
 from insight.domain.budget import BudgetReport, Purpose
+from insight.domain.default_actions import default_action_rows, default_actions_check
 from insight.domain.matching import SEARCH_FIELDS
 from insight.domain.setup_checks import (
     Attempt,
     Check,
     IndexFacts,
     WebhookFact,
+    WriteEvidence,
     budget_check,
     index_check,
     is_our_webhook,
@@ -98,10 +101,22 @@ class Doctor:
             tried_check("bullhorn_right_search", "Bullhorn right: search", await self._try(search),
                         ok_detail=f"Bullhorn lets the API user search {entities}."),
             note_right_check("create", writes.get("create")),
-            note_right_check("update", writes.get("update")),
+            self._edit_right(writes.get("update")),
             tried_check("bullhorn_right_events", "Bullhorn right: event subscriptions", await self._try(subscribe),
                         ok_detail="Bullhorn lets the API user subscribe to record events (the phone index needs it)."),
         ]
+
+    def _edit_right(self, evidence: WriteEvidence | None) -> Check:
+        """Editing notes is needed in update mode only; refused there, write-once mode is the way out."""
+        check = note_right_check("update", evidence)
+        if self.settings.note_mode == "once":
+            return replace(check, status="ok", detail="Not needed: CALLBRIDGE_NOTE_MODE=once writes each note once "
+                                                      "and never edits it.")
+        if check.status == "fail":
+            return replace(check, detail=f"{check.detail} If this API user may only create notes, set "
+                                         "CALLBRIDGE_NOTE_MODE=once: each call's note is then written once, after "
+                                         "the call has settled, and never edited.")
+        return check
 
     async def webhook_check(self) -> Check:
         try:
@@ -151,7 +166,8 @@ class Doctor:
             tags, actions = await self.tag_facts()
         except UpstreamError as error:
             return [not_checked("tags_for_actions", "Aircall tags for Bullhorn actions", error)]
-        return tag_checks(tags, actions)
+        defaults = default_action_rows(self.settings.default_actions, self.settings.default_action, actions)
+        return [*tag_checks(tags, actions), default_actions_check(defaults)]
 
     @staticmethod
     async def _try(call: Callable[[], Awaitable[object]]) -> Attempt:

@@ -42,6 +42,8 @@ class ClaimedCall:
     write_intent_at: datetime | None
     synced_body_json: Mapping[str, Any] | None
     phone_e164: str | None
+    #: AI contents fetched before and write-once bookkeeping (insight.domain.ai_insights)
+    ai_json: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, lease_s: float, 
             write_intent_at=row.write_intent_at,
             synced_body_json=row.synced_body_json,
             phone_e164=row.phone_e164,
+            ai_json=row.ai_json,
         )
         for row in rows
     ]

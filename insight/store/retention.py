@@ -45,6 +45,7 @@ def purge_settled(engine: Engine, *, inactive_since: datetime, now: datetime, li
                     phone_e164=masked(row.phone_e164),
                     state_json=_masked_state(row.state_json),
                     synced_body_json=None,
+                    ai_json=None,
                     purged_at=now,
                 )
             )

@@ -137,6 +137,8 @@ calls = Table(
     Column("source", String(16)),
     #: when the retention job removed the call's raw events and phone numbers (migration 0004)
     Column("purged_at", UTCDateTime),
+    #: AI contents fetched from Aircall's REST API, the note's AI sections, write-once bookkeeping (0010)
+    Column("ai_json", _json()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "status", "next_attempt_at"),

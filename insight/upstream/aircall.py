@@ -83,6 +83,11 @@ class AircallClient:
         body = await self._json("GET", f"/v1/calls/{call_id}", operation="call fetch")
         return dict(body.get("call") or {})
 
+    async def get_call_insight(self, call_id: int, path: str) -> JSON:
+        """An AI insight of a call as Aircall answers it, e.g. `summary` or `transcription`
+        (reference/aircall-next.md §1; the wrapper key is unconfirmed, so the body is returned whole)."""
+        return await self._json("GET", f"/v1/calls/{call_id}/{path}", operation=f"AI {path} fetch")
+
     async def list_calls(self, *, start: int, end: int, page: int = 1,
                          per_page: int = PER_PAGE) -> tuple[list[JSON], JSON]:
         """A page of the calls started from `start` to `end` (UNIX s, inclusive), oldest first, and its `meta`."""

@@ -8,7 +8,7 @@ from functools import partial
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from insight.domain.aircall_events import KNOWN_CALL_EVENTS, MESSAGE_EVENTS
+from insight.domain.aircall_events import AI_EVENTS, KNOWN_CALL_EVENTS, MESSAGE_EVENTS
 from insight.lookup.service import Lookup
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -56,7 +56,7 @@ class Metrics:
             self.lookup_cache_entries.labels(cache=name).set_function(partial(_size, sizes, name))
 
     def webhook(self, *, event: str, outcome: str) -> None:
-        label = event if event in KNOWN_CALL_EVENTS or event in MESSAGE_EVENTS else OTHER_EVENT
+        label = event if event in KNOWN_CALL_EVENTS or event in MESSAGE_EVENTS or event in AI_EVENTS else OTHER_EVENT
         self.webhooks.labels(event=label, outcome=outcome).inc()
 
     def lookup_answered(self, found: Lookup, seconds: float) -> None:

@@ -120,6 +120,12 @@ SCHEMAS: dict[str, Schema] = {
                                                                 "posted_at": TIMESTAMP, "author": nullable("string")})},
                     "events": {"type": "array", "items": ref("CallEvent")},
                     "attempts": {"type": "array", "items": ref("Attempt")},
+                    "ai": nullable("object", description="the note's AI sections (summary, topics, sentiment, "
+                                                         "action_items, transcript_lines); null: no AI insight"),
+                    "late": {"type": "array", "description": "CALLBRIDGE_NOTE_MODE=once: what arrived after the "
+                                                             "note was written (never written to it)",
+                             "items": obj({"event": {"type": "string"}, "received_at": TIMESTAMP,
+                                           "summary": {"type": "string"}})},
                 }
             ),
         ]
@@ -165,6 +171,11 @@ SCHEMAS: dict[str, Schema] = {
             "actions_read_at": TIMESTAMP,
             "actions_stale": {"type": "boolean", "description": "true: Bullhorn failed, this is the list read earlier"},
             "tags": {"type": "array", "items": ref("Tag")},
+            "default_actions": {"type": "array", "description": "CALLBRIDGE_DEFAULT_ACTIONS (and the fallback "
+                                                                "CALLBRIDGE_DEFAULT_ACTION) checked like tags",
+                                "items": obj({"type": {"type": "string"}, "action": {"type": "string"},
+                                              "variable": {"type": "string"}, "problem": nullable("string"),
+                                              "suggestion": nullable("string")})},
         },
         required=["actions", "tags"],
     ),

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from insight.domain.actions import classify_tag
 from insight.domain.cards import record_link
+from insight.domain.default_actions import default_action_rows
 from insight.domain.phones import normalize
 from insight.store import backfill as backfill_rows
 from insight.store import ops
@@ -165,6 +166,8 @@ async def list_tags(request: Request) -> JSONResponse:
             "actions_read_at": iso(action_list.read_at),
             "actions_stale": action_list.stale,
             "tags": tags,
+            "default_actions": default_action_rows(services.settings.default_actions,
+                                                   services.settings.default_action, action_list.actions),
         }
     )
 

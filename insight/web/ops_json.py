@@ -74,9 +74,13 @@ def call_detail_json(
     card_url: str,
 ) -> dict[str, Any]:
     state = _mapping(row.get("state_json"))
+    ai = _mapping(row.get("ai_json"))
     return {
         **call_json(row),
         "phone_e164": row.get("phone_e164"),
+        # DESIGN §12: the note's AI sections, and what arrived after a write-once note was written
+        "ai": ai.get("sections") if isinstance(ai.get("sections"), Mapping) else None,
+        "late": [dict(item) for item in ai.get("late") or [] if isinstance(item, Mapping)],
         "card_status": row.get("card_status"),
         "note_link": note_link,
         "card_url": card_url,

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from insight.domain.aircall_events import (
+    AI_EVENTS,
     MESSAGE_EVENTS,
     InvalidPayload,
     NotJSON,
@@ -56,7 +57,9 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         raise ApiError(422, str(problem)) from None
     if envelope.event in MESSAGE_EVENTS and services.settings.messages:
         return await accept_message(services, envelope, payload_to_store(document), outcome=_outcome)
-    if not is_call_event(envelope.event) or envelope.call_id is None:
+    # an AI event of a section the note does not show (CALLBRIDGE_NOTE_AI) is no concern of callbridge's
+    wanted = is_call_event(envelope.event) or AI_EVENTS.get(envelope.event) in services.settings.note_ai
+    if not wanted or envelope.call_id is None:
         _outcome(services, envelope.event[:64], "ignored", None)
         return JSONResponse({"status": "ignored"})
 

@@ -35,7 +35,7 @@ async def main(settings: Settings) -> None:
             open_bullhorn(settings, StoreVault.for_settings(store, settings), meter=meter) as bullhorn,
             open_aircall(settings) as aircall,
         ):
-            worker = Worker(store=store, bullhorn=bullhorn, settings=settings)
+            worker = Worker(store=store, bullhorn=bullhorn, settings=settings, aircall=aircall)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):

@@ -36,6 +36,7 @@ from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
 from insight.worker.authors import AuthorDirectory
 from insight.worker.note_writer import LeaseLost, NoteApi
 from shared.logs import mask_phone
+from shared.note_settings import default_action_for
 from shared.settings import Settings
 from shared.states import SyncState
 
@@ -51,11 +52,8 @@ RECONCILE_MAX_PAGES = 10
 
 
 def sms_action(settings: Settings) -> str | None:
-    """The note action of SMS notes: where CALLBRIDGE_DEFAULT_ACTIONS' `sms=` plugs in once it exists.
-
-    Until then the one default action applies, as for calls without an agent tag.
-    """
-    return settings.default_action
+    """The note action of SMS notes: CALLBRIDGE_DEFAULT_ACTIONS' `sms=`, else CALLBRIDGE_DEFAULT_ACTION."""
+    return default_action_for("sms", settings.default_actions, settings.default_action)
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,12 @@ class NoteWriter:
         self._worker_id = worker_id
 
     async def write(self, claim: ClaimedCall, person: PersonRef, body: Mapping[str, Any],
-                    *, started_at_ms: int | None) -> Written:
-        """Make Bullhorn's note of `claim` equal `body` (about `person` when it must be created)."""
+                    *, started_at_ms: int | None, update: bool = True) -> Written:
+        """Make Bullhorn's note of `claim` equal `body` (about `person` when it must be created).
+
+        `update=False` (write-once mode) creates the note or adopts the one a lost answer left, and never
+        edits it, even when the adopted note differs from `body`.
+        """
         written = Written(note_id=claim.note_id)
         previous: Mapping[str, Any] = claim.synced_body_json or {}
         if written.note_id is None and claim.write_intent_at is not None:
@@ -75,7 +79,7 @@ class NoteWriter:
         if written.note_id is None:
             await self._create(claim.call_id, person, body, written)
             return written
-        changes = note_update(previous, body)
+        changes = note_update(previous, body) if update else {}
         if changes:
             note_id = written.note_id
             summary = f"POST entity/Note/{note_id} fields={','.join(sorted(changes))}"

@@ -28,6 +28,7 @@ from insight.store import Store, queue
 from insight.store.queue import ClaimedCall, Finish
 from insight.store.tables import utcnow
 from insight.upstream.bullhorn.client import BullhornClient
+from insight.worker.ai_notes import InsightApi
 from insight.worker.authors import AuthorDirectory
 from insight.worker.note_writer import LeaseLost
 from insight.worker.sync import CallSyncer
@@ -49,13 +50,15 @@ class Worker:
     :param bullhorn: the client, which keeps its requests within `CALLBRIDGE_BULLHORN_CONCURRENCY`.
     :param policy: retries and the `dead` limit (default: `CALLBRIDGE_MAX_ATTEMPTS`).
     :param clock: "now" for due times and leases (tests move it forward).
+    :param aircall: fetches AI insights that arrived without their content (None: they are left out).
     :param calls_in_flight: calls synced at once (default: twice the Bullhorn concurrency, as each call
         spends part of its time in the store).
     """
 
     def __init__(self, *, store: Store, bullhorn: BullhornClient, settings: Settings,
                  policy: RetryPolicy | None = None, worker_id: str | None = None,
-                 clock: Callable[[], datetime] = utcnow, calls_in_flight: int | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, calls_in_flight: int | None = None,
+                 aircall: InsightApi | None = None) -> None:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
         self.lookup = LookupService(bullhorn, default_region=settings.default_region,
@@ -72,7 +75,7 @@ class Worker:
         #: calls this worker is syncing right now (their leases are renewed, never claimed twice)
         self._syncing: set[int] = set()
         self._syncer = CallSyncer(engine=store.engine, bullhorn=bullhorn, lookup=self.lookup, authors=self.authors,
-                                  settings=settings, worker_id=self.worker_id, clock=clock)
+                                  settings=settings, worker_id=self.worker_id, clock=clock, aircall=aircall)
 
     async def run_once(self) -> dict[str, int]:
         """Sync everything due now (and whatever becomes due meanwhile), then return the outcome counts."""

@@ -243,3 +243,26 @@ async def test_refused_credentials_fail_their_checks_and_what_depends_on_them_sa
                                               "detail": "Not checked: the Bullhorn login failed."}
     for refused in ("aircall_credentials", "aircall_webhook", "agents"):
         assert found[refused]["status"] == "fail" and "AIRCALL_API_TOKEN" in found[refused]["detail"], refused
+
+
+def test_the_webhook_the_doctor_registers_carries_the_ai_events_too() -> None:
+    assert {"summary.created", "topics.created", "sentiment.created", "action_item.created",
+            "transcription.created"} <= set(NEEDED_EVENTS)
+
+
+async def test_a_refused_note_edit_suggests_write_once_mode_which_needs_no_edit_right(tmp_path: Path) -> None:
+    call = script(7190, caller("candidate").raw_digits, comments=[CommentScript("late", 300)])
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT,
+                             bullhorn_config=BullhornSandboxConfig(note_edit_allowed=False)) as stack:
+        worker = await stack.worker()
+        await play(stack, call, until_s=ended_s(call))
+        await worker.run_once()
+        await play(stack, call, after_s=ended_s(call))
+        await worker.run_once()
+        refused = (await checks(stack))["bullhorn_right_note_update"]
+    (tmp_path / "once").mkdir()
+    async with running_stack(tmp_path / "once", aircall_config=NO_LIMIT, CALLBRIDGE_NOTE_MODE="once") as stack:
+        once = (await checks(stack))["bullhorn_right_note_update"]
+
+    assert refused["status"] == "fail" and "set CALLBRIDGE_NOTE_MODE=once" in refused["detail"]
+    assert once["status"] == "ok" and "Not needed" in once["detail"]

@@ -366,3 +366,20 @@ async def test_tags_answer_503_with_the_reason_when_bullhorn_is_down_and_no_list
     body = response.json()
     assert body["error"] == "bullhorn_unavailable"
     assert body["detail"].startswith("Bullhorn's commentActionList could not be read: ")
+
+
+async def test_tags_list_the_default_action_of_each_call_type_checked_against_bullhorns_actions(
+    tmp_path: Path,
+) -> None:
+    async with running_stack(tmp_path, CALLBRIDGE_DEFAULT_ACTIONS="missed=missed call, voicemail=Voicemail",
+                             CALLBRIDGE_DEFAULT_ACTION="Pending Note") as stack:
+        answer = await _get(stack, "/api/tags")
+
+    assert answer["default_actions"] == [
+        {"type": "missed", "action": "missed call", "variable": "CALLBRIDGE_DEFAULT_ACTIONS",
+         "problem": "case_mismatch", "suggestion": "Missed Call"},
+        {"type": "voicemail", "action": "Voicemail", "variable": "CALLBRIDGE_DEFAULT_ACTIONS",
+         "problem": None, "suggestion": None},
+        {"type": "other types", "action": "Pending Note", "variable": "CALLBRIDGE_DEFAULT_ACTION",
+         "problem": None, "suggestion": None},
+    ]

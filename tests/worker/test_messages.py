@@ -171,3 +171,13 @@ async def test_a_message_with_nul_characters_and_overlong_fields_is_stored_and_l
         assert await message_worker(stack).run_once() == {"synced": 1}
 
         assert "hello" in sms_notes(stack)[0]["comments"]
+
+
+async def test_an_sms_note_takes_the_sms_default_action_rather_than_the_fallback(tmp_path: Path) -> None:
+    async with running(tmp_path, CALLBRIDGE_DEFAULT_ACTIONS="inbound=Inbound Call, sms = Text Message",
+                       CALLBRIDGE_DEFAULT_ACTION="Phone Call") as stack:
+        await deliver_all(stack, texts(caller("candidate").raw_digits, Text(0, True, "Hi")))
+        await message_worker(stack).run_once()
+
+        [note] = sms_notes(stack)
+        assert note["action"] == "Text Message"
