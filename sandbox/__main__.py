@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 def serve_configs(args: argparse.Namespace) -> tuple[BullhornSandboxConfig, AircallSandboxConfig]:
     """The fakes' configs `serve` was asked for, readings included."""
     bullhorn = BullhornSandboxConfig(latency_ms=args.bullhorn_latency_ms, rest_host=args.bullhorn_rest_host,
-                                     events_refused=args.bullhorn_events_refused,
+                                     event_subscriptions_allowed=not args.bullhorn_events_refused,
                                      **readings_from_args(args, "bullhorn"))
     return bullhorn, AircallSandboxConfig(**readings_from_args(args, "aircall"))
 
