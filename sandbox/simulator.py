@@ -69,6 +69,8 @@ class _Delivery:
     event_index: int
     body: bytes
     redelivery: bool = False
+    #: the envelope's event name (Aircall sends a webhook only the events it subscribes to)
+    event: str = ""
 
 
 def delivery_plan(
@@ -88,14 +90,15 @@ def delivery_plan(
         due = events[indexes[-1]].send_at_s
         if size > 1:
             rng.shuffle(indexes)
-        plan.extend(_Delivery(due, index, bodies[index]) for index in indexes)
+        plan.extend(_Delivery(due, index, bodies[index], event=str(events[index].envelope["event"]))
+                    for index in indexes)
     for position in range(len(plan)):
         original = plan[position]
         if original.redelivery or rng.random() >= redeliver:
             continue
         later = min(len(plan), position + 1 + rng.randint(0, max(window, 1)))
         due = plan[later - 1].send_at_s if later > position + 1 else original.send_at_s
-        plan.insert(later, _Delivery(due, original.event_index, original.body, redelivery=True))
+        plan.insert(later, _Delivery(due, original.event_index, original.body, redelivery=True, event=original.event))
     return plan
 
 
@@ -313,10 +316,9 @@ class _CallPlayer:
         """The Aircall fake's word on this attempt; without one (none given, or it fails) the event is sent."""
         if self.webhooks_url is None:
             return {"deliver": True}
-        event = str(json.loads(delivery.body).get("event"))
         try:
             response = await self.http.post(f"{self.webhooks_url}/deliveries", auth=self.aircall_auth,
-                                            json={"url": self.webhook_url, "event": event, "retry": retry})
+                                            json={"url": self.webhook_url, "event": delivery.event, "retry": retry})
             answer = response.json() if response.is_success else {}
         except (httpx.TransportError, ValueError):
             answer = {}
