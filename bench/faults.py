@@ -25,8 +25,9 @@ from scripts import pg_tmp
 
 #: calls per case; the long form takes a few minutes in all, the short one under a minute
 LONG_CALLS = {"sigkill": 400, "bullhorn_down": 400, "rate_limited": 400, "postgres_restart": 600,
-              "four_workers": 2_000}
-SHORT_CALLS = {"sigkill": 30, "bullhorn_down": 30, "rate_limited": 30, "postgres_restart": 60, "four_workers": 100}
+              "four_workers": 2_000, "webhook_gap": 300}
+SHORT_CALLS = {"sigkill": 30, "bullhorn_down": 30, "rate_limited": 30, "postgres_restart": 60, "four_workers": 100,
+               "webhook_gap": 30}
 
 
 def run_cases(names: list[str], *, short: bool, calls: int | None = None, keep: Path | None = None) -> list[Tally]:

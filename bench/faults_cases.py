@@ -1,4 +1,4 @@
-"""The five fault cases of issue 7, each against real processes (see `bench.faults_stack`)."""
+"""The fault cases of issues 7 and 14, each against real processes (see `bench.faults_stack`)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from bench.faults_stack import FaultStack, Tally
+from sandbox.call_mix import plan_calls
+from sandbox.calls import lifecycle
+from sandbox.demo_data import build_demo_data
 from scripts import pg_tmp
 
 
@@ -147,6 +151,54 @@ async def four_workers(exits: ExitStack, run: Run) -> Tally:
                          "4 workers x 8 Bullhorn slots, 2 % 503s, 2 % note PUTs applied with the answer lost")
 
 
+async def webhook_gap(exits: ExitStack, run: Run) -> Tally:
+    """Webhook deliveries fail until Aircall deactivates the webhook; calls go on while it is off; backfill
+    (every second) takes them in; then the webhook is re-enabled (the doctor's fix) and every event of
+    the gap arrives late, after backfill took its call in."""
+    failures_to_deactivate = 5
+    stack = FaultStack(exits, workdir=run.workdir, database_url=run.sqlite_url(), env={
+        "CALLBRIDGE_BACKFILL_INTERVAL_S": "1", "CALLBRIDGE_BACKFILL_LOOKBACK_S": "7200"},
+        sandbox_flags=["--aircall-webhook-failures-to-deactivate", str(failures_to_deactivate)],
+        webhook_registered=True)
+    webhook_url = f"{stack.web_url}/webhooks/aircall"
+    started = time.monotonic()
+    sizes = (run.calls // 3, run.calls // 3, run.calls - 2 * (run.calls // 3))
+    # each batch's calls end now, as Aircall lists them (the first backfill run looks back 2 h)
+    starts = [int(time.time()) - _span(size, run.seed + index) for index, size in enumerate(sizes)]
+    before, resent = await stack.deliver(sizes[0], seed=run.seed, started_at=starts[0])
+    stack.aircall("PATCH", "/config", {"webhook_deliveries_fail": True})
+    failing, _ = await stack.deliver(sizes[1], seed=run.seed + 1, started_at=starts[1])
+    stack.aircall("PATCH", "/config", {"webhook_deliveries_fail": False})
+    switched_off, _ = await stack.deliver(sizes[2], seed=run.seed + 2, started_at=starts[2])
+    [webhook] = [hook for hook in stack.aircall("GET", "/webhooks/deliveries")["webhooks"]
+                 if hook["url"] == webhook_url]
+    stack.start_worker()
+    backfilled = await stack.settle(expected_calls=run.calls, timeout_s=run.settle_s)
+    taken_in = stack.backfilled()
+
+    fixed = httpx.post(f"{stack.web_url}/api/setup/fix", json={"fix": "enable_webhook"}, timeout=30,
+                       headers={"Authorization": f"Bearer {stack.env['CALLBRIDGE_API_KEY']}"}).json()
+    late = [(await stack.deliver(size, seed=run.seed + index, started_at=starts[index]))[0]
+            for index, size in enumerate(sizes) if index]
+    dropped = failing.dropped + switched_off.dropped
+    note = (f"{failing.failed} deliveries failed, webhook {'deactivated' if not webhook['active'] else 'STILL ACTIVE'}"
+            f" after {failures_to_deactivate}; {dropped} events never sent; {taken_in} calls taken in by backfill"
+            f"{'' if backfilled else ' (NOT all within the deadline)'}; webhook {fixed.get('status')} after "
+            f"enable_webhook; {sum(summary.deliveries for summary in late)} late deliveries of the gap's events")
+    if before.dropped or webhook["active"] or not backfilled or fixed.get("status") != "ok" \
+            or any(summary.dropped for summary in late):
+        note = f"gap not played as planned: {note}"
+        return Tally("webhook_gap", note=note)
+    return await _finish(stack, "webhook_gap", run, started, resent, note)
+
+
+def _span(calls: int, seed: int) -> int:
+    """Seconds from a batch's first call start to its last event (the simulator's demo callers)."""
+    scripts = plan_calls(calls, seed=seed, callers=build_demo_data().callers, started_at=0)
+    return max((script.started_at + lifecycle(script, token="")[-1].send_at_s for script in scripts), default=0)
+
+
 CASES: dict[str, Case] = {"sigkill": sigkill, "bullhorn_down": bullhorn_down, "rate_limited": rate_limited,
-                          "postgres_restart": postgres_restart, "four_workers": four_workers}
+                          "postgres_restart": postgres_restart, "four_workers": four_workers,
+                          "webhook_gap": webhook_gap}
 NEEDS_POSTGRES = ("postgres_restart", "four_workers")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +104,10 @@ class FaultStack:
     """Sandbox + web (+ workers started on demand) on loopback, stopped when `exits` closes."""
 
     def __init__(self, exits: ExitStack, *, workdir: Path, database_url: str, latency_ms: float = 80.0,
-                 lease_s: float = 5.0, concurrency: int = 8) -> None:
+                 lease_s: float = 5.0, concurrency: int = 8, sandbox_flags: Sequence[str] = (),
+                 env: Mapping[str, str] | None = None, webhook_registered: bool = False) -> None:
+        """`webhook_registered`: the Aircall company has callbridge's webhook (every event, the demo token),
+        so the fake's delivery rule applies; otherwise deliveries go to an unregistered URL, unchecked."""
         self._exits = exits
         self.workdir = workdir
         self.database_url = database_url
@@ -112,14 +116,17 @@ class FaultStack:
         self.web_url = f"http://127.0.0.1:{web_port}"
         self.env = {**service_env(sandbox_url=self.sandbox_url, web_url=self.web_url, database_url=database_url),
                     "CALLBRIDGE_WORKER_LEASE_S": str(lease_s), "CALLBRIDGE_BULLHORN_CONCURRENCY": str(concurrency),
-                    "CALLBRIDGE_LOG_LEVEL": "WARNING", "CALLBRIDGE_LOG_FORMAT": "text"}
+                    "CALLBRIDGE_LOG_LEVEL": "WARNING", "CALLBRIDGE_LOG_FORMAT": "text", **(env or {})}
         workdir.mkdir(parents=True, exist_ok=True)
-        exits.enter_context(process(sandbox_args(sandbox_port, bullhorn_latency_ms=latency_ms),
-                                    log=workdir / "sandbox.log"))
+        webhook = ["--webhook-url", f"{self.web_url}/webhooks/aircall"] if webhook_registered else []
+        exits.enter_context(process(sandbox_args(sandbox_port, bullhorn_latency_ms=latency_ms,
+                                                 extra=[*webhook, *sandbox_flags]), log=workdir / "sandbox.log"))
         wait_until_up(f"{self.sandbox_url}/")
         exits.enter_context(process(web_args(web_port), env=self.env, log=workdir / "web.log"))
         wait_until_up(f"{self.web_url}/healthz")
         self.admin = exits.enter_context(httpx.Client(base_url=f"{self.sandbox_url}/bullhorn/_sandbox", timeout=10))
+        self.aircall_admin = exits.enter_context(httpx.Client(base_url=f"{self.sandbox_url}/aircall/_sandbox",
+                                                              auth=AIRCALL_AUTH, timeout=10))
         self.engine: Engine = make_engine(database_url)
         exits.callback(self.engine.dispose)
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -140,15 +147,25 @@ class FaultStack:
         answer.raise_for_status()
         return answer.json()
 
-    async def deliver(self, calls_count: int, *, seed: int, deadline_s: float = 120.0) -> tuple[SimulationSummary, int]:
-        """Play `calls_count` calls as webhooks; each refused delivery is re-sent until accepted."""
+    def aircall(self, method: str, path: str, body: Any = None) -> Any:
+        """The Aircall fake's `/_sandbox/` seams (config, webhooks/deliveries)."""
+        answer = self.aircall_admin.request(method, path, json=body)
+        answer.raise_for_status()
+        return answer.json()
+
+    async def deliver(self, calls_count: int, *, seed: int, deadline_s: float = 120.0,
+                      started_at: int | None = None) -> tuple[SimulationSummary, int]:
+        """Play `calls_count` calls as webhooks; each refused delivery is re-sent until accepted.
+
+        `started_at` fixes the calls' start, so playing them again sends the very same envelopes.
+        """
         webhook_url = f"{self.web_url}/webhooks/aircall"
         transport = Redelivering(webhook_url, deadline=time.monotonic() + deadline_s)
         async with httpx.AsyncClient(transport=transport, timeout=10) as client:
             summary = await simulate(webhook_url=webhook_url, token=WEBHOOK_TOKEN, calls=calls_count, seed=seed,
                                      speed=0, redeliver=0.05, shuffle=True, concurrency=20, client=client,
                                      aircall_url=f"{self.sandbox_url}/aircall", aircall_auth=AIRCALL_AUTH,
-                                     max_retries=0)
+                                     max_retries=0, started_at=started_at)
         return summary, transport.resent
 
     def statuses(self) -> Counter[str]:
@@ -169,6 +186,13 @@ class FaultStack:
                 return True
             await asyncio.sleep(0.25)
         return False
+
+    def backfilled(self) -> int:
+        """Calls taken in by backfill (their source)."""
+        with self.engine.connect() as connection:
+            found = connection.execute(select(func.count()).select_from(calls).where(
+                calls.c.source == "backfill")).scalar_one()
+        return int(found)
 
     def reconciled(self) -> int:
         """Note writes whose answer was lost (or whose worker died) and whose note was found by externalID."""

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,10 +53,10 @@ def process(
             output.close()  # type: ignore[union-attr]
 
 
-def sandbox_args(port: int, *, bullhorn_latency_ms: float) -> list[str]:
-    return [
-        sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--bullhorn-latency-ms", str(bullhorn_latency_ms)
-    ]
+def sandbox_args(port: int, *, bullhorn_latency_ms: float, extra: Sequence[str] = ()) -> list[str]:
+    """`python -m sandbox serve` on `port`; `extra` adds its other flags (e.g. `--webhook-url`)."""
+    return [sys.executable, "-m", "sandbox", "serve", "--port", str(port),
+            "--bullhorn-latency-ms", str(bullhorn_latency_ms), *extra]
 
 
 def web_args(port: int) -> list[str]:

@@ -1,12 +1,15 @@
-"""`python -m sandbox serve` runs both fakes; `python -m sandbox simulate` plays calls as webhooks."""
+"""`python -m sandbox serve` runs both fakes; `python -m sandbox simulate` plays calls as webhooks;
+`python -m sandbox webhook-outage` makes webhook deliveries fail for a stretch."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 
 import anyio
+import httpx
 import uvicorn
 
 from sandbox.aircall import AircallSandboxConfig
@@ -34,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--bullhorn-create-only", action="store_true",
                        help="the API user may create notes but not edit them (POST entity/Note/{id}: 403); "
                             "run callbridge with CALLBRIDGE_NOTE_MODE=once against it")
+    serve.add_argument("--aircall-webhook-failures-to-deactivate", type=_positive, default=10, metavar="N",
+                       help="consecutive failed deliveries after which Aircall deactivates a webhook (the sources "
+                            "say 10 or 50; default 10)")
+    serve.add_argument("--aircall-webhook-deliveries-fail", action="store_true",
+                       help="start with every webhook delivery failing, as if callbridge were unreachable")
     add_reading_flags(serve)
     serve.add_argument("--webhook-url", default="http://127.0.0.1:8000/webhooks/aircall",
                        help="the simulator's webhook the Aircall company starts with ('' for none)")
@@ -57,20 +65,53 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--sms", action="store_true",
                       help="also send the demo's SMS conversations (a known caller over midnight UTC, an unknown "
                            "number) once, before the first round")
+
+    outage = commands.add_parser("webhook-outage", help="make webhook deliveries fail for a stretch, then recover")
+    outage.add_argument("--aircall-url", default="http://127.0.0.1:8100/aircall", help="the Aircall fake's base")
+    outage.add_argument("--aircall-id", default="demo-api-id")
+    outage.add_argument("--aircall-token", default="demo-api-token")
+    outage.add_argument("--seconds", type=float, default=60.0, help="how long deliveries fail")
     return parser
+
+
+def _positive(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return int(raw)
 
 
 def serve_configs(args: argparse.Namespace) -> tuple[BullhornSandboxConfig, AircallSandboxConfig]:
     """The fakes' configs `serve` was asked for, readings included."""
     bullhorn = BullhornSandboxConfig(latency_ms=args.bullhorn_latency_ms, rest_host=args.bullhorn_rest_host,
-                                     events_refused=args.bullhorn_events_refused,
+                                     event_subscriptions_allowed=not args.bullhorn_events_refused,
                                      note_edit_allowed=not args.bullhorn_create_only,
                                      **readings_from_args(args, "bullhorn"))
-    return bullhorn, AircallSandboxConfig(**readings_from_args(args, "aircall"))
+    return bullhorn, AircallSandboxConfig(webhook_failures_to_deactivate=args.aircall_webhook_failures_to_deactivate,
+                                          webhook_deliveries_fail=args.aircall_webhook_deliveries_fail,
+                                          **readings_from_args(args, "aircall"))
+
+
+def webhook_outage(args: argparse.Namespace) -> int:
+    """Deliveries fail for `--seconds` (each failure counts towards deactivation), then stop failing."""
+    with httpx.Client(base_url=f"{args.aircall_url.rstrip('/')}/_sandbox", auth=(args.aircall_id, args.aircall_token),
+                      timeout=10) as admin:
+        admin.patch("/config", json={"webhook_deliveries_fail": True}).raise_for_status()
+        print(f"webhook deliveries failing for {args.seconds:g} s", flush=True)
+        try:
+            time.sleep(args.seconds)
+        finally:
+            admin.patch("/config", json={"webhook_deliveries_fail": False}).raise_for_status()
+        state = admin.get("/webhooks/deliveries").json()
+    for webhook in state["webhooks"]:
+        print(f"webhook {webhook['webhook_id']} {webhook['url']}: {'active' if webhook['active'] else 'DEACTIVATED'}")
+    print(f"deliveries: {state['counts']}", flush=True)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "webhook-outage":
+        return webhook_outage(args)
     if args.command == "serve":
         bullhorn, aircall = serve_configs(args)
         app = build_sandbox_app(seed=args.seed, bullhorn_config=bullhorn, aircall_config=aircall,

@@ -5,7 +5,8 @@ simulator registered them), and Insight Cards validated strictly and recorded.
 `create_aircall_app()` answers under `/v1/...` like `https://api.aircall.io`; tests and the demo
 inspect and steer it under `/_sandbox/...` (same Basic auth, never rate limited or faulted):
 `GET cards[?call_id=]`, `GET|POST calls`, `POST insights`, `GET|PATCH config`, `POST reset`,
-`POST webhooks/{id}/deactivate`. Webhooks, tag writes and `/v2/users` live in `sandbox.aircall_admin`.
+`POST webhooks/{id}/deactivate`, `GET|POST webhooks/deliveries`, `POST webhooks/{id}/outcomes`. Webhooks,
+tag writes and `/v2/users` live in `sandbox.aircall_admin`; what a delivery does, in `sandbox.aircall_deliveries`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sandbox import aircall_calls
 from sandbox import aircall_resources as resources
 from sandbox.aircall_admin import TagBook, WebhookRegistry, admin_routes
+from sandbox.aircall_deliveries import Deliveries, delivery_routes
 from sandbox.aircall_objects import Json
 from sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, path_in_app
 from sandbox.readings import ResetUnit, is_reading_value
@@ -38,7 +40,8 @@ _INTERNAL_PREFIX = "/_sandbox/"
 #: the AI insight endpoints under /v1/calls/{id}/ (reference/aircall-next.md §1)
 AI_PATHS = ("summary", "topics", "sentiments", "action_items", "transcription")
 _TUNABLE = ("requests_per_minute", "latency_ms", "error_rates", "error_status", "timeout_rates",
-            "lost_answer_rates", "timeout_hold_s", "fault_seed", "reset_unit")
+            "lost_answer_rates", "timeout_hold_s", "fault_seed", "reset_unit", "webhook_failures_to_deactivate",
+            "webhook_deliveries_fail")
 
 
 @dataclass
@@ -55,6 +58,10 @@ class AircallSandboxConfig(FaultConfig):
     error_status: int = 503
     #: DESIGN §10: the unit of `X-AircallApi-Reset` (sandbox.readings)
     reset_unit: ResetUnit = "milliseconds"
+    #: consecutive failed deliveries after which a webhook is deactivated (reference: 10 or 50)
+    webhook_failures_to_deactivate: int = 10
+    #: every delivery attempt fails, as while callbridge is unreachable (sandbox.aircall_deliveries)
+    webhook_deliveries_fail: bool = False
 
 
 class MinuteWindow:
@@ -95,13 +102,15 @@ class AircallSandbox:
         #: every card accepted, repeats included: {"call_id", "contents", "received_at"}
         self.cards: list[Json] = []
         self.webhooks = WebhookRegistry(lambda: self.config.clock())
+        self.deliveries = Deliveries(self.webhooks, config, lambda: self.config.clock())
         self.tag_book = TagBook()
 
     def reset(self) -> None:
         self.calls.clear()
         self.insights.clear()
         self.cards.clear()
-        self.webhooks.webhooks.clear()
+        self.webhooks.clear()
+        self.deliveries.reset()
         self.tag_book.reset()
         self.injector.reset()
         self.window = MinuteWindow()
@@ -316,6 +325,10 @@ def _check_setting(name: str, value: Any) -> None:
         ok = is_reading_value(name, value)
     elif name == "error_status":
         ok = isinstance(value, int) and 400 <= value <= 599
+    elif name == "webhook_deliveries_fail":
+        ok = isinstance(value, bool)
+    elif name == "webhook_failures_to_deactivate":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
     else:
         ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     if not ok:
@@ -337,6 +350,7 @@ def create_aircall_app(config: AircallSandboxConfig | None = None) -> Starlette:
         *_list_and_get("numbers", "number", resources.numbers),
         *_list_and_get("tags", "tag", lambda: list(sandbox.tag_book.tags.values())),
         *admin_routes(sandbox.webhooks, sandbox.tag_book),
+        *delivery_routes(sandbox.deliveries),
         Route("/v1/calls", list_calls_v1),
         Route("/v1/calls/{id:int}", get_call),
         Route("/v1/calls/{id:int}/insight_cards", post_insight_card, methods=["POST"]),

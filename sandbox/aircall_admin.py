@@ -55,6 +55,19 @@ class WebhookRegistry:
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self.webhooks: dict[str, Json] = {}
+        #: consecutive failed deliveries, and when a webhook was deactivated for them (sandbox.aircall_deliveries)
+        self.failures: dict[str, int] = {}
+        self.disabled_at: dict[str, float] = {}
+
+    def clear(self) -> None:
+        self.webhooks.clear()
+        self.failures.clear()
+        self.disabled_at.clear()
+
+    def deactivate(self, webhook: Json) -> None:
+        """What Aircall does after repeated failed deliveries; its retries may still re-enable it for 12 h."""
+        webhook["active"] = False
+        self.disabled_at[str(webhook["webhook_id"])] = self._clock()
 
     def add(self, *, url: str, events: list[str] | None = None, custom_name: str = "", active: bool = True,
             token: str | None = None) -> Json:
@@ -98,6 +111,10 @@ class WebhookRegistry:
             changes["events"] = [event for event in webhook["events"] if event not in (listed or [])]
         else:
             raise BadRequest("events_action must be add or remove")
+        if changes.get("active") is True:
+            # re-enabled by hand: failures count afresh
+            self.failures.pop(str(webhook["webhook_id"]), None)
+            self.disabled_at.pop(str(webhook["webhook_id"]), None)
         webhook.update(changes)
         return webhook
 
@@ -244,6 +261,8 @@ def admin_routes(webhooks: WebhookRegistry, book: TagBook) -> list[Route]:
     async def delete_webhook(request: Request) -> Response:
         if webhooks.webhooks.pop(request.path_params["webhook_id"], None) is None:
             return no_webhook(request)
+        webhooks.failures.pop(request.path_params["webhook_id"], None)
+        webhooks.disabled_at.pop(request.path_params["webhook_id"], None)
         return Response(status_code=204)
 
     async def deactivate_webhook(request: Request) -> Response:
@@ -251,7 +270,7 @@ def admin_routes(webhooks: WebhookRegistry, book: TagBook) -> list[Route]:
         webhook = webhook_of(request)
         if webhook is None:
             return no_webhook(request)
-        webhook["active"] = False
+        webhooks.deactivate(webhook)
         return JSONResponse({"webhook": webhook})
 
     def tag_of(request: Request) -> Json | None:

@@ -42,15 +42,14 @@ class BullhornSandboxConfig(FaultConfig):
     api_user_id: int = people.API_USER_ID
     session_lifetime_s: float = 600 * 6
     note_edit_allowed: bool = True
-    #: False: the API user lacks the right to subscribe to events (PUT event/subscription answers 403)
+    #: False: the API user lacks the right to subscribe to events (`PUT event/subscription` answers 403);
+    #: the one switch for it (`--bullhorn-events-refused`, `/_sandbox/config`, tests)
     event_subscriptions_allowed: bool = True
     case_insensitive_where: bool = True
     data_center_id: int = 3
     super_cluster_id: int = 33
     #: an unpolled event subscription expires after this (7 days per the events guide, 30 per the KB)
     subscription_ttl_s: float = 7 * 86_400
-    #: the API user lacks the event subscription right: `PUT event/subscription` answers 403
-    events_refused: bool = False
     #: the host `/login` names in its restUrl, as a swimlane does (None: the host asked)
     rest_host: str | None = None
     # DESIGN §10, one field per reading (sandbox.readings; defaults: the harsher reading)

@@ -181,18 +181,15 @@ def _names(raw: str | None, allowed: frozenset[str] | None, what: str) -> frozen
 
 async def put_subscription(request: Request, sandbox: BullhornSandbox) -> Response:
     if not sandbox.config.event_subscriptions_allowed:
-        raise BullhornError(403, "User does not have permission to subscribe to events.",
-                            "errors.authorization.noEventSubscriptionPermission")
+        # Bullhorn documents 403 "Forbidden" and the shape of its error body, not the message or key a
+        # missing event right gets [UNVERIFIED]: a client goes by the status, never by this text.
+        raise BullhornError(403, "User does not have the right to subscribe to events.", "errors.permissionDenied")
     params = request.query_params
     if params.get("type", "entity") != "entity":
         raise BullhornError(400, "Only type=entity subscriptions are supported here.", "errors.invalidParameter")
     names = _names(params.get("names"), None, "names")
     for name in names:
         sandbox.table(name)  # 404 for an unknown entity, as any entity path answers
-    if sandbox.config.events_refused:
-        # The status and body for an API user without the event right are undocumented [UNVERIFIED].
-        raise BullhornError(403, "User does not have the right to subscribe to events.",
-                            "errors.permissionDenied")
     subscription = sandbox.events.subscribe(request.path_params["subscription"], names,
                                             _names(params.get("eventTypes"), EVENT_TYPES, "eventTypes"))
     return JSONResponse(subscription.as_created())

@@ -4,6 +4,10 @@ Each call's events are sent at their offsets (compressed by `speed`), optionally
 (the very same bytes, as Aircall's retries are) and shuffled within a small window (Aircall
 promises at-least-once, in no particular order). Before each batch the call's state as of that
 moment is registered with the Aircall fake, so `GET /v1/calls/{id}` and card pushes find it.
+
+With the Aircall fake given, it also decides each attempt as Aircall would (sandbox.aircall_deliveries):
+nothing is sent while the webhook is deactivated (the call is still registered, so `GET /v1/calls`
+lists it: the gap backfill closes), and failures are reported so enough of them deactivate it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ class SimulationSummary:
     redeliveries: int = 0
     #: deliveries repeated because the webhook failed (non-2xx or no answer)
     retries: int = 0
+    #: events Aircall did not send: the webhook was deactivated or does not subscribe to the event
+    dropped: int = 0
+    #: attempts that failed without being sent, because the Aircall fake's deliveries were failing
+    failed: int = 0
     #: call states registered with the Aircall fake, and registrations it refused or never answered
     registered: int = 0
     registration_errors: int = 0
@@ -50,6 +58,7 @@ class SimulationSummary:
         statuses = ", ".join(f"{status}: {count}" for status, count in sorted(self.by_status.items())) or "none"
         return (f"calls {self.calls}, events {self.events}, deliveries {self.deliveries} "
                 f"(redeliveries {self.redeliveries}, retries {self.retries}), "
+                f"not sent: dropped {self.dropped}, failed {self.failed}; "
                 f"call states registered {self.registered} (errors {self.registration_errors}); "
                 f"webhook answers: {statuses}")
 
@@ -61,6 +70,8 @@ class _Delivery:
     event_index: int
     body: bytes
     redelivery: bool = False
+    #: the envelope's event name (Aircall sends a webhook only the events it subscribes to)
+    event: str = ""
 
 
 def delivery_plan(
@@ -80,14 +91,15 @@ def delivery_plan(
         due = events[indexes[-1]].send_at_s
         if size > 1:
             rng.shuffle(indexes)
-        plan.extend(_Delivery(due, index, bodies[index]) for index in indexes)
+        plan.extend(_Delivery(due, index, bodies[index], event=str(events[index].envelope["event"]))
+                    for index in indexes)
     for position in range(len(plan)):
         original = plan[position]
         if original.redelivery or rng.random() >= redeliver:
             continue
         later = min(len(plan), position + 1 + rng.randint(0, max(window, 1)))
         due = plan[later - 1].send_at_s if later > position + 1 else original.send_at_s
-        plan.insert(later, _Delivery(due, original.event_index, original.body, redelivery=True))
+        plan.insert(later, _Delivery(due, original.event_index, original.body, redelivery=True, event=original.event))
     return plan
 
 
@@ -269,6 +281,7 @@ class _CallPlayer:
         self.webhook_url = webhook_url
         self.calls_url = f"{aircall_url.rstrip('/')}/_sandbox/calls" if aircall_url else None
         self.insights_url = f"{aircall_url.rstrip('/')}/_sandbox/insights" if aircall_url else None
+        self.webhooks_url = f"{aircall_url.rstrip('/')}/_sandbox/webhooks" if aircall_url else None
         self.aircall_auth = aircall_auth
         self.max_retries = max_retries
         self.wait_until = wait_until
@@ -319,13 +332,44 @@ class _CallPlayer:
             if attempt:
                 summary.retries += 1
                 await self.wait_until(offset + delivery.send_at_s + RETRY_DELAY_S * attempt)
+            gate = await self._ask(delivery, retry=attempt > 0)
+            if gate.get("reason") in ("inactive", "unsubscribed"):
+                summary.dropped += 1
+                return
+            if gate.get("reason") == "failing":
+                summary.failed += 1
+                continue
             summary.deliveries += 1
             try:
                 response = await self.http.post(self.webhook_url, content=delivery.body, headers=_DELIVERY_HEADERS,
                                                 timeout=DELIVERY_TIMEOUT_S)
             except httpx.TransportError:
                 summary.by_status["error"] += 1
+                await self._report(gate, ok=False)
                 continue
             summary.by_status[str(response.status_code)] += 1
+            await self._report(gate, ok=response.is_success)
             if response.is_success:
                 return
+
+    async def _ask(self, delivery: _Delivery, *, retry: bool) -> dict[str, Any]:
+        """The Aircall fake's word on this attempt; without one (none given, or it fails) the event is sent."""
+        if self.webhooks_url is None:
+            return {"deliver": True}
+        try:
+            response = await self.http.post(f"{self.webhooks_url}/deliveries", auth=self.aircall_auth,
+                                            json={"url": self.webhook_url, "event": delivery.event, "retry": retry})
+            answer = response.json() if response.is_success else {}
+        except (httpx.TransportError, ValueError):
+            answer = {}
+        return answer if isinstance(answer, dict) else {}
+
+    async def _report(self, gate: dict[str, Any], *, ok: bool) -> None:
+        # Aircall counts consecutive failures: a success matters only after some
+        webhook_id = gate.get("webhook_id")
+        if self.webhooks_url is None or not webhook_id or (ok and not gate.get("failures")):
+            return
+        try:
+            await self.http.post(f"{self.webhooks_url}/{webhook_id}/outcomes", json={"ok": ok}, auth=self.aircall_auth)
+        except httpx.TransportError:
+            pass

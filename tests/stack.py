@@ -93,6 +93,8 @@ class Stack:
     aircall_client: AircallClient
     #: for workers (`Stack.worker`): the sandbox app, and where their clients are closed
     bullhorn_app: Starlette | None = None
+    #: the Aircall sandbox app (its `/_sandbox/` seams, and the simulator's registrations)
+    aircall_app: Starlette | None = None
     exit_stack: AsyncExitStack | None = None
     clock: ManualClock = field(default_factory=ManualClock)
     #: what the workers' Bullhorn clients were asked to sleep (429 waits), instead of sleeping
@@ -198,5 +200,6 @@ async def running_stack(
             bullhorn_admin=bullhorn_admin,
             aircall_client=aircall,
             bullhorn_app=bullhorn_app,
+            aircall_app=aircall_app,
             exit_stack=stack,
         )

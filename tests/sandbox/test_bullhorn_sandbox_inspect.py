@@ -71,6 +71,18 @@ async def test_the_config_endpoint_refuses_unknown_keys_and_bad_values() -> None
     assert "password" not in shown.json() and "client_secret" not in shown.json()
 
 
+async def test_one_config_switch_refuses_event_subscriptions_and_granting_it_back_lets_them_through() -> None:
+    params = {"type": "entity", "names": "Candidate", "eventTypes": "INSERTED"}
+    async with logged_in() as (rest, _, _):
+        old_name = await rest.patch(f"{BASE}_sandbox/config", json={"events_refused": True})
+        await rest.patch(f"{BASE}_sandbox/config", json={"event_subscriptions_allowed": False})
+        refused = await rest.put("event/subscription/idx", params=params)
+        await rest.patch(f"{BASE}_sandbox/config", json={"event_subscriptions_allowed": True})
+        granted = await rest.put("event/subscription/idx", params=params)
+    assert old_name.status_code == 400
+    assert (refused.status_code, granted.status_code) == (403, 200)
+
+
 async def test_request_counts_are_kept_per_endpoint_with_the_logins() -> None:
     async with logged_in() as (rest, _, _):
         await rest.get("entity/Candidate/2001")

@@ -70,6 +70,6 @@ def test_every_reading_is_a_serve_flag_that_reaches_its_fake() -> None:
     assert (bullhorn.multi_get, bullhorn.event_request_id, bullhorn.id_range, bullhorn.login_host,
             bullhorn.session_ttl, bullhorn.soft_delete) == ("all", "with_events", "numeric", "rest_url", "honoured",
                                                             "deleted")
-    assert bullhorn.rest_host == "localhost" and bullhorn.events_refused
+    assert bullhorn.rest_host == "localhost" and not bullhorn.event_subscriptions_allowed
     with pytest.raises(SystemExit):
         _parser().parse_args(["serve", "--bullhorn-id-range", "roman"])

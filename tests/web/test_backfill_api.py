@@ -44,6 +44,8 @@ async def test_an_on_demand_run_answers_202_with_a_job_that_reports_what_it_took
 @pytest.mark.parametrize(("body", "field"), [
     ({"from": "2026-11-20T00:00:00Z", "to": "2026-11-10T00:00:00Z"}, "to"),
     ({"from": _iso(datetime.now(UTC) - timedelta(days=200))}, "from"),
+    ({"from": _iso(datetime.now(UTC) - timedelta(days=200)), "to": _iso(datetime.now(UTC) - timedelta(days=1))},
+     "from"),
     ({"to": "2026-11-10T00:00:00Z"}, "from"),
     ({"from": "last tuesday"}, "from"),
     ({"from": "2026-11-20T00:00:00"}, "from"),

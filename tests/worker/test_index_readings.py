@@ -180,7 +180,7 @@ async def test_records_hard_deleted_under_the_scan_never_make_it_skip_another(
 async def test_refused_event_subscriptions_turn_the_index_off_saying_why_and_lookups_go_live(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     e164, entity, record_id = _candidate()
-    async with stack_reading(tmp_path, events_refused=True) as stack:
+    async with stack_reading(tmp_path, event_subscriptions_allowed=False) as stack:
         keeper = keeper_for(stack)
         run = await keeper.run_once()
         again = await keeper.run_once()  # within the hour: Bullhorn is not asked again
@@ -199,10 +199,10 @@ async def test_refused_event_subscriptions_turn_the_index_off_saying_why_and_loo
 
 async def test_an_index_that_was_off_builds_once_the_right_is_granted(tmp_path: Path) -> None:
     now = [datetime(2026, 12, 3, 10, 0, tzinfo=UTC)]
-    async with stack_reading(tmp_path, events_refused=True) as stack:
+    async with stack_reading(tmp_path, event_subscriptions_allowed=False) as stack:
         keeper = keeper_for(stack, now=lambda: now[0])
         assert (await keeper.run_once()).off
-        stack.bullhorn.config.events_refused = False
+        stack.bullhorn.config.event_subscriptions_allowed = True
         now[0] += timedelta(hours=1)
 
         await build(keeper)
