@@ -1,11 +1,10 @@
 """Writing each conversation's one Bullhorn note per person, line and UTC day (DESIGN §12 "Messages").
 
 The worker claims due conversations (`insight.store.conversations`), matches the customer's number
-with the same lookup as calls, and writes the note exactly once as call notes are written: the
-write intent is committed before the `PUT entity/Note`; an attempt that finds it still set looks
-for the note by its `externalID` among the person's notes before writing again; later messages
-update the same note with the minimal `POST entity/Note/{id}`, and nothing is sent when nothing
-changed (a redelivered message).
+with the same lookup as calls, and writes the note with the calls' note writer
+(`insight.worker.note_writer`, its bookkeeping in the conversation's row): exactly once, later
+messages as the minimal `POST entity/Note/{id}` to the same note, nothing sent when nothing changed
+(a redelivered message).
 """
 
 from __future__ import annotations
@@ -18,15 +17,15 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import Engine
 
-from insight.domain.conversations import compose_sms_note, first_outbound_agent, sms_external_id
+from insight.domain.conversations import compose_sms_note, first_outbound_agent
 from insight.domain.matching import Match, MatchJsonError
-from insight.domain.notes import PersonEntity, PersonRef, note_update
+from insight.domain.notes import PersonEntity, PersonRef
 from insight.domain.retry_policy import GiveUp, RetryPolicy
 from insight.lookup.service import LookupService
 from insight.store import conversations as store
@@ -34,7 +33,7 @@ from insight.store.conversations import ClaimedConversation
 from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
 from insight.worker.authors import AuthorDirectory
-from insight.worker.note_writer import LeaseLost, NoteApi
+from insight.worker.note_writer import LeaseLost, NoteApi, conversation_note_writer
 from shared.logs import mask_phone
 from shared.note_settings import default_action_for
 from shared.settings import Settings
@@ -46,9 +45,6 @@ POLL_DELAY_S = 1.0
 #: conversations claimed per round; SMS are few next to calls, so they are synced one at a time
 CLAIM_BATCH = 20
 _PEOPLE: tuple[PersonEntity, ...] = ("Candidate", "ClientContact")
-#: notes per page, and pages at most, when looking for a note whose PUT lost its answer
-RECONCILE_PAGE = 200
-RECONCILE_MAX_PAGES = 10
 
 
 def sms_action(settings: Settings) -> str | None:
@@ -78,6 +74,7 @@ class MessageWorker:
         self._settings = settings
         self._policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
         self._clock = clock
+        self._writer = conversation_note_writer(engine, bullhorn, worker_id=self.worker_id)
 
     async def run_once(self) -> dict[str, int]:
         """Sync every conversation due now; the outcome counts."""
@@ -152,7 +149,7 @@ class MessageWorker:
                                     number=claim.number, day=claim.day, messages=messages, person=person,
                                     author_id=author.user_id, action=action)
             columns["action"] = action
-            await self._write(claim, person, body)
+            await self._writer.write(claim, person, body, started_at_ms=_day_start_ms(claim.day))
             if author.fallback and first_outbound_agent(messages):
                 explanation = ("Synced, but the agent has no Bullhorn user with the same e-mail: the note was written "
                                "by the default user")
@@ -180,49 +177,13 @@ class MessageWorker:
                                  "looked_up_at": found.looked_up_at.isoformat()}
         return matches
 
-    async def _write(self, claim: ClaimedConversation, person: PersonRef, body: Mapping[str, Any]) -> None:
-        note_id = claim.note_id
-        previous: Mapping[str, Any] = claim.synced_body_json or {}
-        if note_id is None and claim.write_intent_at is not None:
-            intended = _stored_person(claim) if claim.note_person_id is not None else person
-            note_id = await self._find(intended, sms_external_id(claim.line_id, claim.number, claim.day))
-            if note_id is not None:
-                person = intended
-                await self._fence(claim, note_id=note_id, note_person_entity=person.entity,
-                                  note_person_id=person.id, write_intent_at=None)
-        if note_id is None:
-            await self._fence(claim, write_intent_at=utcnow(), note_person_entity=person.entity,
-                              note_person_id=person.id, synced_body_json=dict(body))
-            try:
-                created = await self._bullhorn.create_note(body)
-            except UpstreamRejected:
-                await self._fence(claim, write_intent_at=None)  # refused outright: nothing was written
-                raise
-            await self._fence(claim, note_id=created.id, write_intent_at=None, synced_body_json=dict(body))
-            log.info("SMS note %s created for conversation %s", created.id, claim.id)
-            return
-        changes = note_update(previous, body)
-        if changes:
-            await self._bullhorn.update_note(note_id, changes)
-            log.info("SMS note %s updated for conversation %s (%s)", note_id, claim.id, ",".join(sorted(changes)))
-        await self._fence(claim, synced_body_json=dict(body))
 
-    async def _find(self, person: PersonRef, wanted: str) -> int | None:
-        for page in range(RECONCILE_MAX_PAGES):
-            notes = await self._bullhorn.person_notes(person.entity, person.id, fields="id,externalID,dateAdded",
-                                                      count=RECONCILE_PAGE, start=page * RECONCILE_PAGE,
-                                                      order_by="-dateAdded")
-            for note in notes:
-                if note.get("externalID") == wanted and isinstance(note.get("id"), int):
-                    return int(note["id"])
-            if len(notes) < RECONCILE_PAGE:
-                return None
+def _day_start_ms(day: str) -> int | None:
+    """Midnight UTC of the conversation's day: its note (dated by its first message) is not older."""
+    try:
+        return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
+    except ValueError:
         return None
-
-    async def _fence(self, claim: ClaimedConversation, **values: Any) -> None:
-        kept = await anyio.to_thread.run_sync(lambda: store.fenced(self._engine, claim.id, self.worker_id, **values))
-        if not kept:
-            raise LeaseLost(claim.id)
 
 
 def _stored_person(claim: ClaimedConversation) -> PersonRef:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -181,3 +182,33 @@ async def test_an_sms_note_takes_the_sms_default_action_rather_than_the_fallback
 
         [note] = sms_notes(stack)
         assert note["action"] == "Text Message"
+
+
+async def test_a_lost_answer_to_the_sms_note_put_is_reconciled_into_the_one_note_not_a_second(
+    tmp_path: Path, store_url: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    known = caller("candidate")
+    async with running(tmp_path, database_url=store_url) as stack:
+        worker = message_worker(stack)
+        await deliver_all(stack, texts(known.raw_digits, Text(0, True, "Is the role still open?")))
+        # Bullhorn applies the PUT but its answer never arrives
+        fault = {"endpoint": "PUT entity/Note", "status": 504, "lost_answer": True}
+        assert (await stack.bullhorn_admin.post("/_sandbox/faults", json=fault)).status_code == 200
+        assert await worker.run_once() == {"retrying": 1}
+        [pending] = conversation_rows(stack)
+        assert (pending["note_id"], pending["write_intent_at"] is not None) == (None, True)
+        [applied] = sms_notes(stack)
+
+        stack.clock.advance(3600)
+        with caplog.at_level(logging.INFO, logger="callbridge.messages"):
+            assert await worker.run_once() == {"synced": 1}
+
+        [note] = sms_notes(stack)
+        assert note["id"] == applied["id"] and "Is the role still open?" in note["comments"]
+        assert stack.bullhorn.faults.requests["PUT entity/Note"] == 1
+        [synced] = conversation_rows(stack)
+        assert (synced["status"], synced["note_id"], synced["write_intent_at"]) == ("synced", note["id"], None)
+        attempts = [record.getMessage() for record in caplog.records if record.name == "callbridge.messages"]
+        assert f"SMS note reconcile of conversation {synced['id']}: found (HTTP 200)" in attempts
+        assert not any(" create of " in line for line in attempts)
+        assert known.e164 not in str([record.__dict__ for record in caplog.records])
