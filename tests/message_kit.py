@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -32,9 +33,12 @@ async def deliver_all(stack: Stack, envelopes: list[dict[str, Any]]) -> list[str
     return answers
 
 
-def message_worker(stack: Stack) -> MessageWorker:
-    """A message worker on the stack's store, sharing the web's Bullhorn client (and session)."""
-    settings = stack.settings
+def message_worker(stack: Stack, *, lease_s: float | None = None, worker_id: str | None = None) -> MessageWorker:
+    """A message worker on the stack's store, sharing the web's Bullhorn client (and session).
+
+    `lease_s` replaces CALLBRIDGE_WORKER_LEASE_S for this worker.
+    """
+    settings = stack.settings if lease_s is None else replace(stack.settings, worker_lease_s=lease_s)
     bullhorn = stack.services.bullhorn
     lookup = LookupService(bullhorn, default_region=settings.default_region,
                            excluded_statuses=settings.excluded_statuses, ttl_s=settings.cache_ttl_s,
@@ -42,7 +46,7 @@ def message_worker(stack: Stack) -> MessageWorker:
     authors = AuthorDirectory(bullhorn, api_username=settings.bullhorn_username,
                               default_user_id=settings.bullhorn_default_user_id)
     return MessageWorker(engine=stack.store.engine, bullhorn=bullhorn, lookup=lookup, authors=authors,
-                         settings=settings, clock=stack.clock)
+                         settings=settings, clock=stack.clock, worker_id=worker_id)
 
 
 def sms_notes(stack: Stack) -> list[dict[str, Any]]:

@@ -116,6 +116,17 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, lease_s: float, 
     ) for row in rows]
 
 
+def extend_leases(engine: Engine, conversation_ids: Sequence[int], *, worker_id: str, until: datetime) -> int:
+    """Push the lease of conversations `worker_id` is still syncing to `until`; the number extended."""
+    if not conversation_ids:
+        return 0
+    c = conversations.c
+    with write_connection(engine) as connection, connection.begin():
+        return int(connection.execute(update(conversations).where(
+            c.id.in_(list(conversation_ids)), c.locked_by == worker_id, c.status == SyncState.syncing.value,
+        ).values(locked_until=until)).rowcount)
+
+
 def messages_of(engine: Engine, conversation_id: int) -> list[StoredMessage]:
     m = conversation_messages.c
     statement = select(conversation_messages).where(m.conversation_id == conversation_id).order_by(m.sent_at, m.id)

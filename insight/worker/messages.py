@@ -1,40 +1,39 @@
 """Writing each conversation's one Bullhorn note per person, line and UTC day (DESIGN §12 "Messages").
 
 The worker claims due conversations (`insight.store.conversations`), matches the customer's number
-with the same lookup as calls, and writes the note exactly once as call notes are written: the
-write intent is committed before the `PUT entity/Note`; an attempt that finds it still set looks
-for the note by its `externalID` among the person's notes before writing again; later messages
-update the same note with the minimal `POST entity/Note/{id}`, and nothing is sent when nothing
-changed (a redelivered message).
+with the same lookup as calls, and writes the note with the calls' note writer
+(`insight.worker.note_writer`, its bookkeeping in the conversation's row): exactly once, later
+messages as the minimal `POST entity/Note/{id}` to the same note, nothing sent when nothing changed
+(a redelivered message).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import Engine
 
-from insight.domain.conversations import compose_sms_note, first_outbound_agent, sms_external_id
+from insight.domain.conversations import compose_sms_note, first_outbound_agent
 from insight.domain.matching import Match, MatchJsonError
-from insight.domain.notes import PersonEntity, PersonRef, note_update
-from insight.domain.retry_policy import GiveUp, RetryPolicy
+from insight.domain.notes import PersonEntity, PersonRef
+from insight.domain.retry_policy import RetryPolicy
 from insight.lookup.service import LookupService
 from insight.store import conversations as store
 from insight.store.conversations import ClaimedConversation
+from insight.store.queue import Finish
 from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
 from insight.worker.authors import AuthorDirectory
-from insight.worker.note_writer import LeaseLost, NoteApi
+from insight.worker.drain import Drain, settle
+from insight.worker.note_writer import LeaseLost, NoteApi, conversation_note_writer
 from shared.logs import mask_phone
 from shared.note_settings import default_action_for
 from shared.settings import Settings
@@ -43,12 +42,9 @@ from shared.states import SyncState
 log = logging.getLogger("callbridge.messages")
 
 POLL_DELAY_S = 1.0
-#: conversations claimed per round; SMS are few next to calls, so they are synced one at a time
-CLAIM_BATCH = 20
+#: SMS are few next to calls, so they are synced one at a time (each claimed just before its sync)
+IN_FLIGHT = 1
 _PEOPLE: tuple[PersonEntity, ...] = ("Candidate", "ClientContact")
-#: notes per page, and pages at most, when looking for a note whose PUT lost its answer
-RECONCILE_PAGE = 200
-RECONCILE_MAX_PAGES = 10
 
 
 def sms_action(settings: Settings) -> str | None:
@@ -56,16 +52,12 @@ def sms_action(settings: Settings) -> str | None:
     return default_action_for("sms", settings.default_actions, settings.default_action)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: SyncState
-    explanation: str | None = None
-    columns: Mapping[str, Any] = field(default_factory=dict)
-    retry_after_s: float | None = None
-
-
 class MessageWorker:
-    """Claims due conversations, writes their notes, records the outcome (`run_once` for tests)."""
+    """Claims due conversations, writes their notes, records the outcome (`run_once` for tests).
+
+    The loop (claims, lease renewal, stop) is the call worker's (`insight.worker.drain`); so is the note
+    writer (`insight.worker.note_writer`), its bookkeeping in the conversation's row.
+    """
 
     def __init__(self, *, engine: Engine, bullhorn: NoteApi, lookup: LookupService, authors: AuthorDirectory,
                  settings: Settings, policy: RetryPolicy | None = None, worker_id: str | None = None,
@@ -78,30 +70,26 @@ class MessageWorker:
         self._settings = settings
         self._policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
         self._clock = clock
+        self._writer = conversation_note_writer(engine, bullhorn, worker_id=self.worker_id)
+        self._drain = Drain(name=f"message worker {self.worker_id}", claim=self._claim, key=lambda claim: claim.id,
+                            extend=self._extend, process=self._process, lease_s=settings.worker_lease_s,
+                            in_flight=IN_FLIGHT, clock=clock)
 
     async def run_once(self) -> dict[str, int]:
-        """Sync every conversation due now; the outcome counts."""
+        """Sync every conversation due now (and whatever becomes due meanwhile); the outcome counts."""
         counts: dict[str, int] = {}
-        while True:
-            claims = await anyio.to_thread.run_sync(functools.partial(
-                store.claim_due, self._engine, worker_id=self.worker_id, now=self._clock(),
-                lease_s=self._settings.worker_lease_s, limit=CLAIM_BATCH))
-            if not claims:
-                return counts
-            for claim in claims:
-                label = await self._process(claim)
-                counts[label] = counts.get(label, 0) + 1
+        await self._drain.drain(counts, stop=None)
+        return counts
 
     async def run(self, stop: asyncio.Event, *, poll_delay_s: float = POLL_DELAY_S) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:  # the database restarting must not end the process
-                log.exception("message worker %s could not drain its queue", self.worker_id)
-            try:
-                await asyncio.wait_for(stop.wait(), poll_delay_s)
-            except TimeoutError:
-                pass
+        await self._drain.run(stop, {}, poll_delay_s=poll_delay_s)
+
+    def _claim(self, now: datetime, limit: int) -> list[ClaimedConversation]:
+        return store.claim_due(self._engine, worker_id=self.worker_id, now=now,
+                               lease_s=self._settings.worker_lease_s, limit=limit)
+
+    def _extend(self, conversation_ids: Sequence[int], until: datetime) -> int:
+        return store.extend_leases(self._engine, conversation_ids, worker_id=self.worker_id, until=until)
 
     async def _process(self, claim: ClaimedConversation) -> str:
         try:
@@ -110,29 +98,20 @@ class MessageWorker:
             return "skipped"
         except Exception as error:  # a bug must not stop the worker; the conversation is retried, then dead
             log.exception("syncing conversation %s failed unexpectedly", claim.id)
-            outcome = Outcome(SyncState.retrying, f"callbridge failed unexpectedly ({type(error).__name__}); "
-                                                  "it will be retried, and a bug report helps")
-        status, explanation, attempts, due = outcome.status, outcome.explanation, 0, None
-        if status is SyncState.retrying:
-            attempts = claim.attempt_count + 1
-            step = self._policy.next_step(attempts, retry_after_s=outcome.retry_after_s)
-            if isinstance(step, GiveUp):
-                status, explanation = SyncState.dead, f"Gave up after {attempts} attempts; the last one: {explanation}"
-            else:
-                due = self._clock() + timedelta(seconds=step.delay_s)
-        elif status is SyncState.failed:
-            attempts = claim.attempt_count + 1
+            outcome = Finish(SyncState.retrying, f"callbridge failed unexpectedly ({type(error).__name__}); "
+                                                 "it will be retried, and a bug report helps")
+        label, result = settle(self._policy, claim.attempt_count, outcome, self._clock())
         finished = await asyncio.shield(anyio.to_thread.run_sync(lambda: store.finish(
             self._engine, claim.id, worker_id=self.worker_id, snapshot_message_id=claim.last_message_id,
-            status=status, explanation=explanation, attempt_count=attempts, next_attempt_at=due,
-            columns=outcome.columns)))
-        return status.value if finished else "skipped"
+            status=result.status, explanation=result.explanation, attempt_count=result.attempt_count,
+            next_attempt_at=result.next_attempt_at, columns=result.columns or {})))
+        return label if finished else "skipped"
 
-    async def _sync(self, claim: ClaimedConversation) -> Outcome:
+    async def _sync(self, claim: ClaimedConversation) -> Finish:
         columns: dict[str, Any] = {}
         explanation: str | None = None
         if claim.phone_e164 is None:
-            return Outcome(SyncState.unmatched, f"Aircall's number {claim.number!r} is not a phone number callbridge "
+            return Finish(SyncState.unmatched, f"Aircall's number {claim.number!r} is not a phone number callbridge "
                            "can read (a short code or a sender name?), so nobody could be looked up")
         try:
             if claim.note_id is not None:
@@ -140,9 +119,9 @@ class MessageWorker:
             else:
                 matches = await self._matches(claim, columns)
                 if not matches:
-                    return Outcome(SyncState.unmatched, f"No live Bullhorn Candidate or Contact has "
-                                   f"{mask_phone(claim.phone_e164)}; the conversation is kept: add the number to a "
-                                   "record (or create one from a call) and it is logged", columns)
+                    return Finish(SyncState.unmatched, f"No live Bullhorn Candidate or Contact has "
+                                  f"{mask_phone(claim.phone_e164)}; the conversation is kept: add the number to a "
+                                  "record (or create one from a call) and it is logged", columns=columns)
                 person = PersonRef("Candidate" if matches[0].entity == "Candidate" else "ClientContact",
                                    matches[0].id)
             messages = await anyio.to_thread.run_sync(lambda: store.messages_of(self._engine, claim.id))
@@ -152,18 +131,18 @@ class MessageWorker:
                                     number=claim.number, day=claim.day, messages=messages, person=person,
                                     author_id=author.user_id, action=action)
             columns["action"] = action
-            await self._write(claim, person, body)
+            await self._writer.write(claim, person, body, started_at_ms=_day_start_ms(claim.day))
             if author.fallback and first_outbound_agent(messages):
                 explanation = ("Synced, but the agent has no Bullhorn user with the same e-mail: the note was written "
                                "by the default user")
         except UpstreamUnavailable as error:
-            return Outcome(SyncState.retrying, error.explanation, columns, error.retry_after_s)
+            return Finish(SyncState.retrying, error.explanation, columns=columns, retry_after_s=error.retry_after_s)
         except UpstreamRejected as error:
-            return Outcome(SyncState.failed, error.explanation, columns)
+            return Finish(SyncState.failed, error.explanation, columns=columns)
         except MatchJsonError as error:
-            return Outcome(SyncState.failed, f"callbridge cannot read the match it stored: {error} (a bug: report it)",
-                           columns)
-        return Outcome(SyncState.synced, explanation, columns)
+            return Finish(SyncState.failed, f"callbridge cannot read the match it stored: {error} (a bug: report it)",
+                          columns=columns)
+        return Finish(SyncState.synced, explanation, columns=columns)
 
     async def _matches(self, claim: ClaimedConversation, columns: dict[str, Any]) -> list[Match]:
         assert claim.phone_e164 is not None
@@ -180,49 +159,13 @@ class MessageWorker:
                                  "looked_up_at": found.looked_up_at.isoformat()}
         return matches
 
-    async def _write(self, claim: ClaimedConversation, person: PersonRef, body: Mapping[str, Any]) -> None:
-        note_id = claim.note_id
-        previous: Mapping[str, Any] = claim.synced_body_json or {}
-        if note_id is None and claim.write_intent_at is not None:
-            intended = _stored_person(claim) if claim.note_person_id is not None else person
-            note_id = await self._find(intended, sms_external_id(claim.line_id, claim.number, claim.day))
-            if note_id is not None:
-                person = intended
-                await self._fence(claim, note_id=note_id, note_person_entity=person.entity,
-                                  note_person_id=person.id, write_intent_at=None)
-        if note_id is None:
-            await self._fence(claim, write_intent_at=utcnow(), note_person_entity=person.entity,
-                              note_person_id=person.id, synced_body_json=dict(body))
-            try:
-                created = await self._bullhorn.create_note(body)
-            except UpstreamRejected:
-                await self._fence(claim, write_intent_at=None)  # refused outright: nothing was written
-                raise
-            await self._fence(claim, note_id=created.id, write_intent_at=None, synced_body_json=dict(body))
-            log.info("SMS note %s created for conversation %s", created.id, claim.id)
-            return
-        changes = note_update(previous, body)
-        if changes:
-            await self._bullhorn.update_note(note_id, changes)
-            log.info("SMS note %s updated for conversation %s (%s)", note_id, claim.id, ",".join(sorted(changes)))
-        await self._fence(claim, synced_body_json=dict(body))
 
-    async def _find(self, person: PersonRef, wanted: str) -> int | None:
-        for page in range(RECONCILE_MAX_PAGES):
-            notes = await self._bullhorn.person_notes(person.entity, person.id, fields="id,externalID,dateAdded",
-                                                      count=RECONCILE_PAGE, start=page * RECONCILE_PAGE,
-                                                      order_by="-dateAdded")
-            for note in notes:
-                if note.get("externalID") == wanted and isinstance(note.get("id"), int):
-                    return int(note["id"])
-            if len(notes) < RECONCILE_PAGE:
-                return None
+def _day_start_ms(day: str) -> int | None:
+    """Midnight UTC of the conversation's day: its note (dated by its first message) is not older."""
+    try:
+        return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
+    except ValueError:
         return None
-
-    async def _fence(self, claim: ClaimedConversation, **values: Any) -> None:
-        kept = await anyio.to_thread.run_sync(lambda: store.fenced(self._engine, claim.id, self.worker_id, **values))
-        if not kept:
-            raise LeaseLost(claim.id)
 
 
 def _stored_person(claim: ClaimedConversation) -> PersonRef:

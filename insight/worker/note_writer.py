@@ -1,11 +1,13 @@
-"""Writing a call's one Bullhorn Note exactly once (DESIGN §4 "Idempotency").
+"""Writing one Bullhorn Note exactly once: a call's, or an SMS conversation's day (DESIGN §4 "Idempotency", §12).
 
 Bullhorn has no idempotency key, so the store carries one: `write_intent_at` is committed before
 the `PUT entity/Note` and cleared with its answer. An attempt that finds it still set cannot know
 whether its predecessor's PUT landed, so it first looks for the note by `externalID` among the
 person's notes and adopts it if there. Once a note id is known, later changes go to the same note
 as the minimal `POST entity/Note/{id}`, and only when something changed. Every Bullhorn call made
-here leaves one `attempts` row (without personal data beyond record ids).
+here leaves one attempt record (without personal data beyond record ids). The row that carries all this
+is the ledger's business (`insight.store.note_ledgers`): a call's in `calls`, a conversation's in
+`conversations`; the algorithm is this one for both.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Engine
 
-from insight.domain.notes import PersonRef, body_hash, external_id, note_update
-from insight.store import queue
+from insight.domain.notes import PersonRef, note_update
+from insight.store.conversations import ClaimedConversation
+from insight.store.note_ledgers import CallNoteLedger, ConversationNoteLedger, NoteAttempt
 from insight.store.queue import ClaimedCall
 from insight.store.tables import utcnow
 from insight.upstream.bullhorn.client import CreateResult
@@ -32,6 +36,35 @@ RECONCILE_PAGE = 200
 RECONCILE_MAX_PAGES = 10
 
 
+class NoteClaim(Protocol):
+    """What a claimed row tells about its note (`ClaimedCall`, `ClaimedConversation`)."""
+
+    @property
+    def note_id(self) -> int | None: ...
+    @property
+    def note_person_entity(self) -> str | None: ...
+    @property
+    def note_person_id(self) -> int | None: ...
+    @property
+    def write_intent_at(self) -> datetime | None: ...
+    @property
+    def synced_body_json(self) -> Mapping[str, Any] | None: ...
+
+
+C = TypeVar("C", bound=NoteClaim)
+C_contra = TypeVar("C_contra", bound=NoteClaim, contravariant=True)
+
+
+class NoteLedger(Protocol[C_contra]):
+    """Where the note's bookkeeping lives (`insight.store.note_ledgers`); writes answer False once the lease is lost."""
+
+    def external_id(self, claim: C_contra) -> str: ...
+    def mark_intent(self, claim: C_contra, person: PersonRef, body: Mapping[str, Any]) -> bool: ...
+    def clear_intent(self, claim: C_contra) -> bool: ...
+    def record_note(self, claim: C_contra, note_id: int, person: PersonRef, body: Mapping[str, Any]) -> bool: ...
+    def record_attempt(self, claim: C_contra, attempt: NoteAttempt) -> None: ...
+
+
 class NoteApi(Protocol):
     async def create_note(self, body: Mapping[str, Any]) -> CreateResult: ...
 
@@ -42,7 +75,7 @@ class NoteApi(Protocol):
 
 
 class LeaseLost(Exception):
-    """Another worker took the call over (this one's lease ran out): stop without writing anything."""
+    """Another worker took the call or conversation over (this one's lease ran out): stop without writing anything."""
 
 
 @dataclass
@@ -54,16 +87,16 @@ class Written:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
-class NoteWriter:
-    def __init__(self, engine: Engine, bullhorn: NoteApi, *, worker_id: str) -> None:
-        self._engine = engine
+class NoteWriter(Generic[C]):
+    def __init__(self, bullhorn: NoteApi, ledger: NoteLedger[C]) -> None:
         self._bullhorn = bullhorn
-        self._worker_id = worker_id
+        self._ledger = ledger
 
-    async def write(self, claim: ClaimedCall, person: PersonRef, body: Mapping[str, Any],
+    async def write(self, claim: C, person: PersonRef, body: Mapping[str, Any],
                     *, started_at_ms: int | None, update: bool = True) -> Written:
         """Make Bullhorn's note of `claim` equal `body` (about `person` when it must be created).
 
+        `started_at_ms` bounds the search for a note whose answer was lost: it cannot be older than that.
         `update=False` (write-once mode) creates the note or adopts the one a lost answer left, and never
         edits it, even when the adopted note differs from `body`.
         """
@@ -71,47 +104,43 @@ class NoteWriter:
         previous: Mapping[str, Any] = claim.synced_body_json or {}
         if written.note_id is None and claim.write_intent_at is not None:
             intended = _person_of(claim) or person
-            found = await self._reconcile(claim.call_id, intended, started_at_ms)
+            found = await self._reconcile(claim, intended, started_at_ms)
             if found is not None:
                 written.note_id, person = found, intended
                 written.actions.append("adopted")
-                await self._record(claim.call_id, found, person, previous)
+                await self._record(claim, found, person, previous)
         if written.note_id is None:
-            await self._create(claim.call_id, person, body, written)
+            await self._create(claim, person, body, written)
             return written
         changes = note_update(previous, body) if update else {}
         if changes:
             note_id = written.note_id
             summary = f"POST entity/Note/{note_id} fields={','.join(sorted(changes))}"
-            messages = await self._attempt(claim.call_id, "update", summary,
+            messages = await self._attempt(claim, "update", summary,
                                            lambda: self._bullhorn.update_note(note_id, changes))
             written.warnings.extend(messages)
             written.actions.append("updated")
-            await self._record(claim.call_id, note_id, _person_of(claim) or person, body)
+            await self._record(claim, note_id, _person_of(claim) or person, body)
         return written
 
-    async def _create(self, call_id: int, person: PersonRef, body: Mapping[str, Any], written: Written) -> None:
-        marked = await anyio.to_thread.run_sync(lambda: queue.mark_write_intent(
-            self._engine, call_id, worker_id=self._worker_id, person_entity=person.entity, person_id=person.id,
-            body=body))
-        if not marked:
-            raise LeaseLost(call_id)
+    async def _create(self, claim: C, person: PersonRef, body: Mapping[str, Any], written: Written) -> None:
+        await self._fenced(lambda: self._ledger.mark_intent(claim, person, body))
         summary = (f"PUT entity/Note personReference={person.entity}#{person.id} "
-                   f"commentingPerson={_id_of(body.get('commentingPerson'))} externalID={external_id(call_id)}")
+                   f"commentingPerson={_id_of(body.get('commentingPerson'))} "
+                   f"externalID={self._ledger.external_id(claim)}")
         try:
-            result = await self._attempt(call_id, "create", summary, lambda: self._bullhorn.create_note(body))
+            result = await self._attempt(claim, "create", summary, lambda: self._bullhorn.create_note(body))
         except UpstreamRejected:
             # refused outright: nothing was written, so the next attempt need not look for it
-            await anyio.to_thread.run_sync(
-                lambda: queue.clear_write_intent(self._engine, call_id, worker_id=self._worker_id))
+            await anyio.to_thread.run_sync(lambda: self._ledger.clear_intent(claim))
             raise
         written.note_id = result.id
         written.warnings.extend(result.messages)
         written.actions.append("created")
-        await self._record(call_id, result.id, person, body)
+        await self._record(claim, result.id, person, body)
 
-    async def _reconcile(self, call_id: int, person: PersonRef, started_at_ms: int | None) -> int | None:
-        wanted = external_id(call_id)
+    async def _reconcile(self, claim: C, person: PersonRef, started_at_ms: int | None) -> int | None:
+        wanted = self._ledger.external_id(claim)
         summary = f"GET entity/{person.entity}/{person.id}/notes fields=id,externalID,dateAdded"
 
         async def search() -> int | None:
@@ -123,43 +152,52 @@ class NoteWriter:
                     if note.get("externalID") == wanted and isinstance(note.get("id"), int):
                         return int(note["id"])
                 oldest = notes[-1].get("dateAdded") if notes else None
-                # newest first: once past the call's start, our note (dateAdded = call start) is not further on
+                # newest first: once past the note's earliest possible date, our note is not further on
                 if len(notes) < RECONCILE_PAGE or (started_at_ms is not None and isinstance(oldest, int)
                                                    and oldest < started_at_ms):
                     return None
             return None
 
-        return await self._attempt(call_id, "reconcile", summary, search,
+        return await self._attempt(claim, "reconcile", summary, search,
                                    outcome=lambda found: "found" if found is not None else "not_found")
 
-    async def _record(self, call_id: int, note_id: int, person: PersonRef, body: Mapping[str, Any]) -> None:
-        recorded = await anyio.to_thread.run_sync(lambda: queue.record_note(
-            self._engine, call_id, worker_id=self._worker_id, note_id=note_id, person_entity=person.entity,
-            person_id=person.id, body=body, body_hash=body_hash(body)))
-        if not recorded:
-            raise LeaseLost(call_id)
+    async def _record(self, claim: C, note_id: int, person: PersonRef, body: Mapping[str, Any]) -> None:
+        await self._fenced(lambda: self._ledger.record_note(claim, note_id, person, body))
 
-    async def _attempt(self, call_id: int, kind: str, summary: str, call: Callable[[], Awaitable[T]],
+    async def _fenced(self, write: Callable[[], bool]) -> None:
+        if not await anyio.to_thread.run_sync(write):
+            raise LeaseLost()
+
+    async def _attempt(self, claim: C, kind: str, summary: str, call: Callable[[], Awaitable[T]],
                        outcome: Callable[[T], str] = lambda _: "ok") -> T:
         started_at, started = utcnow(), time.perf_counter()
         try:
             result = await call()
         except UpstreamError as error:
-            await self._log_attempt(call_id, kind, started_at, summary, "error", error)
+            await self._log_attempt(claim, NoteAttempt(kind, started_at, summary, "error", error.status_code,
+                                                       type(error).__name__, error.explanation))
             raise
         took_ms = (time.perf_counter() - started) * 1000
-        await self._log_attempt(call_id, kind, started_at, f"{summary} ({took_ms:.0f} ms)", outcome(result), None)
+        await self._log_attempt(claim, NoteAttempt(kind, started_at, f"{summary} ({took_ms:.0f} ms)",
+                                                   outcome(result), 200))
         return result
 
-    async def _log_attempt(self, call_id: int, kind: str, started_at: Any, summary: str, outcome: str,
-                           error: UpstreamError | None) -> None:
-        await anyio.to_thread.run_sync(lambda: queue.record_attempt(
-            self._engine, call_id, kind=kind, started_at=started_at, outcome=outcome, request_summary=summary,
-            status_code=error.status_code if error else 200, error=type(error).__name__ if error else None,
-            explanation=error.explanation if error else None))
+    async def _log_attempt(self, claim: C, attempt: NoteAttempt) -> None:
+        await anyio.to_thread.run_sync(lambda: self._ledger.record_attempt(claim, attempt))
 
 
-def _person_of(claim: ClaimedCall) -> PersonRef | None:
+def call_note_writer(engine: Engine, bullhorn: NoteApi, *, worker_id: str) -> NoteWriter[ClaimedCall]:
+    """The writer of calls' notes, kept in `calls` (its attempts in `attempts`)."""
+    return NoteWriter(bullhorn, CallNoteLedger(engine, worker_id=worker_id))
+
+
+def conversation_note_writer(engine: Engine, bullhorn: NoteApi, *,
+                             worker_id: str) -> NoteWriter[ClaimedConversation]:
+    """The writer of SMS conversations' notes, kept in `conversations` (its attempts logged)."""
+    return NoteWriter(bullhorn, ConversationNoteLedger(engine, worker_id=worker_id))
+
+
+def _person_of(claim: NoteClaim) -> PersonRef | None:
     if claim.note_person_entity in ("Candidate", "ClientContact") and claim.note_person_id is not None:
         return PersonRef(claim.note_person_entity, claim.note_person_id)  # type: ignore[arg-type]
     return None

@@ -37,7 +37,7 @@ from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
 from insight.worker.ai_notes import FETCH_RETRY_S, InsightApi, collect_ai
 from insight.worker.authors import AuthorDirectory
-from insight.worker.note_writer import NoteApi, NoteWriter
+from insight.worker.note_writer import NoteApi, call_note_writer
 from shared.logs import mask_phone
 from shared.note_settings import default_action_for
 from shared.settings import Settings
@@ -65,7 +65,7 @@ class CallSyncer:
         self._authors = authors
         self._settings = settings
         self._clock = clock
-        self._writer = NoteWriter(engine, bullhorn, worker_id=worker_id)
+        self._writer = call_note_writer(engine, bullhorn, worker_id=worker_id)
 
     async def sync(self, claim: ClaimedCall) -> Finish:
         """Bring the call's note up to date; `LeaseLost` propagates (the call is someone else's now)."""

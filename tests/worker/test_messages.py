@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -181,3 +183,54 @@ async def test_an_sms_note_takes_the_sms_default_action_rather_than_the_fallback
 
         [note] = sms_notes(stack)
         assert note["action"] == "Text Message"
+
+
+async def test_a_lost_answer_to_the_sms_note_put_is_reconciled_into_the_one_note_not_a_second(
+    tmp_path: Path, store_url: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    known = caller("candidate")
+    async with running(tmp_path, database_url=store_url) as stack:
+        worker = message_worker(stack)
+        await deliver_all(stack, texts(known.raw_digits, Text(0, True, "Is the role still open?")))
+        # Bullhorn applies the PUT but its answer never arrives
+        fault = {"endpoint": "PUT entity/Note", "status": 504, "lost_answer": True}
+        assert (await stack.bullhorn_admin.post("/_sandbox/faults", json=fault)).status_code == 200
+        assert await worker.run_once() == {"retrying": 1}
+        [pending] = conversation_rows(stack)
+        assert (pending["note_id"], pending["write_intent_at"] is not None) == (None, True)
+        [applied] = sms_notes(stack)
+
+        stack.clock.advance(3600)
+        with caplog.at_level(logging.INFO, logger="callbridge.messages"):
+            assert await worker.run_once() == {"synced": 1}
+
+        [note] = sms_notes(stack)
+        assert note["id"] == applied["id"] and "Is the role still open?" in note["comments"]
+        assert stack.bullhorn.faults.requests["PUT entity/Note"] == 1
+        [synced] = conversation_rows(stack)
+        assert (synced["status"], synced["note_id"], synced["write_intent_at"]) == ("synced", note["id"], None)
+        attempts = [record.getMessage() for record in caplog.records if record.name == "callbridge.messages"]
+        assert f"SMS note reconcile of conversation {synced['id']}: found (HTTP 200)" in attempts
+        assert not any(" create of " in line for line in attempts)
+        assert known.e164 not in str([record.__dict__ for record in caplog.records])
+
+
+async def test_a_live_message_worker_renews_its_lease_so_no_other_worker_takes_over_a_slow_sync(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path) as stack:
+        await deliver_all(stack, texts(caller("candidate").raw_digits, Text(0, True, "Hello")))
+        fault = {"endpoint": "PUT entity/Note", "status": 429, "count": 1, "hold_s": 1.2}
+        assert (await stack.bullhorn_admin.post("/_sandbox/faults", json=fault)).status_code == 200
+        slow = message_worker(stack, lease_s=1.5, worker_id="slow")
+        other = message_worker(stack, lease_s=1.5, worker_id="other")
+        syncing = asyncio.create_task(slow.run_once())
+        await asyncio.sleep(0.2)
+        stack.clock.advance(1.0)
+        await asyncio.sleep(0.5)  # the slow worker renews its lease every 0.5 s of real time
+        stack.clock.advance(1.0)  # past the first lease, not past the renewed one
+
+        assert await other.run_once() == {}
+        assert conversation_rows(stack)[0]["locked_by"] == "slow"
+        assert await syncing == {"synced": 1}
+        assert len(sms_notes(stack)) == 1
