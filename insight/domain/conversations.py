@@ -15,7 +15,7 @@ import hashlib
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -163,6 +163,18 @@ def sms_external_id(line_id: str, number: str, day: str) -> str:
         return value
     digest = hashlib.sha256(value.encode()).hexdigest()
     return f"{SMS_EXTERNAL_ID_PREFIX}{digest[:MAX_EXTERNAL_ID_LEN - len(SMS_EXTERNAL_ID_PREFIX)]}"
+
+
+def once_write_at(day: str, settle_s: float) -> datetime | None:
+    """Write-once mode: the day's note is written once, when no message of that UTC day can still come.
+
+    That is the end of the day plus the settle time (late webhooks); None for a day callbridge cannot read.
+    """
+    try:
+        start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return start + timedelta(days=1, seconds=settle_s)
 
 
 def first_outbound_agent(messages: Sequence[StoredMessage]) -> str | None:

@@ -21,9 +21,9 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy import Engine
 
-from insight.domain.conversations import compose_sms_note, first_outbound_agent
+from insight.domain.conversations import compose_sms_note, first_outbound_agent, once_write_at
 from insight.domain.matching import Match, MatchJsonError
-from insight.domain.notes import PersonEntity, PersonRef
+from insight.domain.notes import PersonEntity, PersonRef, note_update
 from insight.domain.retry_policy import RetryPolicy
 from insight.lookup.service import LookupService
 from insight.store import conversations as store
@@ -38,6 +38,7 @@ from shared.logs import mask_phone
 from shared.note_settings import default_action_for
 from shared.settings import Settings
 from shared.states import SyncState
+from shared.timefmt import iso_utc
 
 log = logging.getLogger("callbridge.messages")
 
@@ -113,6 +114,11 @@ class MessageWorker:
         if claim.phone_e164 is None:
             return Finish(SyncState.unmatched, f"Aircall's number {claim.number!r} is not a phone number callbridge "
                            "can read (a short code or a sender name?), so nobody could be looked up")
+        once = self._settings.note_mode == "once"
+        write_at = once_write_at(claim.day, self._settings.note_settle_s) if once else None
+        if claim.note_id is None and write_at is not None and self._clock() < write_at:
+            return Finish(SyncState.pending, "Write-once mode: the day's note is written once, after the UTC day "
+                          f"ends (at {iso_utc(write_at)})", next_attempt_at=write_at)
         try:
             if claim.note_id is not None:
                 person = _stored_person(claim)
@@ -131,7 +137,10 @@ class MessageWorker:
                                     number=claim.number, day=claim.day, messages=messages, person=person,
                                     author_id=author.user_id, action=action)
             columns["action"] = action
-            await self._writer.write(claim, person, body, started_at_ms=_day_start_ms(claim.day))
+            await self._writer.write(claim, person, body, started_at_ms=_day_start_ms(claim.day), update=not once)
+            if once and claim.note_id is not None and note_update(claim.synced_body_json or {}, body):
+                explanation = ("Write-once mode: messages arrived after the day's note was written; they are kept "
+                               "here (see the messages) but not in Bullhorn, whose API user may not edit notes")
             if author.fallback and first_outbound_agent(messages):
                 explanation = ("Synced, but the agent has no Bullhorn user with the same e-mail: the note was written "
                                "by the default user")

@@ -234,3 +234,27 @@ async def test_a_live_message_worker_renews_its_lease_so_no_other_worker_takes_o
         assert conversation_rows(stack)[0]["locked_by"] == "slow"
         assert await syncing == {"synced": 1}
         assert len(sms_notes(stack)) == 1
+
+
+async def test_in_write_once_mode_the_days_sms_note_is_written_once_after_the_day_and_never_edited(
+        tmp_path: Path) -> None:
+    known = caller("candidate")
+    today = int(utcnow().replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+    async with running(tmp_path, CALLBRIDGE_NOTE_MODE="once") as stack:
+        worker = message_worker(stack)
+        await deliver_all(stack, texts(known.raw_digits, Text(0, True, "Is the role still open?"), started_at=today))
+        await worker.run_once()
+        [waiting] = conversation_rows(stack)
+        assert sms_notes(stack) == [] and waiting["status"] == "pending"
+        assert "after the UTC day ends" in waiting["explanation"]
+
+        stack.clock.advance(today + 86_400 + 120 + 1 - utcnow().timestamp())  # the day over, plus the settle time
+        assert await worker.run_once() == {"synced": 1}
+        [note] = sms_notes(stack)
+        await deliver_all(stack, texts(known.raw_digits, Text(60, False, "It is!"), started_at=today, prefix="late"))
+        assert await worker.run_once() == {"synced": 1}
+
+        assert sms_notes(stack) == [note] and "It is!" not in note["comments"]
+        assert stack.bullhorn.faults.requests["POST entity/Note/{id}"] == 0
+        [written] = conversation_rows(stack)
+        assert "messages arrived after the day's note was written" in written["explanation"]
