@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import statistics
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
