@@ -26,7 +26,8 @@ import httpx
 import phonenumbers
 
 from bench.processes import free_port, process, sandbox_args, service_env, wait_until_up, web_args
-from insight.domain.matching import SEARCH_FIELDS, build_search_query
+from insight.domain.matching import PHONE_FIELDS, SEARCH_FIELDS, build_search_query
+from insight.domain.phones import normalize
 from insight.store import Store, StoreVault
 from sandbox.calls import CallKind, CallScript, lifecycle
 from sandbox.demo_data import build_demo_data
@@ -55,17 +56,23 @@ def caller_numbers(limit: int) -> list[str]:
 
 
 def unknown_numbers(known: list[str], limit: int) -> list[str]:
-    """Valid numbers next to `known` ones that no demo record has, as Aircall writes raw_digits."""
-    taken = {record.get(name) for record in build_demo_data().candidates.values() for name in ("mobile", "phone")}
+    """Valid US numbers next to `known` ones that no demo record holds, as Aircall writes raw_digits.
+
+    (US only: the tenant's region, in which every stored form of a US number reads as its E.164.)
+    """
+    data = build_demo_data()
+    taken = {normalize(str(record[name]), "US") for entity, table in (("Candidate", data.candidates),
+                                                                      ("ClientContact", data.contacts))
+             for record in table.values() for name in PHONE_FIELDS[entity] if record.get(name)}
     numbers: list[str] = []
     for raw in known:
-        parsed = phonenumbers.parse(raw)
-        for step in range(1, 10):
-            parsed.national_number = parsed.national_number // 10 * 10 + (parsed.national_number + step) % 10
-            digits = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-            e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-            if phonenumbers.is_valid_number(parsed) and not taken & {digits, e164} and digits not in known:
-                numbers.append(digits)
+        e164 = phonenumbers.format_number(phonenumbers.parse(raw), phonenumbers.PhoneNumberFormat.E164)
+        if not e164.startswith("+1"):
+            continue
+        for last in "0123456789":
+            parsed = phonenumbers.parse(e164[:-1] + last)
+            if phonenumbers.is_valid_number(parsed) and e164[:-1] + last not in taken:
+                numbers.append(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
                 break
         if len(numbers) == limit:
             break
