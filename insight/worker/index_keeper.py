@@ -271,16 +271,30 @@ class IndexKeeper:
             if state is None or state.done:
                 continue
             anchor, walked, done = state.cursor, state.indexed, False
-            while not done and run.pages < self._pages_per_run:
-                page = await next_page(self._bullhorn, entity, fields=SEARCH_FIELDS[entity], walked=walked,
-                                       anchor=anchor, page_size=self._page_size)
-                anchor, walked, done = page.anchor(anchor), page.walked, page.done
-                if not await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, page, anchor)):
-                    return  # a newer scan began (another keeper re-subscribed): its pages, not ours
-                run.pages, run.records = run.pages + 1, run.records + len(page.rows)
-                eta = eta_s(walked, page.total, (self._now() - (state.started_at or self._now())).total_seconds())
-                log.info("phone index: %s %d/%d indexed%s", entity, walked, page.total,
-                         " (done)" if done else f", ETA {eta:.0f} s" if eta is not None else "")
+
+            def fetch(walked: int, anchor: int, entity: str = entity) -> asyncio.Task[Page]:
+                return asyncio.get_running_loop().create_task(next_page(
+                    self._bullhorn, entity, fields=SEARCH_FIELDS[entity], walked=walked, anchor=anchor,
+                    page_size=self._page_size))
+
+            coming = fetch(walked, anchor) if run.pages < self._pages_per_run else None
+            try:
+                while coming is not None:
+                    page = await coming
+                    anchor, walked, done = page.anchor(anchor), page.walked, page.done
+                    # the next page is asked for while this one is stored: Bullhorn's round trip and the
+                    # parsing and writing of 500 records overlap (a page saved twice changes nothing)
+                    coming = fetch(walked, anchor) if not done and run.pages + 1 < self._pages_per_run else None
+                    if not await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, page, anchor)):
+                        return  # a newer scan began (another keeper re-subscribed): its pages, not ours
+                    run.pages, run.records = run.pages + 1, run.records + len(page.rows)
+                    eta = eta_s(walked, page.total, (self._now() - (state.started_at or self._now())).total_seconds())
+                    log.info("phone index: %s %d/%d indexed%s", entity, walked, page.total,
+                             " (done)" if done else f", ETA {eta:.0f} s" if eta is not None else "")
+            finally:
+                if coming is not None:  # the round failed or a newer scan began: nobody wants that page
+                    coming.cancel()
+                    await asyncio.gather(coming, return_exceptions=True)
             if not done:
                 run.building = True
                 return
