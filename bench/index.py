@@ -1,9 +1,12 @@
-"""Phone index: build time, store size, lookup latency from the index vs a live search, cold ring -> card.
+"""Phone index at scale: build time, Bullhorn requests, store size, worker RSS, lookups, cold ring -> card.
 
-One process: the Bullhorn fake holding `--records` people and answering in `--latency-ms`, the
-Aircall fake, and `web` (its real app, lifespan and SQLite store) over ASGITransport. The worker's
-keeper builds the index; then lookups are timed from the index and live, and `call.created`
-webhooks are sent to `web` until the Aircall fake has each card, counting Bullhorn requests.
+Three processes, as in production: the sandbox (`bench.index_sandbox`: both fakes over a tenant of
+`--records` people, Bullhorn answering in `--latency-ms` with 500-row pages and its 1,500 requests a
+minute), the real worker (`python -m insight.worker`, whose keeper builds the index into SQLite) and,
+once the index is built, the real `web` under uvicorn. Requests are counted by the Bullhorn fake;
+the worker's RSS is read from /proc while it builds (peak: VmHWM). Lookups are timed from the index
+in this process (the store read alone, and `IndexSource.matches` as `web` asks it), then
+`call.created` webhooks are sent to `web` for numbers it never saw until the Aircall fake has each card.
 
     .venv/bin/python -m bench.index [--records 50000] [--latency-ms 80] [--rings 200] [--live 40]
 """
@@ -12,98 +15,167 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
+import json
 import logging
-import random
+import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import create_engine
 
-from bench.ring_to_card import percentile
-from insight.app import create_app, running
-from insight.domain.matching import PHONE_FIELDS
-from insight.domain.phones import display, normalize
+from bench.index_tenant import live_numbers
+from bench.processes import free_port, process, service_env, wait_until_up, web_args
+from bench.ring_to_card import AIRCALL_AUTH, percentile, ring
+from insight.domain.index_records import matches_from_index
+from insight.domain.phones import display, national_keys
+from insight.lookup.index_reader import IndexSource
 from insight.lookup.service import LookupService
 from insight.store import Store, StoreVault
 from insight.store.phone_index import PhoneIndex
-from insight.upstream.aircall import open_aircall
 from insight.upstream.bullhorn.client import open_bullhorn
-from insight.web.services import Services
-from insight.worker.index_keeper import IndexKeeper
-from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall_app
 from sandbox.bullhorn import BullhornSandboxConfig, create_bullhorn_app
-from sandbox.calls import CallKind, CallScript, lifecycle
-from sandbox.demo_data import DemoData, build_demo_data
-from sandbox.people import AGENTS, LINES
+from sandbox.demo_data import build_demo_data
 from shared.settings import load_settings
 
-WEBHOOK_TOKEN = "bench-webhook-token"
+MIB = 1024 * 1024
 
 
-def tenant(records: int) -> DemoData:
-    """`records` people: 80% candidates, the rest contacts (one placeholder per company among them)."""
-    companies = max(2, records // 100)
-    contacts = max(12, records // 5 - companies)
-    return build_demo_data(candidates=max(12, records - contacts - companies), contacts=contacts,
-                           companies=companies)
+@dataclass
+class Build:
+    """What the monitor saw while the worker built the index."""
+
+    #: (seconds since the worker started, Bullhorn requests the fake had counted)
+    requests: list[tuple[float, int]] = field(default_factory=list)
+    peak_rss: int = 0
+    wall_s: float = 0.0
 
 
-def environ(database_url: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url, "CALLBRIDGE_DEMO": "1", "CALLBRIDGE_API_KEY": "bench-api-key",
-        "AIRCALL_API_URL": "http://aircall.bench", "AIRCALL_API_ID": "demo-api-id",
-        "AIRCALL_API_TOKEN": "demo-api-token", "AIRCALL_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-        "BULLHORN_REST_URL": "http://127.0.0.1/rest-services", "BULLHORN_CLIENT_ID": "callbridge-demo",
-        "BULLHORN_CLIENT_SECRET": "demo-secret", "BULLHORN_USERNAME": "northwind.api",
-        "BULLHORN_PASSWORD": "demo-password",
-    }
+def rss(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process, in bytes."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
 
 
-def live_numbers(data: DemoData, count: int, seed: int = 8) -> list[str]:
-    """Distinct E.164 numbers of live records, in random order."""
-    numbers = {
-        e164 for entity, table in (("Candidate", data.candidates), ("ClientContact", data.contacts))
-        for record in table.values() if not record["isDeleted"] and record.get("status") not in ("Archive", "Archived")
-        for name in PHONE_FIELDS[entity] if record.get(name) and (e164 := normalize(record[name], "US"))
-    }
-    return random.Random(seed).sample(sorted(numbers), min(count, len(numbers)))
+def progress(database: Path) -> list[tuple[str, int, int | None, bool, str | None, str | None]]:
+    """The index_state rows (entity, indexed, total, done, started_at, built_at); [] before migration."""
+    if not database.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
+            rows = connection.execute(
+                "SELECT entity, indexed, total, done, started_at, built_at FROM index_state").fetchall()
+    except sqlite3.OperationalError:  # not migrated yet
+        return []
+    return [(str(r[0]), int(r[1]), r[2], bool(r[3]), r[4], r[5]) for r in rows]
 
 
-async def timed(calls: Sequence[Any]) -> list[float]:
-    timings = []
-    for call in calls:
-        started = time.perf_counter()
-        await call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
+def bullhorn_requests(http: httpx.Client, sandbox: str) -> dict[str, Any]:
+    answer: dict[str, Any] = http.get(f"{sandbox}/bullhorn/_sandbox/requests").json()
+    return answer
 
 
-async def ring(web: httpx.AsyncClient, services: Services, aircall: AircallSandbox, call_id: int, e164: str) -> float:
-    script = CallScript(call_id=call_id, kind=CallKind.INBOUND_ANSWERED, agent=AGENTS[0], line=LINES[0],
-                        raw_digits=display(e164), started_at=int(time.time()), talk_s=30)
-    created = lifecycle(script, token=WEBHOOK_TOKEN)[0].envelope
-    aircall.calls[call_id] = dict(created["data"])
-    sent_at = time.time()
-    answer = await web.post("/webhooks/aircall", json=created)
-    if answer.json() != {"status": "accepted"}:
-        raise RuntimeError(f"webhook not accepted: {answer.text}")
-    await services.cards.drain()
-    [card] = [card for card in aircall.cards if card["call_id"] == call_id]
-    return (float(card["received_at"]) - sent_at) * 1000
+def busiest_minute(samples: Sequence[tuple[float, int]]) -> int:
+    """Most requests in any 60 s window of the samples."""
+    best, first = 0, 0
+    for last in range(len(samples)):
+        while samples[last][0] - samples[first][0] > 60:
+            first += 1
+        best = max(best, samples[last][1] - samples[first][1])
+    return best
+
+
+def watch_build(http: httpx.Client, sandbox: str, database: Path, worker: subprocess.Popen[bytes], started: float,
+                timeout_s: float) -> Build:
+    build = Build()
+    said, pid = 0.0, worker.pid
+    while True:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited ({worker.returncode}) before the index was built: see worker.log")
+        elapsed = time.monotonic() - started
+        build.requests.append((elapsed, int(bullhorn_requests(http, sandbox)["total"])))
+        build.peak_rss = max(build.peak_rss, rss(pid)[1])
+        rows = progress(database)
+        if len(rows) == 2 and all(row[3] for row in rows):
+            build.wall_s = elapsed
+            return build
+        if elapsed - said >= 30:
+            said = elapsed
+            done = sum(row[1] for row in rows)
+            total = sum(row[2] or 0 for row in rows)
+            print(f"  {elapsed:6.0f} s: {done:,}/{total:,} indexed, {build.requests[-1][1]:,} Bullhorn requests, "
+                  f"worker RSS {rss(pid)[0] / MIB:.0f} MiB", flush=True)
+        if elapsed > timeout_s:
+            raise RuntimeError(f"index not built within {timeout_s:g} s: {rows}")
+        time.sleep(1.0)
+
+
+def store_bytes(database: Path) -> tuple[int, int]:
+    """(database file, WAL) sizes after a checkpoint."""
+    with sqlite3.connect(database, timeout=30) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = database.with_name(database.name + "-wal")
+    return database.stat().st_size, wal.stat().st_size if wal.exists() else 0
+
+
+@dataclass
+class Lookups:
+    #: PhoneIndex.find and verification, in this thread: the store read itself
+    store: list[float] = field(default_factory=list)
+    #: IndexSource.matches of a number never asked, as `web` asks it (a thread hop around the same read)
+    first: list[float] = field(default_factory=list)
+    #: IndexSource.matches of the same numbers again (answered from memory)
+    again: list[float] = field(default_factory=list)
+
+
+async def index_lookups(database_url: str, env: dict[str, str], numbers: Sequence[str]) -> Lookups:
+    settings = load_settings(env)
+    engine = create_engine(database_url)
+    try:
+        index = PhoneIndex(engine)
+        source = IndexSource(index, default_region=settings.default_region,
+                             excluded_statuses=settings.excluded_statuses)
+        if not await source.ready():
+            raise RuntimeError(f"index not ready: {source.status()}")
+        timings = Lookups()
+        half = len(numbers) // 2
+        for e164 in numbers[:half]:
+            started = time.perf_counter()
+            entries = index.find(e164, national_keys(e164))
+            found = matches_from_index(e164, entries, default_region=settings.default_region,
+                                       excluded_statuses=settings.excluded_statuses)
+            timings.store.append((time.perf_counter() - started) * 1000)
+            if not found:
+                raise RuntimeError(f"the index does not know {e164}")
+        for e164 in numbers[half:]:
+            started = time.perf_counter()
+            if not await source.matches(e164):
+                raise RuntimeError(f"the index does not know {e164}")
+            timings.first.append((time.perf_counter() - started) * 1000)
+        for e164 in numbers[half:]:
+            started = time.perf_counter()
+            await source.matches(e164)
+            timings.again.append((time.perf_counter() - started) * 1000)
+        return timings
+    finally:
+        engine.dispose()
 
 
 async def small_tenant_live(scratch: Path, latency_ms: float, count: int) -> list[float]:
     """Live lookups against the default demo tenant (825 records), where the fake's own search scan is
-    cheap: what Bullhorn's latency alone costs a live lookup."""
+    cheap: what Bullhorn's latency alone costs a live lookup (in this process, over ASGITransport)."""
     data = build_demo_data()
-    settings = load_settings(environ(f"sqlite:///{scratch / 'small.db'}"))
+    settings = load_settings({**service_env(sandbox_url="http://127.0.0.1", web_url="http://127.0.0.1:8000",
+                                            database_url=f"sqlite:///{scratch / 'small.db'}"),
+                              "BULLHORN_REST_URL": "http://127.0.0.1/rest-services"})
     store = Store(settings.database_url)
     store.migrate()
     app = create_bullhorn_app(data, BullhornSandboxConfig(latency_ms=latency_ms))
@@ -113,84 +185,103 @@ async def small_tenant_live(scratch: Path, latency_ms: float, count: int) -> lis
             live = LookupService(bullhorn, default_region=settings.default_region,
                                  excluded_statuses=settings.excluded_statuses, ttl_s=300, negative_ttl_s=30)
             await live.lookup("+14155550100")  # the session login, not counted
-            return await timed([lambda e164=e164: live.lookup(e164) for e164 in live_numbers(data, count)])
+            timings = []
+            for e164 in live_numbers(data, count):
+                started = time.perf_counter()
+                await live.lookup(e164)
+                timings.append((time.perf_counter() - started) * 1000)
+            return timings
     finally:
         store.dispose()
 
 
+def wait_index_ready(http: httpx.Client, web: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        answer = http.get(f"{web}/api/summary", headers={"Authorization": "Bearer bench-api-key"})
+        if answer.status_code == 200 and answer.json()["index"]["ready"]:
+            return
+        time.sleep(0.5)
+    raise RuntimeError("web never saw the index ready")
+
+
 def row(name: str, values: list[float]) -> str:
-    return f"{name:<40}{len(values):>6}{statistics.median(values):>10.2f}{percentile(values, 0.99):>10.2f}"
+    return f"{name:<44}{len(values):>6}{statistics.median(values):>10.2f}{percentile(values, 0.99):>10.2f}"
 
 
-async def run(args: argparse.Namespace) -> None:
-    started = time.perf_counter()
-    data = tenant(args.records)
-    people = len(data.candidates) + len(data.contacts)
-    print(f"tenant: {len(data.candidates):,} candidates + {len(data.contacts):,} contacts = {people:,} records "
-          f"(built in {time.perf_counter() - started:.1f} s); Bullhorn latency {args.latency_ms:g} ms")
-    bullhorn_app = create_bullhorn_app(data, BullhornSandboxConfig(latency_ms=args.latency_ms))
-    aircall_app = create_aircall_app(AircallSandboxConfig(requests_per_minute=None))
-    bullhorn_fake, aircall_fake = bullhorn_app.state.sandbox, aircall_app.state.sandbox
-    with tempfile.TemporaryDirectory() as scratch:
-        database = Path(scratch) / "bench.db"
-        settings = load_settings(environ(f"sqlite:///{database}"))
-        store = Store(settings.database_url)
-        async with AsyncExitStack() as stack:
-            stack.callback(store.dispose)
-            bullhorn = await stack.enter_async_context(open_bullhorn(
-                settings, StoreVault.for_settings(store, settings), transport=httpx.ASGITransport(app=bullhorn_app)))
-            aircall = await stack.enter_async_context(open_aircall(
-                settings, transport=httpx.ASGITransport(app=aircall_app)))
-            app = create_app(settings, bullhorn=bullhorn, aircall=aircall, store=store)
-            served = await stack.enter_async_context(running(app))
-            web = await stack.enter_async_context(httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=served.asgi), base_url="http://callbridge.bench"))
+def when(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
-            index = PhoneIndex(store.engine)
-            keeper = IndexKeeper(bullhorn, index, default_region=settings.default_region, pages_per_run=10**6)
-            requests_before = sum(bullhorn_fake.faults.requests.values())
-            started = time.perf_counter()
-            await keeper.run_once()
-            build_s = time.perf_counter() - started
-            build_requests = sum(bullhorn_fake.faults.requests.values()) - requests_before
-            records, phones = index.counts()
-            with store.engine.connect() as connection:
-                connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-            size_mb = sum(path.stat().st_size for path in database.parent.glob("bench.db*")) / 1e6
 
-            source = served.services.index
-            numbers = live_numbers(data, max(args.rings, 500) + args.live)
-            if not await source.ready():
-                raise RuntimeError(f"index not ready after the build: {source.status()}")
-            # the index side of the comparison; live lookups below pay the fake's latency per request
-            from_index = await timed([lambda e164=e164: source.matches(e164) for e164 in numbers[:500]])
-            live = LookupService(bullhorn, default_region=settings.default_region,
-                                 excluded_statuses=settings.excluded_statuses, ttl_s=300, negative_ttl_s=30)
-            from_live = await timed([lambda e164=e164: live.lookup(e164) for e164 in numbers[-args.live:]])
+def run(args: argparse.Namespace, scratch: Path) -> None:
+    sandbox_port, web_port = free_port(), free_port()
+    sandbox, web = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{web_port}"
+    database = scratch / "bench.db"
+    database_url = f"sqlite:///{database}"
+    env = service_env(sandbox_url=sandbox, web_url=web, database_url=database_url)
+    numbers_file = scratch / "numbers.json"
+    sandbox_cmd = [sys.executable, "-m", "bench.index_sandbox", "--records", str(args.records),
+                   "--latency-ms", str(args.latency_ms), "--port", str(sandbox_port), "--numbers", str(numbers_file)]
+    started = time.monotonic()
+    with process(sandbox_cmd, log=scratch / "sandbox.log") as sandbox_process, httpx.Client(timeout=30) as http:
+        wait_until_up(f"{sandbox}/", timeout_s=300 + args.records / 2_000)
+        tenant = json.loads(numbers_file.read_text())
+        people = tenant["candidates"] + tenant["contacts"]
+        print(f"tenant: {tenant['candidates']:,} candidates + {tenant['contacts']:,} contacts = {people:,} records "
+              f"(sandbox ready in {time.monotonic() - started:.0f} s, "
+              f"RSS {rss(sandbox_process.pid)[0] / MIB:,.0f} MiB); Bullhorn latency {args.latency_ms:g} ms", flush=True)
+        before = int(bullhorn_requests(http, sandbox)["total"])
+        worker_started = time.monotonic()
+        with process([sys.executable, "-m", "insight.worker"], env=env, log=scratch / "worker.log") as worker:
+            build = watch_build(http, sandbox, database, worker, worker_started, args.timeout)
+            counted = bullhorn_requests(http, sandbox)
+            build_requests = int(counted["total"]) - before
+            rows = progress(database)
+            scan_s = (max(when(r[5]) for r in rows if r[5]) - min(when(r[4]) for r in rows if r[4])).total_seconds()
+            rss_built = rss(worker.pid)
+            db_bytes, wal_bytes = store_bytes(database)
+            records, phones = PhoneIndex(create_engine(database_url)).counts()
 
-            # the fakes' 50,000 records (and their analysed search documents) share this process: without
-            # freezing them, every full collection walks millions of objects `web` alone would never have
-            gc.collect()
-            gc.freeze()
-            # process warm-up (thread pool), not counted
-            await ring(web, served.services, aircall_fake, 89_999, numbers[-1])
-            before = sum(bullhorn_fake.faults.requests.values())
-            rings = [await ring(web, served.services, aircall_fake, 90_000 + i, e164)
-                     for i, e164 in enumerate(numbers[:args.rings])]
-            ring_requests = sum(bullhorn_fake.faults.requests.values()) - before
-            matched = sum(1 for card in aircall_fake.cards
-                          if card["call_id"] >= 90_000 and "No Bullhorn match" not in str(card["contents"]))
-        small_live = await small_tenant_live(Path(scratch), args.latency_ms, args.live)
+            numbers: list[str] = tenant["numbers"]
+            lookups = asyncio.run(index_lookups(database_url, env, numbers[:args.lookups]))
 
-    print(f"build: {records:,} records, {phones:,} phone rows in {build_s:.1f} s "
-          f"({records / build_s:,.0f} records/s, {build_requests} Bullhorn requests)")
-    print(f"store: SQLite {size_mb:.1f} MB ({size_mb * 1e6 / max(records, 1):.0f} bytes/record)")
-    print(f"{'measure':<40}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
-    print(row("lookup from the index", from_index))
-    print(row(f"live search, {people:,}-record fake", from_live))
-    print(row("live search, 825-record fake", small_live))
+            with process(web_args(web_port), env=env, log=scratch / "web.log"):
+                wait_until_up(f"{web}/healthz")
+                wait_index_ready(http, web)
+                http.patch(f"{sandbox}/aircall/_sandbox/config", json={"requests_per_minute": None}, auth=AIRCALL_AUTH)
+                fresh = numbers[args.lookups:]
+                ring(http, web, sandbox, 89_999, display(fresh[-1]))  # the process's first ring (pools), not counted
+                ring_before = bullhorn_requests(http, sandbox)["endpoints"]
+                rings = [ring(http, web, sandbox, 90_000 + i, display(e164))
+                         for i, e164 in enumerate(fresh[:args.rings])]
+                ring_after = bullhorn_requests(http, sandbox)["endpoints"]
+                cards = http.get(f"{sandbox}/aircall/_sandbox/cards", auth=AIRCALL_AUTH).json()["cards"]
+            worker_rss = rss(worker.pid)
+        rate_limited = int(bullhorn_requests(http, sandbox)["rate_limited"])
+    small_live = asyncio.run(small_tenant_live(scratch, args.latency_ms, args.live)) if args.live else []
+
+    ring_requests = {name: ring_after[name] - ring_before.get(name, 0) for name in ring_after
+                     if ring_after[name] != ring_before.get(name, 0)}
+    matched = sum(1 for card in cards if card["call_id"] >= 90_000 and "No Bullhorn match" not in str(card["contents"]))
+    peak = max(build.peak_rss, worker_rss[1])
+    per_minute = busiest_minute(build.requests)
+    print(f"build: {records:,} records, {phones:,} phone rows; scan {scan_s:.0f} s ({records / scan_s:,.0f} records/s),"
+          f" worker start to index built {build.wall_s:.0f} s")
+    print(f"Bullhorn requests for the build: {build_requests:,} (busiest minute {per_minute:,}; limit 1,500; "
+          f"{rate_limited} answered 429); by endpoint: {json.dumps(counted['endpoints'])}")
+    print(f"store: SQLite {db_bytes / 1e6:.1f} MB (+ WAL {wal_bytes / 1e6:.1f} MB), "
+          f"{db_bytes / max(records, 1):.0f} bytes/record")
+    print(f"worker RSS: {rss_built[0] / MIB:.0f} MiB when built, {worker_rss[0] / MIB:.0f} MiB after the rings, "
+          f"peak {peak / MIB:.0f} MiB")
+    print(f"{'measure':<44}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
+    print(row("lookup from the index: the store read", lookups.store))
+    print(row("IndexSource.matches, first ask (thread hop)", lookups.first))
+    print(row("IndexSource.matches, asked again (memory)", lookups.again))
+    if small_live:
+        print(row("live search, 825-record fake", small_live))
     print(row("cold ring -> card, index ready", rings))
-    print(f"Bullhorn requests during {len(rings)} rings: {ring_requests}; cards with a match: {matched}/{len(rings)}")
+    print(f"Bullhorn requests during {len(rings)} rings: {sum(ring_requests.values())} {ring_requests}; "
+          f"cards with a match: {matched}/{len(rings)}")
 
 
 def main() -> None:
@@ -198,10 +289,18 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--rings", type=int, default=200)
-    parser.add_argument("--live", type=int, default=40)
+    parser.add_argument("--lookups", type=int, default=1_000, help="numbers looked up in the index (half each way)")
+    parser.add_argument("--live", type=int, default=40, help="live lookups against an 825-record fake (0: none)")
+    parser.add_argument("--timeout", type=float, default=3_600.0, help="seconds the build may take")
+    parser.add_argument("--keep", type=Path, default=None, help="run in this directory and keep it (logs, store)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run(args))
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args, args.keep)
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        run(args, Path(scratch))
 
 
 if __name__ == "__main__":

@@ -4,26 +4,35 @@ Starts the real processes — the sandbox with Bullhorn answering in `--latency-
 and `web` under uvicorn — sends `call.created` webhooks over HTTP and reads when the Aircall fake
 received each card. Cold: a number never looked up before; warm: the same numbers again.
 
-    .venv/bin/python -m bench.ring_to_card [--cold 60] [--warm 200] [--latency-ms 80]
+With `--index` the worker runs too and builds the phone index first: cold and warm rings are then
+answered from the index, and "unknown" rings are warm rings of numbers no record has (the index
+says no, the cached "no match" answers).
+
+    .venv/bin/python -m bench.ring_to_card [--cold 60] [--warm 200] [--latency-ms 80] [--index]
 """
 
 from __future__ import annotations
 
 import argparse
-import sqlite3
+import asyncio
 import statistics
+import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import phonenumbers
 
 from bench.processes import free_port, process, sandbox_args, service_env, wait_until_up, web_args
-from insight.domain.matching import SEARCH_FIELDS, build_search_query
+from insight.domain.matching import PHONE_FIELDS, SEARCH_FIELDS, build_search_query
+from insight.domain.phones import normalize
+from insight.store import Store, StoreVault
 from sandbox.calls import CallKind, CallScript, lifecycle
 from sandbox.demo_data import build_demo_data
 from sandbox.people import AGENTS, LINES
+from shared.settings import load_settings
 
 AIRCALL_AUTH = ("demo-api-id", "demo-api-token")
 
@@ -44,6 +53,40 @@ def caller_numbers(limit: int) -> list[str]:
         if len(numbers) == limit:
             break
     return numbers
+
+
+def unknown_numbers(known: list[str], limit: int) -> list[str]:
+    """Valid US numbers next to `known` ones that no demo record holds, as Aircall writes raw_digits.
+
+    (US only: the tenant's region, in which every stored form of a US number reads as its E.164.)
+    """
+    data = build_demo_data()
+    taken = {normalize(str(record[name]), "US") for entity, table in (("Candidate", data.candidates),
+                                                                      ("ClientContact", data.contacts))
+             for record in table.values() for name in PHONE_FIELDS[entity] if record.get(name)}
+    numbers: list[str] = []
+    for raw in known:
+        e164 = phonenumbers.format_number(phonenumbers.parse(raw), phonenumbers.PhoneNumberFormat.E164)
+        if not e164.startswith("+1"):
+            continue
+        for last in "0123456789":
+            parsed = phonenumbers.parse(e164[:-1] + last)
+            if phonenumbers.is_valid_number(parsed) and e164[:-1] + last not in taken:
+                numbers.append(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+                break
+        if len(numbers) == limit:
+            break
+    return numbers
+
+
+def wait_index_ready(http: httpx.Client, web: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        answer = http.get(f"{web}/api/summary", headers={"Authorization": "Bearer bench-api-key"})
+        if answer.status_code == 200 and answer.json()["index"]["ready"]:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the phone index was not ready within {timeout_s:g} s")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -72,10 +115,16 @@ def ring(http: httpx.Client, web: str, sandbox: str, call_id: int, raw_digits: s
     raise RuntimeError(f"no card for call {call_id} within 10 s")
 
 
-def bullhorn_round_trip(http: httpx.Client, database: Path, raw_digits: str, samples: int = 30) -> list[float]:
+def bullhorn_round_trip(http: httpx.Client, env: dict[str, str], raw_digits: str, samples: int = 30) -> list[float]:
     """One Candidate phone search, as the service sends it, on the session the service established."""
-    with sqlite3.connect(database) as connection:
-        rest_url, rest_token = connection.execute("SELECT rest_url, rest_token FROM bullhorn_session").fetchone()
+    store = Store(env["DATABASE_URL"])
+    try:
+        session = asyncio.run(StoreVault.for_settings(store, load_settings(env)).load())  # tokens are sealed
+    finally:
+        store.dispose()
+    if session is None:
+        raise RuntimeError("the service has no Bullhorn session")
+    rest_url, rest_token = session.rest_url, session.rest_token
     e164 = phonenumbers.format_number(phonenumbers.parse(raw_digits), phonenumbers.PhoneNumberFormat.E164)
     query = build_search_query("Candidate", e164, ("Archive", "Archived"))
     timings = []
@@ -97,6 +146,7 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=60)
     parser.add_argument("--warm", type=int, default=200)
     parser.add_argument("--latency-ms", type=float, default=80.0)
+    parser.add_argument("--index", action="store_true", help="run the worker and ring once its phone index is built")
     args = parser.parse_args()
 
     sandbox_port, web_port = free_port(), free_port()
@@ -107,23 +157,41 @@ def main() -> None:
         env = service_env(sandbox_url=sandbox, web_url=web, database_url=f"sqlite:///{database}")
         with process(sandbox_args(sandbox_port, bullhorn_latency_ms=args.latency_ms)):
             wait_until_up(f"{sandbox}/")
-            with process(web_args(web_port), env=env), httpx.Client(timeout=10) as http:
+            with ExitStack() as stack, process(web_args(web_port), env=env), httpx.Client(timeout=10) as http:
+                if args.index:
+                    stack.enter_context(process([sys.executable, "-m", "insight.worker"], env=env))
                 wait_until_up(f"{web}/healthz")
+                if args.index:
+                    wait_index_ready(http, web)
                 http.patch(f"{sandbox}/aircall/_sandbox/config", json={"requests_per_minute": None}, auth=AIRCALL_AUTH)
                 ready = http.get(f"{web}/readyz").json()
                 if ready["status"] != "ready":
                     raise RuntimeError(f"web is not ready: {ready}")
-                round_trip = bullhorn_round_trip(http, database, numbers[0])
+                # the service logs in to Bullhorn on its first search: one for a number no ring uses
+                http.get(f"{web}/api/insight", params={"phone": "+1 415-555-0100"},
+                         headers={"Authorization": "Bearer bench-api-key"}).raise_for_status()
+                round_trip = bullhorn_round_trip(http, env, numbers[0])
                 cold = [ring(http, web, sandbox, 10_000 + index, raw) for index, raw in enumerate(numbers)]
                 warm = [
                     ring(http, web, sandbox, 20_000 + index, numbers[index % min(20, len(numbers))])
                     for index in range(args.warm)
                 ]
+                unknown = unknown_numbers(numbers, 20) if args.index else []
+                for index, raw in enumerate(unknown):  # the first ring of each searches live: not counted
+                    ring(http, web, sandbox, 30_000 + index, raw)
+                unknown_warm = [
+                    ring(http, web, sandbox, 40_000 + index, unknown[index % len(unknown)])
+                    for index in range(args.warm if unknown else 0)
+                ]
 
     rt_p50 = statistics.median(round_trip)
     print(f"ring -> card, Bullhorn latency {args.latency_ms:g} ms (web under uvicorn, SQLite, sandbox on loopback)")
     print(f"{'measure':<34}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
-    rows = (("one Bullhorn search round trip", round_trip), ("cold ring -> card", cold), ("warm ring -> card", warm))
+    source = "index" if args.index else "live search"
+    rows = [("one Bullhorn search round trip", round_trip), (f"cold ring -> card ({source})", cold),
+            (f"warm ring -> card ({'index' if args.index else 'cache'})", warm)]
+    if unknown_warm:
+        rows.append(("warm ring -> card (unknown, cache)", unknown_warm))
     for name, values in rows:
         print(f"{name:<34}{len(values):>6}{statistics.median(values):>10.1f}{percentile(values, 0.99):>10.1f}")
     overhead_p50 = statistics.median(cold) - rt_p50

@@ -18,6 +18,7 @@ from insight.domain.setup_checks import Check, any_fail
 from insight.lookup.index_reader import IndexSource
 from insight.setup.doctor import Doctor
 from insight.store import Store, StoreVault
+from insight.store.aircall_hold import StoreAircallHold
 from insight.store.phone_index import PhoneIndex
 from insight.store.tables import utcnow
 from insight.store.usage import flush_usage
@@ -47,7 +48,8 @@ async def doctor_command(settings: Settings, *, out: TextIO = sys.stdout,
         await anyio.to_thread.run_sync(store.migrate)
         bullhorn = await stack.enter_async_context(
             open_bullhorn(settings, StoreVault.for_settings(store, settings), transport=bullhorn_transport))
-        aircall = await stack.enter_async_context(open_aircall(settings, transport=aircall_transport))
+        aircall = await stack.enter_async_context(open_aircall(
+            settings, transport=aircall_transport, shared=StoreAircallHold(store.engine)))
         index = IndexSource(PhoneIndex(store.engine), default_region=settings.default_region,
                             excluded_statuses=settings.excluded_statuses)
 

@@ -29,6 +29,7 @@ from insight.lookup.index_reader import IndexCollector, IndexSource
 from insight.lookup.service import LookupService
 from insight.lookup.shared_cache import open_redis_cache
 from insight.store import Store, StoreVault
+from insight.store.aircall_hold import StoreAircallHold
 from insight.store.phone_index import PhoneIndex
 from insight.store.setup import webhook_tokens
 from insight.store.tables import utcnow
@@ -90,7 +91,8 @@ def create_app(
             meter = bullhorn_client.meter or RequestMeter()
             flusher = asyncio.create_task(flush_usage_forever(own_store.engine, meter.take, meter.give_back))
             stack.push_async_callback(_stopped, flusher)
-            aircall_client = aircall if aircall is not None else await stack.enter_async_context(open_aircall(settings))
+            aircall_client = aircall if aircall is not None else await stack.enter_async_context(
+                open_aircall(settings, shared=StoreAircallHold(own_store.engine)))
             shared_cache = (
                 await stack.enter_async_context(open_redis_cache(settings.redis_url)) if settings.redis_url else None
             )

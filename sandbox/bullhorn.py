@@ -61,6 +61,9 @@ class BullhornSandboxConfig(FaultConfig):
     soft_delete: SoftDelete = "updated"
 
 
+#: searches whose hits are kept (oldest dropped first)
+HIT_CACHE_SIZE = 8
+
 ToDocument = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -77,6 +80,8 @@ class BullhornSandbox:
     _schemas: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _indexed: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _analysis: dict[str, tuple[Analyzer, ToDocument]] = field(default_factory=dict, repr=False)
+    #: the ordered hits of the last few searches, as an index keeps a query's results between pages
+    _hits: dict[tuple[str, ...], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.faults = FaultInjector(self.config)
@@ -122,9 +127,11 @@ class BullhornSandbox:
     def changed(self, entity: str | None, record_id: int | None = None) -> None:
         """Bring what was derived from records up to date: one record's, or all of `entity` (None: all)."""
         if entity is None:
-            for cache in (self._documents, self._schemas, self._indexed, self._analysis):
+            for cache in (self._documents, self._schemas, self._indexed, self._analysis, self._hits):
                 cache.clear()
             return
+        for key in [key for key in self._hits if key[0] == entity]:
+            del self._hits[key]
         record = self.table(entity).get(record_id) if record_id is not None else None
         if record is None or entity not in self._documents:
             for cache in (self._documents, self._schemas, self._indexed):
@@ -186,6 +193,19 @@ class BullhornSandbox:
             }
             self._indexed[entity] = frozenset(name for doc in self._documents[entity].values() for name in doc)
         return self._documents[entity]
+
+    def search_hits(self, key: tuple[str, ...], search: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """`search()`'s ordered hits, kept until a record of `key[0]` (the entity) changes.
+
+        Paging through a million records asks the same query once per page: scanning every record
+        for each page would make the fake, not the client, what a benchmark measures.
+        """
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= HIT_CACHE_SIZE:
+                del self._hits[next(iter(self._hits))]
+            hits = self._hits[key] = search()
+        return hits
 
     def indexed_fields(self, entity: str, analyzer: Analyzer,
                        to_document: ToDocument) -> frozenset[str]:

@@ -137,8 +137,10 @@ async def search(request: Request, sandbox: BullhornSandbox) -> Response:
     start, count = paging(params)
     table = sandbox.table(entity)
     documents = sandbox.documents(entity, analyzer, _to_document(entity))
-    hits = order((table[i] for i, document in documents.items() if compiled.matches_document(document)),
-                 params.get("sort"))
+    sort = params.get("sort")
+    hits = sandbox.search_hits(
+        (entity, query, str(sort), str(sorted(text_ranges))),
+        lambda: order((table[i] for i, document in documents.items() if compiled.matches_document(document)), sort))
     page = hits[start:start + count]
     data = [{"_score": 1.0, **sandbox.renderer.render(entity, record, specs)} for record in page]
     return JSONResponse({"total": len(hits), "start": start, "count": len(data), "data": data})

@@ -7,13 +7,16 @@ fresh (polled within `max_lag_s`); otherwise lookups search Bullhorn live, as wi
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
+from cachetools import LRUCache
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from insight.domain.index_records import INDEXED_ENTITIES, eta_s, matches_from_index
@@ -23,11 +26,17 @@ from insight.store.phone_index import Feed, PhoneIndex, ScanProgress
 from insight.store.scrape import StoreCollector
 from insight.store.tables import utcnow
 
+log = logging.getLogger("callbridge.phone_index")
+
 #: a keeper silent for this long (worker stopped, Bullhorn unreachable) no longer vouches for the
 #: index: ten of its default one-minute polls
 DEFAULT_MAX_LAG_S = 600.0
 #: how long a readiness answer is reused: one store read per second, not one per ring
 READY_CHECK_S = 1.0
+#: a readiness answer older than this is not used while a new one is read (an idle process waits for it)
+STALE_S = 10.0
+#: numbers whose index answers are kept (a few bytes each; DESIGN §8: bounded caches)
+MEMO_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -93,37 +102,96 @@ def index_status(feed: Feed, progress: Mapping[str, ScanProgress], *, now: datet
     )
 
 
+def generation(feed: Feed, progress: Mapping[str, ScanProgress]) -> Hashable:
+    """Changes whenever the index's content may have: a new scan or subscription, a page stored, events applied."""
+    pages = tuple(sorted((entity, state.scan, state.indexed, state.done) for entity, state in progress.items()))
+    return feed.scan, feed.subscription_id, feed.events_applied, feed.last_request_id, pages
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the last store read said: readiness, and the generation the memo's answers belong to."""
+
+    read_at: float
+    ready: bool
+    generation: Hashable
+
+
 class IndexSource:
-    """What `LookupService` asks before searching Bullhorn: `matches()` is None while the index is not ready."""
+    """What `LookupService` asks before searching Bullhorn: `matches()` is None while the index is not ready.
+
+    A ring must not wait for SQLite in a thread (a hop costs milliseconds while the event loop is
+    busy), so the answers are kept in memory, for numbers found and not found alike, for as long as
+    the index's generation stays what it was when they were read. Readiness and generation are read
+    at most once per READY_CHECK_S, in the background once known, so the index's changes (events the
+    keeper applies every poll, minutes apart) reach the rings within about a second.
+    """
 
     def __init__(self, index: PhoneIndex, *, default_region: str, excluded_statuses: Sequence[str],
                  max_lag_s: float = DEFAULT_MAX_LAG_S, clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = utcnow) -> None:
+                 now: Callable[[], datetime] = utcnow, memo_size: int = MEMO_SIZE) -> None:
         self._index = index
         self._region = default_region
         self._excluded = tuple(excluded_statuses)
         self._max_lag_s = max_lag_s
         self._clock = clock
         self._now = now
-        self._ready: tuple[float, bool] | None = None
+        self._known: _Known | None = None
+        self._checking: asyncio.Task[None] | None = None
+        self._memo: LRUCache[str, tuple[Match, ...]] = LRUCache(memo_size)
 
     def status(self) -> IndexStatus:
         """Blocking (two small reads): for /metrics and the ops API."""
         return index_status(self._index.feed(), self._index.progress(), now=self._now(), max_lag_s=self._max_lag_s)
 
     async def ready(self) -> bool:
-        if self._ready is None or self._clock() - self._ready[0] >= READY_CHECK_S:
-            status = await anyio.to_thread.run_sync(self.status)
-            self._ready = (self._clock(), status.ready)
-        return self._ready[1]
+        return (await self._current()).ready
 
     async def matches(self, e164: str) -> tuple[Match, ...] | None:
-        if not await self.ready():
+        known = await self._current()
+        if not known.ready:
             return None
+        memo = self._memo.get(e164)
+        if memo is not None:
+            return memo
         # the caller's E.164, and the digits its number has when written in its own country: the key of
         # a value stored without a country code in which the default region reads no valid number (DESIGN §9)
         entries = await anyio.to_thread.run_sync(self._index.find, e164, national_keys(e164))
-        return tuple(matches_from_index(e164, entries, default_region=self._region, excluded_statuses=self._excluded))
+        found = tuple(matches_from_index(e164, entries, default_region=self._region, excluded_statuses=self._excluded))
+        if self._known is not None and self._known.generation == known.generation:
+            # read under the generation still current: a newer one has cleared the memo and must not get this
+            self._memo[e164] = found
+        return found
+
+    async def _current(self) -> _Known:
+        known = self._known
+        if known is None or self._clock() - known.read_at >= STALE_S:
+            # nothing known, or too old to answer with while a check runs: wait for the store
+            return await self._check()
+        if self._clock() - known.read_at >= READY_CHECK_S and self._checking is None:
+            self._checking = asyncio.get_running_loop().create_task(self._check_in_background())
+        return known
+
+    async def _check_in_background(self) -> None:
+        try:
+            await self._check()
+        except Exception as exc:  # the next lookup reads again, and meets the store's error itself
+            log.warning("phone index status unreadable: %s", type(exc).__name__)
+        finally:
+            self._checking = None
+
+    async def _check(self) -> _Known:
+        try:
+            feed, progress = await anyio.to_thread.run_sync(lambda: (self._index.feed(), self._index.progress()))
+        except BaseException:
+            self._known = None
+            raise
+        status = index_status(feed, progress, now=self._now(), max_lag_s=self._max_lag_s)
+        known = _Known(self._clock(), status.ready, generation(feed, progress))
+        if self._known is None or self._known.generation != known.generation:
+            self._memo.clear()
+        self._known = known
+        return known
 
 
 class IndexCollector(StoreCollector):

@@ -6,12 +6,12 @@ with its requestId), so a crash loses at most the work in flight and never recor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, delete, func, insert, or_, select, tuple_, update
 
 from insight.domain.index_records import IndexedPhone, IndexEntry
 from insight.domain.matching import RecordFacts
@@ -172,19 +172,10 @@ class PhoneIndex:
 
         Deleted records are included, and a national key is only a candidate: the caller verifies.
         """
-        record, phone, holding = indexed_records.c, phone_index.c, phone_index.alias("holding").c
-        query = (
-            select(record.entity, record.record_id, record.name, record.owner, record.company, record.status,
-                   record.date_last_modified, record.is_deleted, record.phones_json, phone.field, phone.e164,
-                   phone.is_primary, phone.national)
-            .select_from(indexed_records)
-            .join(phone_index, and_(phone.entity == record.entity, phone.record_id == record.record_id))
-            .where(tuple_(record.entity, record.record_id).in_(
-                select(holding.entity, holding.record_id).where(_keyed(holding, e164, national_keys))))
-            .order_by(record.entity, record.record_id, phone.field)
-        )
+        query, values = (_FIND_NATIONAL, {"e164": e164, "keys": list(national_keys)}) if national_keys else (
+            _FIND, {"e164": e164})
         with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(query, values).all()
         found: dict[tuple[str, int], Any] = {}
         numbers: dict[tuple[str, int], list[IndexedPhone]] = {}
         for row in rows:
@@ -246,8 +237,27 @@ def _drop_older_scans(connection: Connection, entity: str, scan: int) -> None:
                                                      indexed_records.c.scan < scan))
 
 
-def _keyed(phone: Any, e164: str, national_keys: Sequence[str]) -> Any:
-    """Rows keyed by the caller's E.164, or by the national digits its number may be stored as."""
-    if not national_keys:
-        return phone.e164 == e164
-    return or_(phone.e164 == e164, phone.national.in_(list(national_keys)))
+def _find(keyed: Callable[[Any], Any]) -> Select[Any]:
+    """The rows of every record holding a field `keyed` selects, with all its numbers.
+
+    Built once: a ring-time lookup at a million records spends more building and compiling a
+    statement (~0.3 ms) than SQLite spends answering it (~0.1 ms).
+    """
+    record, phone, holding = indexed_records.c, phone_index.c, phone_index.alias("holding").c
+    return (
+        select(record.entity, record.record_id, record.name, record.owner, record.company, record.status,
+               record.date_last_modified, record.is_deleted, record.phones_json, phone.field, phone.e164,
+               phone.is_primary, phone.national)
+        .select_from(indexed_records)
+        .join(phone_index, and_(phone.entity == record.entity, phone.record_id == record.record_id))
+        .where(tuple_(record.entity, record.record_id).in_(
+            select(holding.entity, holding.record_id).where(keyed(holding))))
+        .order_by(record.entity, record.record_id, phone.field)
+    )
+
+
+#: rows keyed by the caller's E.164
+_FIND = _find(lambda phone: phone.e164 == bindparam("e164"))
+#: or by the national digits its number may be stored as
+_FIND_NATIONAL = _find(lambda phone: or_(phone.e164 == bindparam("e164"),
+                                         phone.national.in_(bindparam("keys", expanding=True))))

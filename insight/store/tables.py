@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -359,4 +360,19 @@ conversation_messages = Table(
     Column("media_json", _json()),
     Column("payload", Text, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+)
+
+#: the one row of the Aircall hold (migration 0013)
+AIRCALL_HOLD_ROW_ID = 1
+
+#: Aircall's rate limit is per company (DESIGN §15): after a 429 (or a spent quota) no process sends it
+#: anything before the reset that answer named, at most one window ahead
+aircall_hold = Table(
+    "aircall_hold",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    #: epoch seconds before which nothing is sent to Aircall; None: no hold was ever set
+    Column("resume_at", Float),
+    Column("held_at", UTCDateTime),
+    CheckConstraint(f"id = {AIRCALL_HOLD_ROW_ID}", name="single_row"),
 )

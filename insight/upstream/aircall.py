@@ -5,16 +5,22 @@ Aircall's quota is per company and its size is disputed (60 or 120 a minute), so
 waits for the reset once the quota is spent rather than collecting 429s. After a 429 it sends nothing,
 for any call, before that reset (DESIGN §15). The reset's unit is unknown (epoch seconds or
 milliseconds, DESIGN §10): both are read, and no header buys a wait longer than Aircall's 60 s window.
+
+The quota is the company's, so a hold is shared with every other process through a `SharedHold`
+(the store, `insight.store.aircall_hold`): written when this client sets one; read before the first
+request and then once per `SHARED_READ_S` in the background while requests keep coming, so a card
+push costs no store read and another process's 429 holds this one within about a second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -38,7 +44,22 @@ _MAX_PAGES = 200
 #: Aircall's rate-limit window (reference/aircall-next.md §7): the longest wait any header can ask
 WINDOW_S = 60.0
 
+#: how often the hold other processes may have set is read while requests are being sent
+SHARED_READ_S = 1.0
+#: the shared hold is no longer watched after this long without a request (the next one reads it first)
+SHARED_IDLE_S = 60.0
+
 JSON = dict[str, Any]
+
+log = logging.getLogger("callbridge.aircall")
+
+
+class SharedHold(Protocol):
+    """The hold every process of the deployment obeys (epoch seconds); it only ever moves later."""
+
+    async def resume_at(self) -> float | None: ...
+
+    async def hold_until(self, resume_at: float) -> None: ...
 
 
 class AircallClient:
@@ -48,6 +69,7 @@ class AircallClient:
     :param base_url: `AIRCALL_API_URL`, without `/v1`.
     :param rate_limit: how long one call may wait for the quota or out a 429 before raising.
     :param sleep: awaited for those waits; `clock` (epoch seconds) is compared with `X-AircallApi-Reset`.
+    :param shared: the hold shared with the deployment's other processes (None: this client's own only).
     """
 
     def __init__(
@@ -61,6 +83,8 @@ class AircallClient:
         rate_limit: WaitBudget = DEFAULT_WAIT_BUDGET,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.time,
+        shared: SharedHold | None = None,
+        shared_read_s: float = SHARED_READ_S,
     ) -> None:
         self._http = http
         token = api_token.get() if isinstance(api_token, Secret) else api_token
@@ -72,6 +96,18 @@ class AircallClient:
         self._clock = clock
         #: epoch seconds before which nothing is sent to Aircall, for any call (None: go ahead)
         self.resume_at: float | None = None
+        self._shared = shared
+        self._shared_read_s = shared_read_s
+        self._shared_watch: asyncio.Task[None] | None = None
+        self._shared_failing = False
+        self._last_request_at = 0.0
+
+    async def aclose(self) -> None:
+        """Stop watching the shared hold."""
+        watch = self._shared_watch
+        if watch is not None:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
 
     async def push_insight_card(self, call_id: int, contents: Sequence[Mapping[str, Any]]) -> None:
         """Show the card lines (`title`/`shortText` with `text`, optional `label`, `link`) to the agent."""
@@ -158,6 +194,7 @@ class AircallClient:
         waits, waited_s = 0, 0.0
         refused: httpx.Response | None = None
         while True:
+            await self._learn_shared_hold()
             blocked_s = (self.resume_at or 0.0) - self._clock()
             if blocked_s > 0:
                 wait_s = self._rate_limit.next_wait(waits_so_far=waits, waited_s=waited_s, asked_s=blocked_s)
@@ -173,10 +210,58 @@ class AircallClient:
                                                     auth=self._auth, timeout=self._timeout)
             except httpx.HTTPError as exc:
                 raise UpstreamUnavailable(explain_aircall(None, type(exc).__name__, operation=operation)) from exc
+            held = self.resume_at
             self._note_quota(response)
+            if self.resume_at != held and self._shared is not None:
+                await self._share_hold(self.resume_at)
             if response.status_code != 429:
                 return _answer(response, operation, now=self._clock())
             refused = response
+
+    async def _learn_shared_hold(self) -> None:
+        """Take in a hold another process set, without a store read on the request's path.
+
+        The first request (and the first after `SHARED_IDLE_S` without any) reads it and starts a
+        watch that reads it again every `shared_read_s` while requests keep coming.
+        """
+        if self._shared is None:
+            return
+        self._last_request_at = time.monotonic()
+        if self._shared_watch is None:
+            await self._read_shared_hold()
+            self._shared_watch = asyncio.get_running_loop().create_task(self._watch_shared_hold())
+
+    async def _watch_shared_hold(self) -> None:
+        try:
+            while time.monotonic() - self._last_request_at < SHARED_IDLE_S:
+                await asyncio.sleep(self._shared_read_s)
+                await self._read_shared_hold()
+        finally:
+            self._shared_watch = None
+
+    async def _read_shared_hold(self) -> None:
+        assert self._shared is not None
+        try:
+            resume_at = await self._shared.resume_at()
+        except Exception as exc:  # the shared hold is a courtesy to the quota: never fail a request over it
+            if not self._shared_failing:
+                log.warning("shared Aircall hold unreadable: %s", type(exc).__name__)
+            self._shared_failing = True
+            return
+        self._shared_failing = False
+        now = self._clock()
+        if resume_at is not None and resume_at > max(now, self.resume_at or 0.0):
+            # no stored word buys a wait longer than Aircall's window either
+            self.resume_at = min(resume_at, now + WINDOW_S)
+
+    async def _share_hold(self, resume_at: float | None) -> None:
+        assert self._shared is not None
+        if resume_at is None:
+            return
+        try:
+            await self._shared.hold_until(resume_at)
+        except Exception as exc:  # as above: this process still holds itself
+            log.warning("shared Aircall hold not stored: %s", type(exc).__name__)
 
     def _note_quota(self, response: httpx.Response) -> None:
         """Hold every request until the reset when this answer says the quota is spent."""
@@ -236,9 +321,16 @@ def _answer(response: httpx.Response, operation: str, *, now: float) -> JSON:
 
 
 @asynccontextmanager
-async def open_aircall(settings: Settings, *,
-                       transport: httpx.AsyncBaseTransport | None = None) -> AsyncIterator[AircallClient]:
-    """An `AircallClient` with its own HTTP client, closed on exit; for lifespans."""
+async def open_aircall(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
+                       shared: SharedHold | None = None) -> AsyncIterator[AircallClient]:
+    """An `AircallClient` with its own HTTP client, closed on exit; for lifespans.
+
+    `shared`: the deployment's hold (the store's), which every process talking to Aircall passes.
+    """
     async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
-        yield AircallClient(http, api_id=settings.aircall_api_id, api_token=settings.aircall_api_token,
-                            base_url=settings.aircall_api_url)
+        client = AircallClient(http, api_id=settings.aircall_api_id, api_token=settings.aircall_api_token,
+                               base_url=settings.aircall_api_url, shared=shared)
+        try:
+            yield client
+        finally:
+            await client.aclose()

@@ -13,6 +13,7 @@ import anyio.to_thread
 from insight.backfill.periodic import run_periodically
 from insight.domain.budget import Purpose, index_poll_interval_s
 from insight.store import Store, StoreVault
+from insight.store.aircall_hold import StoreAircallHold
 from insight.store.usage import flush_usage_forever
 from insight.upstream.aircall import open_aircall
 from insight.upstream.bullhorn.client import open_bullhorn
@@ -33,7 +34,7 @@ async def main(settings: Settings) -> None:
         flusher = asyncio.create_task(flush_usage_forever(store.engine, meter.take, meter.give_back))
         async with (
             open_bullhorn(settings, StoreVault.for_settings(store, settings), meter=meter) as bullhorn,
-            open_aircall(settings) as aircall,
+            open_aircall(settings, shared=StoreAircallHold(store.engine)) as aircall,
         ):
             worker = Worker(store=store, bullhorn=bullhorn, settings=settings, aircall=aircall)
             stop = asyncio.Event()

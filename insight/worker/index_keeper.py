@@ -51,6 +51,8 @@ MAX_EVENTS = 100
 DEFAULT_POLL_S = 60.0
 #: pages scanned per run_once, so events keep being polled while a long build goes on
 PAGES_PER_RUN = 20
+#: the wait after a failed round, doubled after each failure in a row up to the poll interval
+RETRY_FIRST_S = 5.0
 #: longer than any run_once; renewed at the start of each
 LEASE_S = 300.0
 #: how often an index that is off asks for an event subscription again (a right granted meanwhile)
@@ -140,18 +142,26 @@ class IndexKeeper:
         await self._scan(run)
         return run
 
-    async def run_forever(self, *, poll_s: float = DEFAULT_POLL_S, stop: asyncio.Event | None = None) -> None:
-        """Rounds until `stop` is set (or the task is cancelled); then the lease is handed back."""
+    async def run_forever(self, *, poll_s: float = DEFAULT_POLL_S, stop: asyncio.Event | None = None,
+                          retry_s: float = RETRY_FIRST_S) -> None:
+        """Rounds until `stop` is set (or the task is cancelled); then the lease is handed back.
+
+        After a failed round the next comes `retry_s` later, doubling with each failure in a row up to `poll_s`.
+        """
         stop = stop or asyncio.Event()
+        failures = 0
         try:
             while not stop.is_set():
                 try:
                     run = await self.run_once()
+                    failures, wait_s = 0, 0 if run.building else poll_s
                 except Exception:  # the keeper must outlive a Bullhorn or database outage
-                    log.exception("phone index: round failed; next try in %.0f s", poll_s)
-                    run = KeeperRun()
+                    # sooner than a poll: one timed-out page must not stall a build of thousands for minutes
+                    failures += 1
+                    wait_s = min(poll_s, retry_s * 2 ** (failures - 1))
+                    log.exception("phone index: round failed; next try in %.0f s", wait_s)
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0 if run.building else poll_s)
+                    await asyncio.wait_for(stop.wait(), wait_s)
         finally:
             # a restarted worker takes over at once instead of waiting out the lease
             await asyncio.shield(anyio.to_thread.run_sync(self._index.release_lease, self._owner))
@@ -261,16 +271,30 @@ class IndexKeeper:
             if state is None or state.done:
                 continue
             anchor, walked, done = state.cursor, state.indexed, False
-            while not done and run.pages < self._pages_per_run:
-                page = await next_page(self._bullhorn, entity, fields=SEARCH_FIELDS[entity], walked=walked,
-                                       anchor=anchor, page_size=self._page_size)
-                anchor, walked, done = page.anchor(anchor), page.walked, page.done
-                if not await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, page, anchor)):
-                    return  # a newer scan began (another keeper re-subscribed): its pages, not ours
-                run.pages, run.records = run.pages + 1, run.records + len(page.rows)
-                eta = eta_s(walked, page.total, (self._now() - (state.started_at or self._now())).total_seconds())
-                log.info("phone index: %s %d/%d indexed%s", entity, walked, page.total,
-                         " (done)" if done else f", ETA {eta:.0f} s" if eta is not None else "")
+
+            def fetch(walked: int, anchor: int, entity: str = entity) -> asyncio.Task[Page]:
+                return asyncio.get_running_loop().create_task(next_page(
+                    self._bullhorn, entity, fields=SEARCH_FIELDS[entity], walked=walked, anchor=anchor,
+                    page_size=self._page_size))
+
+            coming = fetch(walked, anchor) if run.pages < self._pages_per_run else None
+            try:
+                while coming is not None:
+                    page = await coming
+                    anchor, walked, done = page.anchor(anchor), page.walked, page.done
+                    # the next page is asked for while this one is stored: Bullhorn's round trip and the
+                    # parsing and writing of 500 records overlap (a page saved twice changes nothing)
+                    coming = fetch(walked, anchor) if not done and run.pages + 1 < self._pages_per_run else None
+                    if not await anyio.to_thread.run_sync(partial(self._save_page, entity, state.scan, page, anchor)):
+                        return  # a newer scan began (another keeper re-subscribed): its pages, not ours
+                    run.pages, run.records = run.pages + 1, run.records + len(page.rows)
+                    eta = eta_s(walked, page.total, (self._now() - (state.started_at or self._now())).total_seconds())
+                    log.info("phone index: %s %d/%d indexed%s", entity, walked, page.total,
+                             " (done)" if done else f", ETA {eta:.0f} s" if eta is not None else "")
+            finally:
+                if coming is not None:  # the round failed or a newer scan began: nobody wants that page
+                    coming.cancel()
+                    await asyncio.gather(coming, return_exceptions=True)
             if not done:
                 run.building = True
                 return

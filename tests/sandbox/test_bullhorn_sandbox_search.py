@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.readings import MultiGet
-from tests.bullhorn_sandbox_kit import logged_in
+from tests.bullhorn_sandbox_kit import BASE, logged_in
 
 pytestmark = pytest.mark.anyio
 
@@ -144,3 +144,17 @@ async def test_a_multi_id_get_answers_every_id_when_count_is_sent_whatever_the_r
         counted = (await rest.get(path, params={"fields": "id", "count": len(ids)})).json()["data"]
     assert len(bare) == without_count
     assert [record["id"] for record in counted] == ids
+
+
+async def test_pages_of_one_query_see_a_record_written_between_them() -> None:
+    async with logged_in() as (rest, _, _):
+        query: dict[str, str | int] = {"query": "id:[1 TO *]", "sort": "id", "count": 1, "fields": "id,phone"}
+        first = await rest.get("search/Candidate", params=query)
+        changed = await rest.patch(f"{BASE}_sandbox/records/Candidate/2002", json={"phone": "(415) 555-0177"})
+        added = await rest.put(f"{BASE}_sandbox/records/Candidate/2003", json={"name": "Mary Shelley"})
+        second = await rest.get("search/Candidate", params={**query, "start": 1, "count": 2})
+    assert changed.status_code == added.status_code == 200
+    assert first.json()["total"] == 2
+    assert second.json()["total"] == 3
+    assert [(row["id"], row.get("phone")) for row in second.json()["data"]] == [(2002, "(415) 555-0177"),
+                                                                                 (2003, None)]

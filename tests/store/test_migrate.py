@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
     "events", "calls", "attempts", "bullhorn_session", "alembic_version",
     "indexed_records", "phone_index", "index_state", "index_feed", "bullhorn_usage", "backfill_jobs",
-    "aircall_webhooks", "conversations", "conversation_messages",
+    "aircall_webhooks", "conversations", "conversation_messages", "aircall_hold",
 }
 
 
@@ -38,7 +38,7 @@ def test_upgrade_creates_every_table_and_stamps_the_head_revision(store_url: str
     assert _tables(store_url) == TABLES
     store = Store(store_url)
     try:
-        assert current_revision(store.engine) == head_revision() == "0011"
+        assert current_revision(store.engine) == head_revision() == "0013"
     finally:
         store.dispose()
 
