@@ -4,24 +4,15 @@ CALLBRIDGE_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
 from sandbox.simulator import simulate
-from tests.system import test_e2e_demo as e2e
-from tests.system.test_e2e_demo import AIRCALL_AUTH, CHROMIUM, Demo, _rendered, _wait_for
+from tests.e2e_kit import AIRCALL_AUTH, E2E, WEBHOOK_TOKEN, Demo, rendered, wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed (make test installs it)"),
-]
-#: the demo processes and the browser of the demo's own e2e test, started again for this module
-demo = e2e.demo
-browser = e2e.browser
+pytestmark = E2E
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +20,7 @@ def with_ai(demo: Demo) -> dict[str, Any]:
     """Six simulated calls, every one with a conversation followed by its AI insights."""
 
     async def play() -> None:
-        await simulate(webhook_url=f"{demo.web}/webhooks/aircall", token="demo-webhook-token", calls=6, seed=21,
+        await simulate(webhook_url=f"{demo.web}/webhooks/aircall", token=WEBHOOK_TOKEN, calls=6, seed=21,
                        speed=0, aircall_url=f"{demo.sandbox}/aircall", aircall_auth=AIRCALL_AUTH, ai_share=1.0)
 
     anyio.run(play)
@@ -39,7 +30,7 @@ def with_ai(demo: Demo) -> dict[str, Any]:
         details = [demo.api(f"/api/calls/{call['call_id']}") for call in calls]
         return [detail for detail in details if (detail.get("ai") or {}).get("summary")]
 
-    _wait_for(lambda: bool(with_summary()), 90, "a synced call whose note has its AI summary")
+    wait_for(lambda: bool(with_summary()), 90, "a synced call whose note has its AI summary")
     return with_summary()[0]
 
 
@@ -51,7 +42,7 @@ def test_the_console_shows_a_calls_note_with_its_ai_sections(demo: Demo, with_ai
     page.get_by_text(f"Call #{call_id}").wait_for(timeout=30_000)
     page.get_by_text("AI insights in the note").wait_for(timeout=30_000)
     page.get_by_text("Action items").first.wait_for(timeout=30_000)
-    _rendered(page)
+    rendered(page)
     page.screenshot(path=str(demo.screenshots / "console-ai-note.png"), full_page=True)
     page.close()
 

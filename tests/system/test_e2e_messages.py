@@ -9,9 +9,9 @@ from typing import Any
 
 from sandbox.demo_data import build_demo_data
 from sandbox.messages import demo_conversations
-from tests.system.test_e2e_demo import Demo, _rendered, _wait_for, pytestmark  # noqa: F401
-from tests.system.test_e2e_demo import browser as browser
-from tests.system.test_e2e_demo import demo as demo
+from tests.e2e_kit import E2E, WEBHOOK_TOKEN, Demo, rendered, wait_for
+
+pytestmark = E2E
 
 
 def _conversations(demo: Demo) -> list[dict[str, Any]]:
@@ -22,14 +22,14 @@ def test_the_console_shows_an_sms_conversation_with_its_note(demo: Demo, browser
     callers = build_demo_data().callers
     known = [caller.raw_digits for caller in callers if caller.kind in ("candidate", "contact")][:2]
     unknown = next(caller.raw_digits for caller in callers if caller.kind == "unknown")
-    for envelope in demo_conversations(known, unknown, token="demo-webhook-token"):
+    for envelope in demo_conversations(known, unknown, token=WEBHOOK_TOKEN):
         assert demo.http.post(f"{demo.web}/webhooks/aircall", json=envelope).status_code == 200
 
     def written() -> bool:
         items = _conversations(demo)
         return len(items) == 4 and all(item["status"] in ("synced", "unmatched") for item in items)
 
-    _wait_for(written, 60, "the worker to write the SMS notes")
+    wait_for(written, 60, "the worker to write the SMS notes")
     items = _conversations(demo)
     assert sorted(item["status"] for item in items) == ["synced", "synced", "synced", "unmatched"]
     evening = [item for item in items if len(item["messages"]) == 3]
@@ -39,6 +39,6 @@ def test_the_console_shows_an_sms_conversation_with_its_note(demo: Demo, browser
     page.get_by_text("Conversations", exact=True).click()
     page.get_by_text(f"SMS conversation #{busiest['id']}").wait_for(timeout=30_000)
     page.get_by_text("Text messages").first.wait_for(timeout=30_000)
-    _rendered(page)
+    rendered(page)
     page.screenshot(path=str(demo.screenshots / "console-sms-note.png"), full_page=True)
     page.close()

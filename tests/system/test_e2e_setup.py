@@ -17,69 +17,25 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 
-from bench.processes import ROOT, free_port, process, sandbox_args, service_env, wait_until_up, web_args
+from bench.processes import ROOT
 from sandbox.call_mix import plan_calls
 from sandbox.demo_data import build_demo_data
 from sandbox.simulator import SimulationSummary, simulate
-from tests.system.test_e2e_demo import AIRCALL_AUTH, API_KEY, CHROMIUM, Demo, _rendered, _wait_for
+from tests.e2e_kit import AIRCALL_AUTH, API_KEY, E2E, WEBHOOK_TOKEN, Demo, demo_processes, rendered, wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed (make test installs it)"),
-]
+pytestmark = E2E
 
 
 @pytest.fixture(scope="module")
-def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, dict[str, str]]]:
-    scratch = tmp_path_factory.mktemp("setup-demo")
-    ports = {name: free_port() for name in ("sandbox", "web", "console")}
-    sandbox, web, console = (f"http://127.0.0.1:{ports[name]}" for name in ("sandbox", "web", "console"))
-    env = {
-        **service_env(sandbox_url=sandbox, web_url=web, database_url=f"sqlite:///{scratch / 'demo.db'}"),
-        "CALLBRIDGE_API_URL": web,
-        "CALLBRIDGE_CONSOLE_REFRESH_S": "2",
-    }
-    screenshots = ROOT / "docs" / "screenshots" if os.environ.get("CALLBRIDGE_UPDATE_SCREENSHOTS") else scratch
-    screenshots.mkdir(parents=True, exist_ok=True)
-    console_args = [
-        sys.executable, "-m", "streamlit", "run", "console/app.py", "--server.port", str(ports["console"]),
-        "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]
-    # as the demo's sandbox starts: the simulator's webhook registered for callbridge's own URL
-    sandbox_flags = ["--webhook-url", f"{web}/webhooks/aircall"]
-    with ExitStack() as stack, httpx.Client(timeout=30) as http:
-        stack.enter_context(process(sandbox_args(ports["sandbox"], bullhorn_latency_ms=5, extra=sandbox_flags),
-                                    log=scratch / "sandbox.log"))
-        wait_until_up(f"{sandbox}/")
-        stack.enter_context(process(web_args(ports["web"]), env=env, log=scratch / "web.log"))
-        wait_until_up(f"{web}/healthz")
-        stack.enter_context(process([sys.executable, "-m", "insight.worker"], env=env, log=scratch / "worker.log"))
-        stack.enter_context(process(console_args, env=env, log=scratch / "console.log"))
-        wait_until_up(f"{console}/")
-        yield Demo(web=web, sandbox=sandbox, console=console, http=http, screenshots=screenshots), env
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with demo_processes(tmp_path_factory.mktemp("setup-demo"), webhook_registered=True, http_timeout_s=30) as started:
+        yield started
 
 
 def _checks(demo: Demo) -> dict[str, dict[str, Any]]:
@@ -92,9 +48,8 @@ def _doctor(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_setup_page_lists_the_checks_and_applies_a_fix_after_its_confirmation(
-    demo_env: tuple[Demo, dict[str, str]], browser: Any
+    demo: Demo, browser: Any
 ) -> None:
-    demo, _ = demo_env
     before = _checks(demo)["aircall_webhook"]
     page = browser.new_page(viewport={"width": 1400, "height": 2200})
     page.goto(demo.console)
@@ -107,7 +62,7 @@ def test_the_setup_page_lists_the_checks_and_applies_a_fix_after_its_confirmatio
     page.get_by_text("This fix will:").wait_for(timeout=30_000)
     page.get_by_role("button", name="Yes, apply it").click()
     page.get_by_text("Done. Now:").wait_for(timeout=60_000)
-    _rendered(page)
+    rendered(page)
     page.screenshot(path=str(demo.screenshots / "console-setup.png"), full_page=True)
     page.close()
 
@@ -117,17 +72,16 @@ def test_the_setup_page_lists_the_checks_and_applies_a_fix_after_its_confirmatio
 
 
 def test_on_the_demo_the_doctor_exits_zero_once_the_offered_fixes_ran(
-    demo_env: tuple[Demo, dict[str, str]]
+    demo: Demo
 ) -> None:
-    demo, env = demo_env
     offered = sorted({check["fix"] for check in _checks(demo).values() if check["fix"]})
     for fix in offered:
         answer = demo.http.post(f"{demo.web}/api/setup/fix", json={"fix": fix},
                                 headers={"Authorization": f"Bearer {API_KEY}"})
         assert answer.status_code == 200, answer.text
-    _wait_for(lambda: all(check["status"] != "fail" for check in _checks(demo).values()), 30, "no failing check")
+    wait_for(lambda: all(check["status"] != "fail" for check in _checks(demo).values()), 30, "no failing check")
 
-    doctor = _doctor(env)
+    doctor = _doctor(demo.env)
 
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert "0 failing" in doctor.stdout
@@ -135,13 +89,12 @@ def test_on_the_demo_the_doctor_exits_zero_once_the_offered_fixes_ran(
 
 
 def test_the_readme_gap_demo_an_outage_deactivates_the_webhook_and_backfill_logs_each_call_once(
-    demo_env: tuple[Demo, dict[str, str]]
+    demo: Demo
 ) -> None:
-    demo, env = demo_env
     aircall = f"{demo.sandbox}/aircall"
     outage = subprocess.Popen([sys.executable, "-m", "sandbox", "webhook-outage", "--aircall-url", aircall,
                                "--seconds", "3"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    _wait_for(lambda: demo.http.get(f"{aircall}/_sandbox/config", auth=AIRCALL_AUTH).json()[
+    wait_for(lambda: demo.http.get(f"{aircall}/_sandbox/config", auth=AIRCALL_AUTH).json()[
         "webhook_deliveries_fail"], 20, "the outage to start")
     during = _play(demo, calls=6, seed=31)
     printed, _ = outage.communicate(timeout=60)
@@ -151,9 +104,9 @@ def test_the_readme_gap_demo_an_outage_deactivates_the_webhook_and_backfill_logs
     started = demo.http.post(f"{demo.web}/api/backfill", headers={"Authorization": f"Bearer {API_KEY}"},
                              json={"from": _iso(time.time() - 7_200)})
     job = started.json()["job"]
-    _wait_for(lambda: demo.api(f"/api/backfill/{job}")["status"] != "running", 60, "the backfill job")
+    wait_for(lambda: demo.api(f"/api/backfill/{job}")["status"] != "running", 60, "the backfill job")
     calls = [*_call_ids(6, 31), *_call_ids(4, 32)]
-    _wait_for(lambda: all(demo.http.get(f"{demo.web}/api/calls/{call_id}", headers={
+    wait_for(lambda: all(demo.http.get(f"{demo.web}/api/calls/{call_id}", headers={
         "Authorization": f"Bearer {API_KEY}"}).json().get("status") in ("synced", "unmatched") for call_id in calls),
         60, "every call of the gap to be synced or unmatched")
     notes = Counter(note.get("externalID") for note in
@@ -172,7 +125,7 @@ def test_the_readme_gap_demo_an_outage_deactivates_the_webhook_and_backfill_logs
 
 def _play(demo: Demo, *, calls: int, seed: int) -> SimulationSummary:
     async def play() -> SimulationSummary:
-        return await simulate(webhook_url=f"{demo.web}/webhooks/aircall", token="demo-webhook-token", calls=calls,
+        return await simulate(webhook_url=f"{demo.web}/webhooks/aircall", token=WEBHOOK_TOKEN, calls=calls,
                               seed=seed, speed=0, aircall_url=f"{demo.sandbox}/aircall", aircall_auth=AIRCALL_AUTH,
                               max_retries=0)
 
