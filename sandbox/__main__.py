@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
                             "on 127.0.0.1; default: the host asked)")
     serve.add_argument("--bullhorn-events-refused", action="store_true",
                        help="the API user lacks the event subscription right (PUT event/subscription: 403)")
+    serve.add_argument("--bullhorn-pipeline-refused", action="store_true",
+                       help="the API user lacks the rights to read JobSubmission, Placement and JobOrder (403)")
     add_reading_flags(serve)
     serve.add_argument("--webhook-url", default="http://127.0.0.1:8000/webhooks/aircall",
                        help="the simulator's webhook the Aircall company starts with ('' for none)")
@@ -55,6 +57,7 @@ def serve_configs(args: argparse.Namespace) -> tuple[BullhornSandboxConfig, Airc
     """The fakes' configs `serve` was asked for, readings included."""
     bullhorn = BullhornSandboxConfig(latency_ms=args.bullhorn_latency_ms, rest_host=args.bullhorn_rest_host,
                                      events_refused=args.bullhorn_events_refused,
+                                     pipeline_refused=args.bullhorn_pipeline_refused,
                                      **readings_from_args(args, "bullhorn"))
     return bullhorn, AircallSandboxConfig(**readings_from_args(args, "aircall"))
 
