@@ -122,7 +122,8 @@ async def test_a_contacts_card_counts_the_open_jobs_of_the_contacts_company(tmp_
         data = stack.bullhorn.data
         company_id = data.contacts[contact_id]["clientCorporation"]["id"]
         company = data.companies[company_id]
-        for job_id in [job_id for job_id, job in data.job_orders.items() if job["clientCorporation"]["id"] == company_id]:
+        theirs = [job_id for job_id, job in data.job_orders.items() if job["clientCorporation"]["id"] == company_id]
+        for job_id in theirs:
             del data.job_orders[job_id]
         for n, (is_open, deleted) in enumerate([(True, False), (True, False), (False, False), (True, True)]):
             data.job_orders[61_000 + n] = job_order(61_000 + n, "Welder", company, contact_id=contact_id, owner_id=100,
