@@ -118,6 +118,9 @@ class Settings:
     body_timeout_s: float = 30.0
     #: bytes of webhook bodies the web process holds at once while they arrive; beyond it, 503
     webhook_bytes_in_flight: int = 8 * 1024 * 1024
+    #: a candidate's call note carries their one active job (`jobOrder`); Bullhorn Automation ignores notes
+    #: that reference other records, so tenants whose automations run on candidate notes may turn it off
+    link_job: bool = True
 
 
     @property
@@ -351,4 +354,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_bytes_in_flight=env.get(
             "CALLBRIDGE_WEBHOOK_BYTES_IN_FLIGHT", _positive_int, Settings.webhook_bytes_in_flight
         ),
+        link_job=env.get("CALLBRIDGE_LINK_JOB", _bool, Settings.link_job),
     )

@@ -29,6 +29,7 @@ from insight.store.queue import ClaimedCall, Finish
 from insight.store.tables import utcnow
 from insight.upstream.bullhorn.client import BullhornClient
 from insight.worker.authors import AuthorDirectory
+from insight.worker.job_link import JobLinker
 from insight.worker.note_writer import LeaseLost
 from insight.worker.sync import CallSyncer
 from shared.settings import Settings
@@ -72,7 +73,8 @@ class Worker:
         #: calls this worker is syncing right now (their leases are renewed, never claimed twice)
         self._syncing: set[int] = set()
         self._syncer = CallSyncer(engine=store.engine, bullhorn=bullhorn, lookup=self.lookup, authors=self.authors,
-                                  settings=settings, worker_id=self.worker_id, clock=clock)
+                                  settings=settings, worker_id=self.worker_id, clock=clock,
+                                  jobs=JobLinker(bullhorn, enabled=settings.link_job, clock=clock))
 
     async def run_once(self) -> dict[str, int]:
         """Sync everything due now (and whatever becomes due meanwhile), then return the outcome counts."""

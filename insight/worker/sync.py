@@ -32,6 +32,7 @@ from insight.store.queue import ClaimedCall, Finish
 from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
 from insight.worker.authors import AuthorDirectory
+from insight.worker.job_link import JobLink, JobLinker
 from insight.worker.note_writer import NoteApi, NoteWriter
 from shared.logs import mask_phone
 from shared.settings import Settings
@@ -45,13 +46,15 @@ _PEOPLE: tuple[PersonEntity, ...] = ("Candidate", "ClientContact")
 
 class CallSyncer:
     def __init__(self, *, engine: Engine, bullhorn: NoteApi, lookup: LookupService, authors: AuthorDirectory,
-                 settings: Settings, worker_id: str, clock: Callable[[], datetime] = utcnow) -> None:
+                 settings: Settings, worker_id: str, clock: Callable[[], datetime] = utcnow,
+                 jobs: JobLinker | None = None) -> None:
         self._engine = engine
         self._lookup = lookup
         self._authors = authors
         self._settings = settings
         self._clock = clock
         self._writer = NoteWriter(engine, bullhorn, worker_id=worker_id)
+        self._jobs = jobs
 
     async def sync(self, claim: ClaimedCall) -> Finish:
         """Bring the call's note up to date; `LeaseLost` propagates (the call is someone else's now)."""
@@ -92,6 +95,7 @@ class CallSyncer:
             flags["author_fallback"] = author.fallback
             body = compose_note(state, person=person, others=others, author_id=author.user_id,
                                 action=choice.action, max_associated=self._settings.max_associated)
+            body = await self._job_link(claim, person, body, flags)
             started_ms = state.started_at * 1000 if state.started_at is not None else None
             written = await self._writer.write(claim, person, body, started_at_ms=started_ms)
         except UpstreamUnavailable as error:
@@ -105,6 +109,26 @@ class CallSyncer:
         flags["warnings"] = [_warning(message) for message in written.warnings]
         return Finish(SyncState.synced, _synced_note(written.actions, flags), columns=columns,
                       rematched=rematched)
+
+    async def _job_link(self, claim: ClaimedCall, person: PersonRef, body: dict[str, Any],
+                        flags: dict[str, Any]) -> dict[str, Any]:
+        """The note linked to the candidate's one active job (DESIGN §13); set once, when the note is created."""
+        if self._jobs is None:
+            return body
+        if claim.note_id is not None:
+            # the link is not updatable; keep what the note was written with
+            previous = (claim.synced_body_json or {}).get("jobOrder")
+            job_id = previous.get("id") if isinstance(previous, Mapping) else None
+            if isinstance(job_id, int):
+                body["jobOrder"] = {"id": job_id}
+                kept = JobLink(job_id, None, f"Linked to job #{job_id} when the note was written")
+                flags["job_link"] = kept.as_flag()
+            return body
+        link = await self._jobs.link_for(person)
+        if link.job_id is not None:
+            body["jobOrder"] = {"id": link.job_id}
+        flags["job_link"] = link.as_flag()
+        return body
 
     def _settled_at(self, stored: Sequence[StoredEvent]) -> datetime:
         ended = [event.received_at for event in stored if event.event == ENDED_EVENT]
