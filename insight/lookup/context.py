@@ -109,12 +109,14 @@ class ContextService:
             return ContextCard(tuple(matches), CardContext())
         self.prefetch(matches)
         self._load_owners_soon()
+        if wait_s > 0:
+            await self.settled(matches, wait_s)
         past, live = await anyio.to_thread.run_sync(lambda: self._store_facts(e164))
         ranked = self._rank(matches, agent_email)
         best = ranked[0] if ranked else None
-        remote = await self._wait(best, wait_s) if best is not None else Remote((), None)
-        complete = best is None or remote is not None
-        remote = remote or Remote((), None)
+        cached = self.cached(best) if best is not None else None
+        complete = best is None or cached is not None
+        remote = cached or Remote((), None)
         context = CardContext(
             last_contact=last_contact(past, remote.notes, ringing_call_id=call_id),
             on_call_now=on_call_now(live, ringing_call_id=call_id, agent_email=agent_email),
@@ -125,11 +127,13 @@ class ContextService:
         return ContextCard(tuple(ranked), context)
 
     async def settled(self, matches: Sequence[Match], timeout_s: float = FETCH_TIMEOUT_S) -> None:
-        """Wait until Bullhorn's part of the best few matches is fetched (or failed), at most `timeout_s`."""
-        tasks = [self._start(match) for match in matches[:RANKED_WITH_PIPELINE]]
-        pending = [task for task in tasks if task is not None]
-        if pending:
-            await asyncio.wait(pending, timeout=timeout_s)
+        """Wait until Bullhorn's part of the best few matches (and the agents' names) is fetched or failed,
+        at most `timeout_s`."""
+        tasks: list[asyncio.Task[Any]] = [task for task in map(self._start, matches[:RANKED_WITH_PIPELINE]) if task]
+        if self._owners_task is not None and not self._owners_task.done():
+            tasks.append(self._owners_task)
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout_s)
 
     async def drain(self) -> None:
         tasks = [*self._in_flight.values(), *([self._owners_task] if self._owners_task else [])]
@@ -152,16 +156,6 @@ class ContextService:
         head = rank_with_context(matches[:RANKED_WITH_PIPELINE], agent_owner=owner, active=active)
         # past the first few nothing more is known than DESIGN §4's order: they keep it
         return [*head, *matches[RANKED_WITH_PIPELINE:]]
-
-    async def _wait(self, match: Match, wait_s: float) -> Remote | None:
-        hit = self.cached(match)
-        if hit is not None or wait_s <= 0:
-            return hit
-        task = self._start(match)
-        if task is None:
-            return self.cached(match)
-        done, _ = await asyncio.wait([task], timeout=wait_s)
-        return task.result() if done and not task.cancelled() and task.exception() is None else None
 
     def _start(self, match: Match) -> asyncio.Task[Remote] | None:
         key = (match.entity, match.id)

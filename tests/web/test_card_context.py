@@ -218,3 +218,37 @@ async def test_bullhorn_refusing_the_pipeline_leaves_the_card_without_it_and_say
     assert any("refused" in reason or "403" in reason for reason in card["context"]["unavailable"])
     assert aircall_card["contents"][0]["type"] == "title"
     assert any("pipeline" in record.getMessage() and "403" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize(("owned", "active", "first"), [
+    (None, None, 0),  # DESIGN §4 alone: the more recently modified
+    (1, None, 1),  # the calling agent's own record first
+    (None, 1, 1),  # else the one with an active pipeline
+    (0, 1, 0),  # ownership before pipeline
+])
+async def test_a_shared_number_ranks_the_agents_own_record_then_an_active_pipeline_before_recency(
+    tmp_path: Path, owned: int | None, active: int | None, first: int
+) -> None:
+    shared = caller("two_candidates")
+    ids = [record_id for _, record_id in shared.expected]
+    agent, stranger = AGENTS[0], AGENTS[5]
+    assert agent.bullhorn_id is not None and stranger.bullhorn_id is not None
+    async with running_stack(tmp_path) as stack:
+        data = stack.bullhorn.data
+        for record_id in ids:
+            data.candidates[record_id]["owner"] = {"id": stranger.bullhorn_id}
+            _clear_pipeline(stack, record_id)
+        if owned is not None:
+            data.candidates[ids[owned]]["owner"] = {"id": agent.bullhorn_id}
+        if active is not None:
+            job = job_order(63_000, "Nurse", _company(stack), contact_id=0, owner_id=100, is_open=True,
+                            status="Accepting Candidates", date_added=_now_ms())
+            data.job_orders[job["id"]] = job
+            data.submissions[73_000] = submission(73_000, ids[active], job, status="Submitted", date_added=_now_ms())
+        stack.bullhorn.changed(None)
+        await _deliver(stack, _call(8051, shared.raw_digits, by=agent), events=("call.created",))
+
+        card = await _context(stack, 8051)
+
+    assert [match["id"] for match in card["matches"]] == [ids[first], ids[1 - first]]
+    assert card["more"] == 0
