@@ -243,3 +243,20 @@ async def test_refused_credentials_fail_their_checks_and_what_depends_on_them_sa
                                               "detail": "Not checked: the Bullhorn login failed."}
     for refused in ("aircall_credentials", "aircall_webhook", "agents"):
         assert found[refused]["status"] == "fail" and "AIRCALL_API_TOKEN" in found[refused]["detail"], refused
+
+
+async def test_bullhorn_refusing_the_pipeline_warns_that_cards_show_none_and_fails_nothing(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT,
+                             bullhorn_config=BullhornSandboxConfig(pipeline_refused=True)) as stack:
+        refused = await checks(stack)
+    (tmp_path / "allowed").mkdir()
+    async with running_stack(tmp_path / "allowed", aircall_config=NO_LIMIT) as stack:
+        allowed = await checks(stack)
+
+    assert refused["bullhorn_right_pipeline"]["status"] == "warn"
+    assert "refused" in refused["bullhorn_right_pipeline"]["detail"]
+    assert "no pipeline" in refused["bullhorn_right_pipeline"]["detail"]
+    assert refused["bullhorn_right_search"]["status"] == "ok"
+    assert allowed["bullhorn_right_pipeline"]["status"] == "ok"
+    assert "CALLBRIDGE_LINK_JOB=1" in allowed["bullhorn_right_pipeline"]["detail"]
+    assert "Bullhorn Automation" in allowed["bullhorn_right_pipeline"]["detail"]
