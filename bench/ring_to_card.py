@@ -4,7 +4,7 @@ Starts the real processes — the sandbox with Bullhorn answering in `--latency-
 and `web` under uvicorn — sends `call.created` webhooks over HTTP and reads when the Aircall fake
 received each card. Cold: a number never looked up before; warm: the same numbers again.
 
-    .venv/bin/python -m bench.ring_to_card [--cold 60] [--warm 200] [--latency-ms 80]
+    .venv/bin/python -m bench.ring_to_card [--cold 60] [--warm 200] [--latency-ms 80] [--context]
 """
 
 from __future__ import annotations
@@ -97,7 +97,14 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=60)
     parser.add_argument("--warm", type=int, default=200)
     parser.add_argument("--latency-ms", type=float, default=80.0)
+    parser.add_argument("--context", action="store_true",
+                        help="compare cards without and with their context (DESIGN §13): bench.ring_context")
     args = parser.parse_args()
+    if args.context:
+        from bench.ring_context import print_comparison
+
+        print_comparison(caller_numbers(args.cold), warm=args.warm, latency_ms=args.latency_ms)
+        return
 
     sandbox_port, web_port = free_port(), free_port()
     sandbox, web = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{web_port}"

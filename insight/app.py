@@ -127,7 +127,7 @@ def create_app(
                 ui_base_url=ui_base_url,
                 default_region=settings.default_region,
                 metrics=metrics,
-                context=context,
+                context=context if settings.card_context else None,
             )
             services = Services(
                 settings=settings,

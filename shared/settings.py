@@ -121,6 +121,8 @@ class Settings:
     #: a candidate's call note carries their one active job (`jobOrder`); Bullhorn Automation ignores notes
     #: that reference other records, so tenants whose automations run on candidate notes may turn it off
     link_job: bool = True
+    #: cards carry their context (DESIGN §13: last contact, colleagues on the line, pipeline); 0 turns it off
+    card_context: bool = True
 
 
     @property
@@ -355,4 +357,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "CALLBRIDGE_WEBHOOK_BYTES_IN_FLIGHT", _positive_int, Settings.webhook_bytes_in_flight
         ),
         link_job=env.get("CALLBRIDGE_LINK_JOB", _bool, Settings.link_job),
+        card_context=env.get("CALLBRIDGE_CARD_CONTEXT", _bool, Settings.card_context),
     )

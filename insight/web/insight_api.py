@@ -93,16 +93,18 @@ async def _card(services: Services, e164: str | None, *, call_id: int | None,
     except UpstreamError as error:
         detail = f"Bullhorn could not be searched: {error.explanation}"
         raise ApiError(503, detail, error="bullhorn_unavailable") from None
-    ranked = await services.context.card(e164, found.matches if found else (), call_id=call_id,
-                                         agent_email=agent_email, wait_s=CONTEXT_WAIT_S)
+    matches = found.matches if found else ()
+    ranked = await services.context.card(e164, matches, call_id=call_id, agent_email=agent_email,
+                                         wait_s=CONTEXT_WAIT_S) if services.settings.card_context else None
     card = build_card_json(
         e164,
-        ranked.matches,
+        ranked.matches if ranked else matches,
         call_id=call_id,
         ui_base_url=ui_base_url,
         cached=found.cached if found else False,
         looked_up_at=found.looked_up_at if found else datetime.now(UTC),
         card_url=link,
     )
-    card["context"] = context_json(ranked.context)
+    if ranked is not None:
+        card["context"] = context_json(ranked.context)
     return card

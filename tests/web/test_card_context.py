@@ -252,3 +252,18 @@ async def test_a_shared_number_ranks_the_agents_own_record_then_an_active_pipeli
 
     assert [match["id"] for match in card["matches"]] == [ids[first], ids[1 - first]]
     assert card["more"] == 0
+
+
+async def test_card_context_off_gives_the_card_of_design_section_3_and_asks_bullhorn_nothing_more(
+    tmp_path: Path,
+) -> None:
+    raw, _ = _candidate()
+    async with running_stack(tmp_path, CALLBRIDGE_CARD_CONTEXT="0") as stack:
+        await _deliver(stack, _call(8061, raw), events=("call.created",))
+        card = await _context(stack, 8061)
+        requests = stack.bullhorn.faults.requests
+
+    assert "context" not in card and card["matches"]
+    assert len(stack.cards_for(8061)) == 1
+    assert not any(endpoint.startswith(("GET query/Job", "GET query/Placement")) or endpoint.endswith("/notes")
+                   for endpoint in requests)
