@@ -29,6 +29,8 @@ from insight.domain.budget import Purpose
 from insight.domain.card_context import (
     CardContext,
     CompanyJobs,
+    LiveCall,
+    PastCall,
     Pipeline,
     has_active_pipeline,
     last_contact,
@@ -72,6 +74,12 @@ class Remote:
 
 
 @dataclass(frozen=True)
+class StoreFacts:
+    past: list[PastCall]
+    live: list[LiveCall]
+
+
+@dataclass(frozen=True)
 class ContextCard:
     """Matches re-ranked with what is known, and the best match's context."""
 
@@ -102,24 +110,33 @@ class ContextService:
         for match in matches[:RANKED_WITH_PIPELINE]:
             self._start(match)
 
+    async def store_facts(self, e164: str) -> StoreFacts:
+        """The store's part: the latest calls with the number and the live ones (a thread: SQLite blocks)."""
+        return await anyio.to_thread.run_sync(lambda: self._store_facts(e164))
+
     async def card(self, e164: str | None, matches: Sequence[Match], *, call_id: int | None,
-                   agent_email: str | None, wait_s: float) -> ContextCard:
-        """The matches ranked with context and the best one's context, waiting at most `wait_s` for Bullhorn."""
+                   agent_email: str | None, wait_s: float, facts: StoreFacts | None = None,
+                   fetch: bool = True) -> ContextCard:
+        """The matches ranked with context and the best one's context, waiting at most `wait_s` for Bullhorn.
+
+        `facts`: the store's part when the caller read it already (alongside the lookup); `fetch=False`
+        starts no Bullhorn read (the first Aircall card: it is sent first, `settled` fetches after)."""
         if e164 is None:
             return ContextCard(tuple(matches), CardContext())
-        self.prefetch(matches)
-        self._load_owners_soon()
+        if fetch:
+            self.prefetch(matches)
+            self._load_owners_soon()
         if wait_s > 0:
             await self.settled(matches, wait_s)
-        past, live = await anyio.to_thread.run_sync(lambda: self._store_facts(e164))
+        facts = facts or await self.store_facts(e164)
         ranked = self._rank(matches, agent_email)
         best = ranked[0] if ranked else None
         cached = self.cached(best) if best is not None else None
         complete = best is None or cached is not None
         remote = cached or Remote((), None)
         context = CardContext(
-            last_contact=last_contact(past, remote.notes, ringing_call_id=call_id),
-            on_call_now=on_call_now(live, ringing_call_id=call_id, agent_email=agent_email),
+            last_contact=last_contact(facts.past, remote.notes, ringing_call_id=call_id),
+            on_call_now=on_call_now(facts.live, ringing_call_id=call_id, agent_email=agent_email),
             pipeline=remote.pipeline,
             complete=complete,
             unavailable=remote.problems,
@@ -129,6 +146,7 @@ class ContextService:
     async def settled(self, matches: Sequence[Match], timeout_s: float = FETCH_TIMEOUT_S) -> None:
         """Wait until Bullhorn's part of the best few matches (and the agents' names) is fetched or failed,
         at most `timeout_s`."""
+        self._load_owners_soon()
         tasks: list[asyncio.Task[Any]] = [task for task in map(self._start, matches[:RANKED_WITH_PIPELINE]) if task]
         if self._owners_task is not None and not self._owners_task.done():
             tasks.append(self._owners_task)
@@ -144,8 +162,8 @@ class ContextService:
     def cached(self, match: Match) -> Remote | None:
         return self._remote.get((match.entity, match.id))
 
-    def _store_facts(self, e164: str) -> tuple[list[Any], list[Any]]:
-        return recent_calls(self._engine, e164), live_calls(self._engine, e164, now=self._now())
+    def _store_facts(self, e164: str) -> StoreFacts:
+        return StoreFacts(recent_calls(self._engine, e164), live_calls(self._engine, e164, now=self._now()))
 
     def _rank(self, matches: Sequence[Match], agent_email: str | None) -> list[Match]:
         if len(matches) < 2:

@@ -17,7 +17,7 @@ from insight.domain.card_context import context_json, context_lines
 from insight.domain.cards import build_aircall_card
 from insight.domain.matching import Match
 from insight.domain.phones import display, normalize
-from insight.lookup.context import ContextService
+from insight.lookup.context import ContextService, StoreFacts
 from insight.lookup.service import LookupService
 from insight.store.intake_batch import CardOutcome
 from insight.store.tables import utcnow
@@ -89,15 +89,19 @@ class CardPusher:
         matches: tuple[Match, ...] = ()
         incomplete = False
         try:
+            facts: StoreFacts | None = None
             if e164 is not None:
-                found = await self._lookup.lookup(e164)
+                # the store's part of the context is read while the lookup runs: it adds nothing to a cold card
+                found, facts = await asyncio.gather(self._lookup.lookup(e164), self._store_facts(e164))
                 matches = found.matches
                 if previous is None:  # a refresh is no new lookup for the metrics
                     self._metrics.lookup_answered(found, time.perf_counter() - started)
             lines: list[tuple[str, str]] = []
             if self._context is not None:
-                # never waits on Bullhorn: what is not ready follows in a refreshed card (DESIGN §13)
-                ranked = await self._context.card(e164, matches, call_id=call_id, agent_email=agent_email, wait_s=0)
+                # never waits on Bullhorn, and starts its reads only once this card is sent: what is not
+                # ready follows in a refreshed card (DESIGN §13)
+                ranked = await self._context.card(e164, matches, call_id=call_id, agent_email=agent_email, wait_s=0,
+                                                  facts=facts, fetch=False)
                 matches, incomplete = ranked.matches, not ranked.context.complete
                 lines = context_lines(context_json(ranked.context), utcnow())
             contents = build_aircall_card(
@@ -140,6 +144,9 @@ class CardPusher:
             return
         await self._context.settled((await self._lookup.lookup(e164)).matches)
         await self._push(call_id, raw_digits, agent_email, previous)
+
+    async def _store_facts(self, e164: str) -> StoreFacts | None:
+        return await self._context.store_facts(e164) if self._context is not None else None
 
     async def _send(self, call_id: int, contents: list[dict[str, Any]]) -> None:
         for delay_s in (*self._retry_delays_s, None):
