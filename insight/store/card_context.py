@@ -22,10 +22,12 @@ LIVE_FOR_AT_MOST = timedelta(hours=4)
 
 
 def recent_calls(engine: Engine, e164: str, *, limit: int = RECENT_CALLS) -> list[PastCall]:
+    """The latest calls with the number that are over, newest first."""
     query = (
         select(calls.c.call_id, calls.c.started_at, calls.c.created_at, calls.c.agent_email, calls.c.state_json,
                calls.c.direction, calls.c.action)
-        .where(calls.c.phone_e164 == e164)
+        # a call still going is not a *last* contact: it is "on a call now"
+        .where(and_(calls.c.phone_e164 == e164, calls.c.is_over.is_(True)))
         .order_by(desc(calls.c.started_at))
         .limit(limit)
     )
