@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from cachetools import TTLCache
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from insight.domain.budget import Purpose
 from insight.domain.card_context import (
@@ -112,7 +113,12 @@ class ContextService:
 
     async def store_facts(self, e164: str) -> StoreFacts:
         """The store's part: the latest calls with the number and the live ones (a thread: SQLite blocks)."""
-        return await anyio.to_thread.run_sync(lambda: self._store_facts(e164))
+        try:
+            return await anyio.to_thread.run_sync(lambda: self._store_facts(e164))
+        except SQLAlchemyError as error:  # context never breaks a card: it goes without this part
+            log.warning("card context: the store's calls could not be read (%s)", type(error).__name__,
+                        extra={"event": "card_context", "outcome": "store_unavailable"})
+            return StoreFacts([], [])
 
     async def card(self, e164: str | None, matches: Sequence[Match], *, call_id: int | None,
                    agent_email: str | None, wait_s: float, facts: StoreFacts | None = None,

@@ -142,7 +142,11 @@ class CardPusher:
         e164 = normalize(raw_digits, self._default_region) if raw_digits else None
         if e164 is None:
             return
-        await self._context.settled((await self._lookup.lookup(e164)).matches)
+        try:
+            await self._context.settled((await self._lookup.lookup(e164)).matches)
+        except UpstreamError as error:  # the first card stands; only its refresh is lost
+            log.warning("card for call %s not refreshed: %s", call_id, error)
+            return
         await self._push(call_id, raw_digits, agent_email, previous)
 
     async def _store_facts(self, e164: str) -> StoreFacts | None:
