@@ -39,7 +39,7 @@ from insight.domain.card_context import (
     rank_with_context,
 )
 from insight.domain.matching import Match
-from insight.store.card_context import live_calls, recent_calls
+from insight.store.card_context import calls_with_number
 from insight.store.tables import utcnow
 from insight.upstream.bullhorn.pipeline import (
     PipelineApi,
@@ -122,10 +122,11 @@ class ContextService:
 
     async def card(self, e164: str | None, matches: Sequence[Match], *, call_id: int | None,
                    agent_email: str | None, wait_s: float, facts: StoreFacts | None = None,
-                   fetch: bool = True) -> ContextCard:
+                   fetch: bool = True, read_store: bool = True) -> ContextCard:
         """The matches ranked with context and the best one's context, waiting at most `wait_s` for Bullhorn.
 
-        `facts`: the store's part when the caller read it already (alongside the lookup); `fetch=False`
+        `facts`: the store's part when the caller read it already (alongside the lookup); without it and
+        with `read_store=False` the card goes without it (incomplete: a refresh brings it). `fetch=False`
         starts no Bullhorn read (the first Aircall card: it is sent first, `settled` fetches after)."""
         if e164 is None:
             return ContextCard(tuple(matches), CardContext())
@@ -134,11 +135,13 @@ class ContextService:
             self._load_owners_soon()
         if wait_s > 0:
             await self.settled(matches, wait_s)
-        facts = facts or await self.store_facts(e164)
+        store_missing = facts is None and not read_store
+        if facts is None:
+            facts = await self.store_facts(e164) if read_store else StoreFacts([], [])
         ranked = self._rank(matches, agent_email)
         best = ranked[0] if ranked else None
         cached = self.cached(best) if best is not None else None
-        complete = best is None or cached is not None
+        complete = (best is None or cached is not None) and not store_missing
         remote = cached or Remote((), None)
         context = CardContext(
             last_contact=last_contact(facts.past, remote.notes, ringing_call_id=call_id),
@@ -169,7 +172,8 @@ class ContextService:
         return self._remote.get((match.entity, match.id))
 
     def _store_facts(self, e164: str) -> StoreFacts:
-        return StoreFacts(recent_calls(self._engine, e164), live_calls(self._engine, e164, now=self._now()))
+        past, live = calls_with_number(self._engine, e164, now=self._now())
+        return StoreFacts(past, live)
 
     def _rank(self, matches: Sequence[Match], agent_email: str | None) -> list[Match]:
         if len(matches) < 2:

@@ -10,46 +10,41 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, desc, select
+from sqlalchemy import Engine, desc, select
 
 from insight.domain.card_context import LiveCall, PastCall
 from insight.store.tables import calls, events
 
 #: calls read for the last contact (the ringing one may be among them)
 RECENT_CALLS = 4
+#: the newest calls with the number read at once: the live ones are among them (they started last), and
+#: the last contact too
+NEWEST_CALLS = 12
 #: a call with no `call.ended` after this long is lost, not live: it never shows as "on a call now"
 LIVE_FOR_AT_MOST = timedelta(hours=4)
 
 
-def recent_calls(engine: Engine, e164: str, *, limit: int = RECENT_CALLS) -> list[PastCall]:
-    """The latest calls with the number that are over, newest first."""
+def calls_with_number(engine: Engine, e164: str, *, now: datetime) -> tuple[list[PastCall], list[LiveCall]]:
+    """One indexed read for the card's context: the latest calls with the number that are over (newest
+    first; a call still going is not a *last* contact), and those still live that an agent made or
+    answered, started within `LIVE_FOR_AT_MOST` (earliest first)."""
     query = (
         select(calls.c.call_id, calls.c.started_at, calls.c.created_at, calls.c.agent_email, calls.c.state_json,
-               calls.c.direction, calls.c.action)
-        # a call still going is not a *last* contact: it is "on a call now"
-        .where(and_(calls.c.phone_e164 == e164, calls.c.is_over.is_(True)))
+               calls.c.direction, calls.c.action, calls.c.is_over)
+        .where(calls.c.phone_e164 == e164)
         .order_by(desc(calls.c.started_at))
-        .limit(limit)
+        .limit(NEWEST_CALLS)
     )
     with engine.connect() as connection:
         rows = connection.execute(query).all()
-    return [PastCall(row.call_id, row.started_at or row.created_at, _agent_name(row.state_json) or row.agent_email,
-                     row.direction, row.action) for row in rows]
-
-
-def live_calls(engine: Engine, e164: str, *, now: datetime) -> list[LiveCall]:
-    """Calls with the number not over yet that an agent made or answered, started recently."""
-    query = (
-        select(calls.c.call_id, calls.c.agent_email, calls.c.started_at, calls.c.created_at)
-        .where(and_(calls.c.phone_e164 == e164, calls.c.started_at >= now - LIVE_FOR_AT_MOST,
-                    calls.c.is_over.is_(False), calls.c.agent_email.is_not(None)))
-        .order_by(calls.c.started_at)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-        names = {row.call_id: _agent_from_events(connection, row.call_id) for row in rows}
-    return [LiveCall(row.call_id, row.agent_email, names[row.call_id] or row.agent_email,
-                     row.started_at or row.created_at) for row in rows]
+        live_rows = [row for row in rows if not row.is_over and row.agent_email
+                     and (row.started_at or row.created_at) >= now - LIVE_FOR_AT_MOST]
+        names = {row.call_id: _agent_from_events(connection, row.call_id) for row in live_rows}
+    past = [PastCall(row.call_id, row.started_at or row.created_at, _agent_name(row.state_json) or row.agent_email,
+                     row.direction, row.action) for row in rows if row.is_over][:RECENT_CALLS]
+    live = [LiveCall(row.call_id, row.agent_email, names[row.call_id] or row.agent_email,
+                     row.started_at or row.created_at) for row in reversed(live_rows)]
+    return past, live
 
 
 def call_party(engine: Engine, call_id: int) -> tuple[str | None, str | None] | None:

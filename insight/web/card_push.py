@@ -30,6 +30,9 @@ log = logging.getLogger("callbridge.cards")
 #: Aircall shows the card while the phone rings: a card later than a few seconds is useless, so
 #: retries are short and few
 RETRY_DELAYS_S: tuple[float, ...] = (0.25, 1.0, 2.0)
+#: how long the first card waits, after its lookup, for the store's part of its context (DESIGN §13: the
+#: card never waits on context; the index lookup itself takes about as long as this read)
+STORE_GRACE_S = 0.002
 
 
 class CardSink(Protocol):
@@ -91,8 +94,10 @@ class CardPusher:
         try:
             facts: StoreFacts | None = None
             if e164 is not None:
-                # the store's part of the context is read while the lookup runs: it adds nothing to a cold card
-                found, facts = await asyncio.gather(self._lookup.lookup(e164), self._store_facts(e164))
+                found = await self._lookup.lookup(e164)
+                # after the lookup, not beside it: both are Python in a worker thread, and two such threads
+                # wait on each other for the GIL (5 ms switch interval), which costs the lookup more
+                facts = await self._store_facts(e164)
                 matches = found.matches
                 if previous is None:  # a refresh is no new lookup for the metrics
                     self._metrics.lookup_answered(found, time.perf_counter() - started)
@@ -101,7 +106,7 @@ class CardPusher:
                 # never waits on Bullhorn, and starts its reads only once this card is sent: what is not
                 # ready follows in a refreshed card (DESIGN §13)
                 ranked = await self._context.card(e164, matches, call_id=call_id, agent_email=agent_email, wait_s=0,
-                                                  facts=facts, fetch=False)
+                                                  facts=facts, fetch=False, read_store=previous is not None)
                 matches, incomplete = ranked.matches, not ranked.context.complete
                 lines = context_lines(context_json(ranked.context), utcnow())
             contents = build_aircall_card(
@@ -170,6 +175,12 @@ class CardPusher:
         await self._ledger.record_card(
             CardOutcome(call_id=call_id, status=status, phone_e164=e164, matches=rows, error=error)
         )
+
+
+async def _within(task: asyncio.Future[StoreFacts | None], timeout_s: float) -> StoreFacts | None:
+    """The task's result if it is done within `timeout_s`, else None (it finishes on its own, unread)."""
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    return task.result() if done else None
 
 
 def _extra(call_id: int, outcome: str, started: float) -> dict[str, object]:
