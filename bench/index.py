@@ -5,7 +5,7 @@ Aircall fake, and `web` (its real app, lifespan and SQLite store) over ASGITrans
 keeper builds the index; then lookups are timed from the index and live, and `call.created`
 webhooks are sent to `web` until the Aircall fake has each card, counting Bullhorn requests.
 
-    .venv/bin/python -m bench.index [--records 50000] [--latency-ms 80] [--rings 200] [--live 40]
+    .venv/bin/python -m bench.index [--records 50000] [--latency-ms 80] [--rings 200] [--live 40] [--card-context 0]
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ async def run(args: argparse.Namespace) -> None:
     bullhorn_fake, aircall_fake = bullhorn_app.state.sandbox, aircall_app.state.sandbox
     with tempfile.TemporaryDirectory() as scratch:
         database = Path(scratch) / "bench.db"
-        settings = load_settings(environ(f"sqlite:///{database}"))
+        # `--card-context 0`: the card of DESIGN §3, to compare with the card carrying its context (§13)
+        settings = load_settings({**environ(f"sqlite:///{database}"), "CALLBRIDGE_CARD_CONTEXT": args.card_context})
         store = Store(settings.database_url)
         async with AsyncExitStack() as stack:
             stack.callback(store.dispose)
@@ -205,6 +206,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--rings", type=int, default=200)
     parser.add_argument("--live", type=int, default=40)
+    parser.add_argument("--card-context", choices=("0", "1"), default="1",
+                        help="CALLBRIDGE_CARD_CONTEXT of the web under test (default 1, as deployed)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(run(args))

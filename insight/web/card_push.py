@@ -30,9 +30,6 @@ log = logging.getLogger("callbridge.cards")
 #: Aircall shows the card while the phone rings: a card later than a few seconds is useless, so
 #: retries are short and few
 RETRY_DELAYS_S: tuple[float, ...] = (0.25, 1.0, 2.0)
-#: how long the first card waits, after its lookup, for the store's part of its context (DESIGN §13: the
-#: card never waits on context; the index lookup itself takes about as long as this read)
-STORE_GRACE_S = 0.002
 
 
 class CardSink(Protocol):
@@ -137,7 +134,9 @@ class CardPusher:
             (time.perf_counter() - started) * 1000,
             extra=_extra(call_id, "pushed", started),
         )
-        await self._record(call_id, "pushed", e164, matches, None)
+        if previous is None or contents[:1] != previous[:1]:
+            # a refresh re-records only when its best match changed (ranking with context): the note's person
+            await self._record(call_id, "pushed", e164, matches, None)
         return contents if incomplete else None
 
     async def _refresh(self, call_id: int, raw_digits: str | None, agent_email: str | None,
@@ -175,12 +174,6 @@ class CardPusher:
         await self._ledger.record_card(
             CardOutcome(call_id=call_id, status=status, phone_e164=e164, matches=rows, error=error)
         )
-
-
-async def _within(task: asyncio.Future[StoreFacts | None], timeout_s: float) -> StoreFacts | None:
-    """The task's result if it is done within `timeout_s`, else None (it finishes on its own, unread)."""
-    done, _ = await asyncio.wait({task}, timeout=timeout_s)
-    return task.result() if done else None
 
 
 def _extra(call_id: int, outcome: str, started: float) -> dict[str, object]:
