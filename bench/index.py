@@ -5,7 +5,8 @@ Aircall fake, and `web` (its real app, lifespan and SQLite store) over ASGITrans
 keeper builds the index; then lookups are timed from the index and live, and `call.created`
 webhooks are sent to `web` until the Aircall fake has each card, counting Bullhorn requests.
 
-    .venv/bin/python -m bench.index [--records 50000] [--latency-ms 80] [--rings 200] [--live 40] [--card-context 0]
+    .venv/bin/python -m bench.index [--records 50000] [--latency-ms 80] [--rings 200] [--live 40]
+        [--card-context 0] [--pace-ms 120]
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,14 @@ async def ring(web: httpx.AsyncClient, services: Services, aircall: AircallSandb
     return (float(card["received_at"]) - sent_at) * 1000
 
 
+async def paced(pace_ms: float, ring: Coroutine[Any, Any, float]) -> float:
+    """`ring` after `pace_ms` of idleness: calls arrive apart, not back to back (a process woken from idle
+    answers slower than one kept busy; a card with context keeps the process busy with its refresh)."""
+    if pace_ms > 0:
+        await asyncio.sleep(pace_ms / 1000)
+    return await ring
+
+
 async def small_tenant_live(scratch: Path, latency_ms: float, count: int) -> list[float]:
     """Live lookups against the default demo tenant (825 records), where the fake's own search scan is
     cheap: what Bullhorn's latency alone costs a live lookup."""
@@ -177,7 +186,7 @@ async def run(args: argparse.Namespace) -> None:
             # process warm-up (thread pool), not counted
             await ring(web, served.services, aircall_fake, 89_999, numbers[-1])
             before = dict(bullhorn_fake.faults.requests)
-            rings = [await ring(web, served.services, aircall_fake, 90_000 + i, e164)
+            rings = [await paced(args.pace_ms, ring(web, served.services, aircall_fake, 90_000 + i, e164))
                      for i, e164 in enumerate(numbers[:args.rings])]
             ring_requests = sum(bullhorn_fake.faults.requests.values()) - sum(before.values())
             # searches are the lookups a first card could wait on; the rest is the card context (notes,
@@ -206,6 +215,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--rings", type=int, default=200)
     parser.add_argument("--live", type=int, default=40)
+    parser.add_argument("--pace-ms", type=float, default=0.0, help="idle time before each ring (default: none)")
     parser.add_argument("--card-context", choices=("0", "1"), default="1",
                         help="CALLBRIDGE_CARD_CONTEXT of the web under test (default 1, as deployed)")
     args = parser.parse_args()
