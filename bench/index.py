@@ -23,9 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,13 @@ def wait_index_ready(http: httpx.Client, web: str, timeout_s: float = 60) -> Non
     raise RuntimeError("web never saw the index ready")
 
 
+def paced(pace_ms: float, ring_once: Callable[[], float]) -> float:
+    """One ring after `pace_ms` of idle time (rings back to back leave no time for context refreshes)."""
+    if pace_ms:
+        time.sleep(pace_ms / 1000)
+    return ring_once()
+
+
 def row(name: str, values: list[float]) -> str:
     return f"{name:<44}{len(values):>6}{statistics.median(values):>10.2f}{percentile(values, 0.99):>10.2f}"
 
@@ -218,7 +226,9 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
     sandbox, web = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{web_port}"
     database = scratch / "bench.db"
     database_url = f"sqlite:///{database}"
-    env = service_env(sandbox_url=sandbox, web_url=web, database_url=database_url)
+    # `--card-context 0`: the card of DESIGN §3, to compare with the card carrying its context (§13)
+    env = {**service_env(sandbox_url=sandbox, web_url=web, database_url=database_url),
+           "CALLBRIDGE_CARD_CONTEXT": args.card_context}
     numbers_file = scratch / "numbers.json"
     sandbox_cmd = [sys.executable, "-m", "bench.index_sandbox", "--records", str(args.records),
                    "--latency-ms", str(args.latency_ms), "--port", str(sandbox_port), "--numbers", str(numbers_file)]
@@ -252,7 +262,7 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
                 fresh = numbers[args.lookups:]
                 ring(http, web, sandbox, 89_999, display(fresh[-1]))  # the process's first ring (pools), not counted
                 ring_before = bullhorn_requests(http, sandbox)["endpoints"]
-                rings = [ring(http, web, sandbox, 90_000 + i, display(e164))
+                rings = [paced(args.pace_ms, partial(ring, http, web, sandbox, 90_000 + i, display(e164)))
                          for i, e164 in enumerate(fresh[:args.rings])]
                 ring_after = bullhorn_requests(http, sandbox)["endpoints"]
                 cards = http.get(f"{sandbox}/aircall/_sandbox/cards", auth=AIRCALL_AUTH).json()["cards"]
@@ -262,7 +272,9 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
 
     ring_requests = {name: ring_after[name] - ring_before.get(name, 0) for name in ring_after
                      if ring_after[name] != ring_before.get(name, 0)}
-    matched = sum(1 for card in cards if card["call_id"] >= 90_000 and "No Bullhorn match" not in str(card["contents"]))
+    # the first card of each ring; with card context on, a refreshed one may follow it (DESIGN §13)
+    firsts = {card["call_id"]: card for card in reversed(cards) if card["call_id"] >= 90_000}
+    matched = sum(1 for card in firsts.values() if "No Bullhorn match" not in str(card["contents"]))
     peak = max(build.peak_rss, worker_rss[1])
     per_minute = busiest_minute(build.requests)
     print(f"build: {records:,} records, {phones:,} phone rows; scan {scan_s:.0f} s ({records / scan_s:,.0f} records/s),"
@@ -293,6 +305,9 @@ def main() -> None:
     parser.add_argument("--live", type=int, default=40, help="live lookups against an 825-record fake (0: none)")
     parser.add_argument("--timeout", type=float, default=3_600.0, help="seconds the build may take")
     parser.add_argument("--keep", type=Path, default=None, help="run in this directory and keep it (logs, store)")
+    parser.add_argument("--pace-ms", type=float, default=0.0, help="idle time before each ring (default: none)")
+    parser.add_argument("--card-context", choices=("0", "1"), default="1",
+                        help="CALLBRIDGE_CARD_CONTEXT of the web under test (default 1, as deployed)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.keep:

@@ -8,7 +8,9 @@ With `--index` the worker runs too and builds the phone index first: cold and wa
 answered from the index, and "unknown" rings are warm rings of numbers no record has (the index
 says no, the cached "no match" answers).
 
-    .venv/bin/python -m bench.ring_to_card [--cold 60] [--warm 200] [--latency-ms 80] [--index]
+    .venv/bin/python -m bench.ring_to_card [--cold 60] [--warm 200] [--latency-ms 80] [--index] [--context]
+
+With `--context` it compares cards without and with their context (DESIGN §13): bench.ring_context.
 """
 
 from __future__ import annotations
@@ -147,7 +149,14 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=200)
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--index", action="store_true", help="run the worker and ring once its phone index is built")
+    parser.add_argument("--context", action="store_true",
+                        help="compare cards without and with their context (DESIGN §13): bench.ring_context")
     args = parser.parse_args()
+    if args.context:
+        from bench.ring_context import print_comparison
+
+        print_comparison(caller_numbers(args.cold), warm=args.warm, latency_ms=args.latency_ms)
+        return
 
     sandbox_port, web_port = free_port(), free_port()
     sandbox, web = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{web_port}"

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from insight.backfill.on_demand import BackfillRuns
+from insight.lookup.context import ContextService
 from insight.lookup.index_reader import IndexCollector, IndexSource
 from insight.lookup.service import LookupService
 from insight.lookup.shared_cache import open_redis_cache
@@ -119,6 +120,8 @@ def create_app(
             metrics.registry.register(BudgetCollector(own_store.engine, settings, utcnow))
             metrics.registry.register(backfill_api.BackfillCollector(own_store.engine))
             ui_base_url = UiBaseUrl(settings.bullhorn_ui_url, bullhorn_client.auth)
+            context = ContextService(bullhorn_client, own_store.engine, ttl_s=settings.cache_ttl_s)
+            stack.push_async_callback(context.drain)
             cards = CardPusher(
                 ledger=intake,
                 lookup=lookup,
@@ -126,6 +129,7 @@ def create_app(
                 ui_base_url=ui_base_url,
                 default_region=settings.default_region,
                 metrics=metrics,
+                context=context if settings.card_context else None,
             )
             services = Services(
                 settings=settings,
@@ -135,6 +139,7 @@ def create_app(
                 webhook_tokens=AcceptedTokens(settings.aircall_webhook_tokens,
                                               lambda: webhook_tokens(own_store.engine)),
                 lookup=lookup,
+                context=context,
                 intake=intake,
                 index=index,
                 action_list=ActionListCache(bullhorn_client.comment_actions),

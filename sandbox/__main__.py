@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                             "say 10 or 50; default 10)")
     serve.add_argument("--aircall-webhook-deliveries-fail", action="store_true",
                        help="start with every webhook delivery failing, as if callbridge were unreachable")
+    serve.add_argument("--bullhorn-pipeline-refused", action="store_true",
+                       help="the API user lacks the rights to read JobSubmission, Placement and JobOrder (403)")
     add_reading_flags(serve)
     serve.add_argument("--webhook-url", default="http://127.0.0.1:8000/webhooks/aircall",
                        help="the simulator's webhook the Aircall company starts with ('' for none)")
@@ -85,6 +87,7 @@ def serve_configs(args: argparse.Namespace) -> tuple[BullhornSandboxConfig, Airc
     bullhorn = BullhornSandboxConfig(latency_ms=args.bullhorn_latency_ms, rest_host=args.bullhorn_rest_host,
                                      event_subscriptions_allowed=not args.bullhorn_events_refused,
                                      note_edit_allowed=not args.bullhorn_create_only,
+                                     pipeline_refused=args.bullhorn_pipeline_refused,
                                      **readings_from_args(args, "bullhorn"))
     return bullhorn, AircallSandboxConfig(webhook_failures_to_deactivate=args.aircall_webhook_failures_to_deactivate,
                                           webhook_deliveries_fail=args.aircall_webhook_deliveries_fail,

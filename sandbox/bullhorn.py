@@ -59,6 +59,8 @@ class BullhornSandboxConfig(FaultConfig):
     login_host: LoginHost = "login_info"
     session_ttl: SessionTtl = "default"
     soft_delete: SoftDelete = "updated"
+    #: the API user lacks the rights to read JobSubmission, Placement and JobOrder (`query/*` answers 403)
+    pipeline_refused: bool = False
 
 
 #: searches whose hits are kept (oldest dropped first)
@@ -118,7 +120,8 @@ class BullhornSandbox:
         tables: dict[str, dict[int, dict[str, Any]]] = {
             "Candidate": self.data.candidates, "ClientContact": self.data.contacts,
             "ClientCorporation": self.data.companies, "CorporateUser": self.data.corporate_users,
-            "Note": self.notes,
+            "Note": self.notes, "JobOrder": self.data.job_orders, "JobSubmission": self.data.submissions,
+            "Placement": self.data.placements,
         }
         if entity not in tables:
             raise BullhornError(404, f"Unknown entity type: {entity}", "errors.unknownEntity")

@@ -15,7 +15,9 @@ from sandbox.bullhorn_errors import BullhornError
 
 PERSON = "Person"
 PERSON_ENTITIES = ("Candidate", "ClientContact", "CorporateUser")
-ENTITIES = (*PERSON_ENTITIES, "ClientCorporation", "Note", "NoteEntity")
+#: the pipeline (reference/bullhorn-next.md §2): what a candidate is submitted or placed on
+PIPELINE_ENTITIES = ("JobOrder", "JobSubmission", "Placement")
+ENTITIES = (*PERSON_ENTITIES, "ClientCorporation", "Note", "NoteEntity", *PIPELINE_ENTITIES)
 _PHONES = ("phone", "mobile", "phone2", "phone3", "pager", "fax", "fax2", "fax3")
 _PERSON_COMMON = ("id", "firstName", "lastName", "name", "email", "status", "isDeleted", "dateAdded",
                   "dateLastModified", "occupation", *_PHONES)
@@ -32,6 +34,13 @@ BASE_FIELDS: dict[str, frozenset[str]] = {
                        "opportunities", "people", "dateAdded", "dateLastModified", "minutesSpent", "isDeleted",
                        "externalID", "migrateGUID")),
     "NoteEntity": frozenset(("id", "note", "targetEntityID", "targetEntityName")),
+    "JobOrder": frozenset(("id", "title", "clientCorporation", "clientContact", "status", "isOpen", "isDeleted",
+                           "owner", "dateAdded", "dateClosed", "dateLastModified")),
+    "JobSubmission": frozenset(("id", "candidate", "jobOrder", "status", "dateAdded", "isDeleted", "isHidden",
+                                "sendingUser", "dateLastModified")),
+    # the doc table has no isDeleted: Placement is hard-deleted (reference/bullhorn-next.md §2)
+    "Placement": frozenset(("id", "candidate", "jobOrder", "jobSubmission", "status", "dateBegin", "dateEnd",
+                            "employmentType", "dateAdded", "dateLastModified")),
 }
 #: association -> target entity; targets the fake does not model render as bare ids
 TO_ONE: dict[str, dict[str, str]] = {
@@ -39,6 +48,10 @@ TO_ONE: dict[str, dict[str, str]] = {
     "ClientContact": {"owner": "CorporateUser", "clientCorporation": "ClientCorporation"},
     "Note": {"commentingPerson": PERSON, "personReference": PERSON, "jobOrder": "JobOrder"},
     "NoteEntity": {"note": "Note"},
+    "JobOrder": {"clientCorporation": "ClientCorporation", "clientContact": "ClientContact",
+                 "owner": "CorporateUser"},
+    "JobSubmission": {"candidate": "Candidate", "jobOrder": "JobOrder", "sendingUser": "CorporateUser"},
+    "Placement": {"candidate": "Candidate", "jobOrder": "JobOrder", "jobSubmission": "JobSubmission"},
 }
 TO_MANY: dict[str, dict[str, str]] = {
     "Candidate": {"notes": "Note"},
@@ -50,7 +63,7 @@ TO_MANY: dict[str, dict[str, str]] = {
 _DEFAULT_SUB: dict[str, tuple[str, ...]] = {
     PERSON: ("id", "firstName", "lastName"), "Candidate": ("id", "firstName", "lastName"),
     "ClientContact": ("id", "firstName", "lastName"), "CorporateUser": ("id", "firstName", "lastName"),
-    "ClientCorporation": ("id", "name"),
+    "ClientCorporation": ("id", "name"), "JobOrder": ("id", "title"),
 }
 TO_MANY_DEFAULT_COUNT = 5
 TO_MANY_MAX_COUNT = 10
@@ -183,13 +196,16 @@ class Renderer:
 
     def _nested(self, entity: str, record: Mapping[str, Any], spec: FieldSpec) -> dict[str, Any]:
         sub = spec.sub if spec.sub is not None else tuple(FieldSpec(n) for n in _DEFAULT_SUB.get(entity, ("id",)))
-        # Nested selections stay one level deep, like Bullhorn's own: associations there are ids only.
-        flat = tuple(FieldSpec(s.name) for s in sub)
+        # Nested selections stay one level deep, like Bullhorn's own: associations there are ids only,
+        # unless the selection names their fields, as `jobOrder(id,clientCorporation(id,name))` does
+        # (to-one associations nest: reference/bullhorn-next.md §2, `owner(corporation(name))`).
+        explicit = {s.name for s in sub if s.sub is not None and s.name in TO_ONE.get(entity, {})}
+        flat = tuple(FieldSpec(s.name, sub=s.sub if s.name in explicit else None) for s in sub)
         rendered = self.render(entity, record, flat)
         for name, value in rendered.items():
             if isinstance(value, dict) and name in TO_MANY.get(entity, {}):
                 rendered[name] = {"total": value["total"]}
-            elif isinstance(value, dict):
+            elif isinstance(value, dict) and name not in explicit:
                 rendered[name] = {"id": value.get("id")}
         return rendered
 

@@ -43,6 +43,7 @@ _SETTABLE: dict[str, Callable[[Any], bool]] = {
     "event_subscriptions_allowed": lambda value: isinstance(value, bool),
     "case_insensitive_where": lambda value: isinstance(value, bool),
     "subscription_ttl_s": _number,
+    "pipeline_refused": lambda value: isinstance(value, bool),
     "rest_host": lambda value: value is None or (isinstance(value, str) and bool(value)),
     **{item.field: partial(is_reading_value, item.field) for item in READINGS if item.fake == "bullhorn"},
 }

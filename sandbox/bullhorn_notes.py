@@ -56,8 +56,10 @@ class _NoteChecks:
         elif name == "commentingPerson":
             self._reference(name, value, lambda found: found is not None and found[0] == "CorporateUser")
         elif name == "jobOrder":
-            # The demo tenant has no job orders, so only "no job order" can be valid.
-            self._accept(name, value, value is None)
+            job_id = _reference_id(value)
+            job = self.sandbox.data.job_orders.get(job_id) if job_id is not None else None
+            self._accept(name, None if value is None else {"id": job_id},
+                         value is None or (job is not None and not job.get("isDeleted")))
         elif name in ("minutesSpent", "dateAdded"):
             whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
             self._accept(name, int(value) if whole else value, whole and not isinstance(value, bool), "INVALID_TYPE")

@@ -4,7 +4,8 @@ About 70 % of calls involve a number the demo tenant knows (some of them shared 
 records, some from abroad and stored as their country writes them nationally), a quarter an
 unknown number and a few an anonymous caller. Tags come during the call,
 in wrap-up after hang-up, and sometimes much later; one is occasionally taken off again; missed
-calls get Aircall's own "Callback Request" tag; comments land 60–90 s after hang-up.
+calls get Aircall's own "Callback Request" tag; comments land 60–90 s after hang-up. Now and then a
+second agent calls the same number while the first call is still ringing or talking.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ ANONYMOUS = "anonymous"
 #: kinds of the demo callers whose number a record holds in their own country's national format
 NATIONAL_KIND = "national_"
 FIRST_CALL_ID = 900_000_000
+#: share of calls that a colleague's call to the same number follows at once
+COLLEAGUE_SHARE = 0.06
 
 _KIND_WEIGHTS: dict[CallKind, int] = {
     CallKind.INBOUND_ANSWERED: 35,
@@ -121,12 +124,28 @@ def plan_calls(
 ) -> list[CallScript]:
     """`count` calls starting about `mean_gap_s` apart (Poisson arrivals) from `started_at`."""
     rng = random.Random(seed)
+    # its own stream: whether a colleague calls the same number at once (DESIGN §13's "on a call now")
+    pairs = random.Random(seed ^ 0x2A6)
     scripts: list[CallScript] = []
     offset = 0.0
     for index in range(count):
+        call_id = FIRST_CALL_ID + seed % 1000 * 100_000 + index
+        previous = scripts[-1] if scripts else None
+        if previous is not None and previous.raw_digits != ANONYMOUS and pairs.random() < COLLEAGUE_SHARE:
+            scripts.append(colleague_script(pairs, previous, call_id=call_id))
+            continue
         scripts.append(random_script(
-            rng, call_id=FIRST_CALL_ID + seed % 1000 * 100_000 + index,
-            raw_digits=pick_caller(rng, callers), started_at=started_at + int(offset),
+            rng, call_id=call_id, raw_digits=pick_caller(rng, callers), started_at=started_at + int(offset),
         ))
         offset += rng.expovariate(1.0 / mean_gap_s) if mean_gap_s > 0 else 0.0
     return scripts
+
+
+def colleague_script(rng: random.Random, other: CallScript, *, call_id: int) -> CallScript:
+    """Another agent calling `other`'s number while `other` is still going: two recruiters, one candidate."""
+    agent = rng.choice([candidate for candidate in AGENTS if candidate not in (other.agent, *other.rung_agents)])
+    return CallScript(
+        call_id=call_id, kind=CallKind.OUTBOUND_ANSWERED, agent=agent, line=rng.choice(LINES),
+        raw_digits=other.raw_digits, started_at=other.started_at + rng.randint(2, max(2, other.ring_s)),
+        ring_s=rng.randint(3, 10), talk_s=rng.randint(20, 120),
+    )

@@ -22,6 +22,7 @@ from typing import Any
 import phonenumbers
 
 from sandbox import people
+from sandbox.bullhorn_pipeline import add_pipelines
 from sandbox.demo_phones import Phones, e164_of, is_readable
 
 PHONE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -62,6 +63,10 @@ class DemoData:
     callers: list[Caller] = field(default_factory=list)
     #: e164 -> every (entity, id, field) where it was typed, in any format (deleted and archived included)
     phone_owners: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
+    #: the pipeline (`sandbox.bullhorn_pipeline`): jobs, the candidates submitted to them, those placed
+    job_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    submissions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    placements: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 _FIRST = (
@@ -254,6 +259,7 @@ def build_demo_data(
     callers[phones.stored[placeholders[1]["phone"]][0]] = "placeholder_only"
     callers.update(_one_per_style_and_field(data, phones, set(callers)))
     data.callers = [_caller(data, phones, e164, kind) for e164, kind in callers.items()]
+    add_pipelines(data, seed)
     return data
 
 

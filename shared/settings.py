@@ -132,6 +132,11 @@ class Settings:
     webhook_bytes_in_flight: int = 8 * 1024 * 1024
     #: log SMS/WhatsApp messages as one Bullhorn note per person, line and UTC day (DESIGN §12)
     messages: bool = True
+    #: a candidate's call note carries their one active job (`jobOrder`); Bullhorn Automation ignores notes
+    #: that reference other records, so tenants whose automations run on candidate notes may turn it off
+    link_job: bool = True
+    #: cards carry their context (DESIGN §13: last contact, colleagues on the line, pipeline); 0 turns it off
+    card_context: bool = True
 
     # DESIGN §12 (shared.note_settings)
     #: `update` edits the note as data arrives; `once` writes it once and never edits it (create-only API users)
@@ -393,4 +398,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         note_ai_wait_s=env.get("CALLBRIDGE_NOTE_AI_WAIT_S", _positive_float, DEFAULTS.note_ai_wait_s),
         default_actions=env.get("CALLBRIDGE_DEFAULT_ACTIONS", _note_setting(parse_default_actions),
                                 DEFAULTS.default_actions),
+        link_job=env.get("CALLBRIDGE_LINK_JOB", _bool, Settings.link_job),
+        card_context=env.get("CALLBRIDGE_CARD_CONTEXT", _bool, Settings.card_context),
     )

@@ -142,6 +142,23 @@ def _flags(call: dict[str, Any]) -> None:
         st.info("The agent has no Bullhorn user with the same e-mail: the note was written by the default user.")
     for warning in flags.get("warnings") or []:
         st.warning(md(warning))
+    _job_link(flags.get("job_link"))
+
+
+#: DESIGN §13: why a tenant may turn CALLBRIDGE_LINK_JOB off
+LINK_JOB_CAVEAT = ("Bullhorn Automation ignores notes that reference other records: a note linked to a job does "
+                   "not trigger automations on candidate notes. Set CALLBRIDGE_LINK_JOB=0 if yours rely on them.")
+
+
+def _job_link(link: Any) -> None:
+    """The job the note is linked to (CALLBRIDGE_LINK_JOB), or why it is not."""
+    if not isinstance(link, dict):
+        return
+    if link.get("job_id") is not None:
+        st.info(f"**Job:** {md(link.get('reason') or 'linked to job #' + str(link['job_id']))}")
+        st.caption(LINK_JOB_CAVEAT)
+    elif link.get("reason"):
+        st.caption(md(link["reason"]))
 
 
 def _attempt(attempt: dict[str, Any]) -> None:

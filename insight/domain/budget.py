@@ -26,6 +26,8 @@ class Purpose(StrEnum):
     backfill = "backfill"
     #: loginInfo, OAuth and REST logins
     session = "session"
+    #: the card's context (DESIGN §13): the person's latest notes, the pipeline, agents' owner names
+    context = "context"
     #: anything not attributed (kept visible rather than dropped)
     other = "other"
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from insight.domain.card_context_html import CONTEXT_CSS, context_html
 from insight.domain.phones import display
 
 __all__ = ["ENTITY_LABELS", "FIELD_LABELS", "content_security_policy", "render_card_html"]
@@ -33,7 +34,7 @@ padding:7px 14px;font-weight:600}
 .more ul{margin:0;padding-left:18px}.more li{margin:2px 0;overflow-wrap:anywhere}
 .hint{color:#5b6475;margin:0}
 footer{margin-top:14px;color:#8a92a3;font-size:12px}
-""".strip()
+""".strip() + "\n" + CONTEXT_CSS
 
 # The page carries exactly one <style> block and nothing else that loads, so the policy allows
 # that block by hash and nothing more (no 'unsafe-inline', no images, no scripts). frame-ancestors
@@ -59,8 +60,10 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 
-def render_card_html(card_json: Mapping[str, Any], *, refresh_s: int) -> str:
-    """The card JSON (`insight.domain.cards.build_card_json`) as a page that refreshes itself every `refresh_s`."""
+def render_card_html(card_json: Mapping[str, Any], *, refresh_s: int, now: datetime | None = None) -> str:
+    """The card JSON (`insight.domain.cards.build_card_json`) as a page that refreshes itself every `refresh_s`.
+
+    `now` (default: the clock) is what the context's "2 h ago" counts from."""
     matches = [match for match in _list(card_json.get("matches")) if isinstance(match, Mapping)]
     phone = _phone(card_json.get("phone"))
     if matches:
@@ -72,6 +75,7 @@ def render_card_html(card_json: Mapping[str, Any], *, refresh_s: int) -> str:
     else:
         title = f"No Bullhorn match for {phone}"
         body = _empty_html(title, "No live Candidate or Contact has this number.", phone)
+    body += context_html(card_json.get("context"), now or datetime.now(UTC))
     refresh = f'<meta http-equiv="refresh" content="{int(refresh_s)}">' if int(refresh_s) > 0 else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'

@@ -73,7 +73,8 @@ def build_card_json(
 
 
 def build_aircall_card(
-    phone_display: str | None, matches: Sequence[Match], *, ui_base_url: str
+    phone_display: str | None, matches: Sequence[Match], *, ui_base_url: str,
+    context: Sequence[tuple[str, str]] = (),
 ) -> list[dict[str, str]]:
     """`contents` for `POST /v1/calls/{id}/insight_cards`: title and shortText lines, best match first.
 
@@ -81,10 +82,12 @@ def build_aircall_card(
     "anonymous" gives the anonymous card.
     """
     number = _display_number(phone_display)
+    # the card's context in short (DESIGN §13, `insight.domain.card_context.context_lines`)
+    extra = [_short(label, text) for label, text in context]
     if not matches:
         if number is None:
             return [_title("No Bullhorn match: anonymous caller"), _short("Number", "withheld by the caller")]
-        return [_title(f"No Bullhorn match for {number}")]
+        return [_title(f"No Bullhorn match for {number}"), *extra]
     best = matches[0]
     link = _safe_link(record_link(ui_base_url, best.entity, best.id))
     lines = [_title(best.name, link)]
@@ -97,7 +100,7 @@ def build_aircall_card(
     if others:
         label = "1 more match" if len(others) == 1 else f"{len(others)} more matches"
         lines.append(_short(label, ", ".join(match.name for match in others)))
-    return lines
+    return [*lines, *extra]
 
 
 def _card_match(match: Match, ui_base_url: str) -> dict[str, Any]:

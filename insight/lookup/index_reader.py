@@ -163,6 +163,9 @@ class IndexSource:
             self._memo[e164] = found
         return found
 
+    def forget(self, e164: str) -> None:
+        self._memo.pop(e164, None)
+
     async def _current(self) -> _Known:
         known = self._known
         if known is None or self._clock() - known.read_at >= STALE_S:

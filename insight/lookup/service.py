@@ -58,6 +58,10 @@ class IndexLookup(Protocol):
         """The number's matches, or None while the index cannot be trusted (not built, stale)."""
         ...
 
+    def forget(self, e164: str) -> None:
+        """Drop what this process remembers of the number's index answer (callbridge changed its records)."""
+        ...
+
 
 class SharedCache(Protocol):
     """The optional tier shared by replicas (Redis)."""
@@ -146,9 +150,11 @@ class LookupService:
             del self._in_flight[e164]
 
     def forget(self, e164: str) -> None:
-        """Drop a number from the local tiers (a re-match must ask Bullhorn again)."""
+        """Drop a number from the local tiers (a re-match must ask Bullhorn again, or the index afresh)."""
         self._found.pop(e164, None)
         self._not_found.pop(e164, None)
+        if self._index is not None:
+            self._index.forget(e164)
 
     async def _from_index(self, e164: str) -> Lookup | None:
         if self._index is None:

@@ -28,6 +28,9 @@ from insight.domain.setup_checks import (
     webhook_check,
 )
 from insight.domain.setup_mapping import TagFact, agents_check, tag_checks
+from insight.setup.pipeline_check import CHECK_ID as PIPELINE_CHECK_ID
+from insight.setup.pipeline_check import TITLE as PIPELINE_TITLE
+from insight.setup.pipeline_check import pipeline_check
 from insight.store import Store
 from insight.store.setup import last_note_writes, webhook_tokens
 from insight.upstream.aircall import AircallClient
@@ -104,6 +107,7 @@ class Doctor:
             self._edit_right(writes.get("update")),
             tried_check("bullhorn_right_events", "Bullhorn right: event subscriptions", await self._try(subscribe),
                         ok_detail="Bullhorn lets the API user subscribe to record events (the phone index needs it)."),
+            await pipeline_check(self.bullhorn, link_job=self.settings.link_job),
         ]
 
     def _edit_right(self, evidence: WriteEvidence | None) -> Check:
@@ -183,4 +187,5 @@ _RIGHTS: Sequence[tuple[str, str]] = (
     ("bullhorn_right_note_create", "Bullhorn right: create Notes"),
     ("bullhorn_right_note_update", "Bullhorn right: edit Notes"),
     ("bullhorn_right_events", "Bullhorn right: event subscriptions"),
+    (PIPELINE_CHECK_ID, PIPELINE_TITLE),
 )

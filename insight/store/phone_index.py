@@ -145,10 +145,16 @@ class PhoneIndex:
 
     def put_records(self, records: Sequence[IndexEntry], *, now: datetime) -> None:
         """Records callbridge wrote itself (created for an unknown caller): in the index at once, before their
-        event comes round; the event's re-read later writes the same row again."""
+        event comes round; the event's re-read later writes the same row again.
+
+        They count as applied changes, so the index's generation moves and every process drops the
+        answers it remembers (`IndexSource`), not only the one that wrote them.
+        """
         with write_connection(self.engine) as connection, connection.begin():
             scan = connection.execute(select(index_feed.c.scan).where(index_feed.c.id == FEED_ROW_ID)).scalar()
             _upsert(connection, records, int(scan or 0), now)
+            connection.execute(update(index_feed).where(index_feed.c.id == FEED_ROW_ID)
+                               .values(events_applied=index_feed.c.events_applied + len(records)))
 
     def begin_read(self) -> None:
         """An event read starts: until its batch is applied (or found empty), it is ours to read again."""

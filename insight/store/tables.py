@@ -144,6 +144,8 @@ calls = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "status", "next_attempt_at"),
     Index(None, "updated_at", "call_id"),
+    #: the card's context: the latest and the live calls with a number (migration 0012)
+    Index(None, "phone_e164", "started_at"),
     CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in SyncState)})", name="status"),
 )
 

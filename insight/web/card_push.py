@@ -13,11 +13,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from insight.domain.card_context import context_json, context_lines
 from insight.domain.cards import build_aircall_card
 from insight.domain.matching import Match
 from insight.domain.phones import display, normalize
+from insight.lookup.context import ContextService, StoreFacts
 from insight.lookup.service import LookupService
 from insight.store.intake_batch import CardOutcome
+from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamError, UpstreamUnavailable
 from insight.web.metrics import Metrics
 from shared.logs import log_context
@@ -50,6 +53,7 @@ class CardPusher:
         default_region: str,
         metrics: Metrics,
         retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
+        context: ContextService | None = None,
     ) -> None:
         self._ledger = ledger
         self._lookup = lookup
@@ -58,10 +62,11 @@ class CardPusher:
         self._default_region = default_region
         self._metrics = metrics
         self._retry_delays_s = tuple(retry_delays_s)
+        self._context = context
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def push_soon(self, call_id: int, raw_digits: str | None) -> None:
-        task = asyncio.get_running_loop().create_task(self.push(call_id, raw_digits))
+    def push_soon(self, call_id: int, raw_digits: str | None, agent_email: str | None = None) -> None:
+        task = asyncio.get_running_loop().create_task(self.push(call_id, raw_digits, agent_email))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -70,35 +75,58 @@ class CardPusher:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout_s)
 
-    async def push(self, call_id: int, raw_digits: str | None) -> None:
+    async def push(self, call_id: int, raw_digits: str | None, agent_email: str | None = None) -> None:
         with log_context(call_id=call_id):
-            await self._push(call_id, raw_digits)
+            refresh = await self._push(call_id, raw_digits, agent_email)
+            if refresh is not None:
+                await self._refresh(call_id, raw_digits, agent_email, refresh)
 
-    async def _push(self, call_id: int, raw_digits: str | None) -> None:
+    async def _push(self, call_id: int, raw_digits: str | None, agent_email: str | None,
+                    previous: list[dict[str, Any]] | None = None) -> list[dict[str, Any]] | None:
+        """Push the card; answers its lines when its context is incomplete (a refreshed card may follow)."""
         started = time.perf_counter()
         e164 = normalize(raw_digits, self._default_region) if raw_digits else None
         matches: tuple[Match, ...] = ()
+        incomplete = False
         try:
+            facts: StoreFacts | None = None
             if e164 is not None:
                 found = await self._lookup.lookup(e164)
+                # after the lookup, not beside it: both are Python in a worker thread, and two such threads
+                # wait on each other for the GIL (5 ms switch interval), which costs the lookup more
+                facts = await self._store_facts(e164)
                 matches = found.matches
-                self._metrics.lookup_answered(found, time.perf_counter() - started)
+                if previous is None:  # a refresh is no new lookup for the metrics
+                    self._metrics.lookup_answered(found, time.perf_counter() - started)
+            lines: list[tuple[str, str]] = []
+            if self._context is not None:
+                # never waits on Bullhorn, and starts its reads only once this card is sent: what is not
+                # ready follows in a refreshed card (DESIGN §13)
+                ranked = await self._context.card(e164, matches, call_id=call_id, agent_email=agent_email, wait_s=0,
+                                                  facts=facts, fetch=False, read_store=previous is not None)
+                matches, incomplete = ranked.matches, not ranked.context.complete
+                lines = context_lines(context_json(ranked.context), utcnow())
             contents = build_aircall_card(
-                display(e164) if e164 else (raw_digits or "anonymous"), matches, ui_base_url=await self._ui_base_url()
+                display(e164) if e164 else (raw_digits or "anonymous"), matches, ui_base_url=await self._ui_base_url(),
+                context=lines,
             )
+            if previous is not None and contents == previous:
+                return None
             await self._send(call_id, contents)
         except UpstreamError as error:
             log.warning(
                 "card for call %s not pushed: %s", call_id, error, extra=_extra(call_id, "failed", started)
             )
             self._metrics.cards.labels(outcome="failed").inc()
-            await self._record(call_id, "failed", e164, matches, str(error))
-            return
+            if previous is None:
+                await self._record(call_id, "failed", e164, matches, str(error))
+            return None
         except Exception as error:  # a background task must record its failure, not vanish
             log.exception("card for call %s failed unexpectedly", call_id, extra=_extra(call_id, "failed", started))
             self._metrics.cards.labels(outcome="failed").inc()
-            await self._record(call_id, "failed", e164, matches, f"unexpected error: {type(error).__name__}")
-            return
+            if previous is None:
+                await self._record(call_id, "failed", e164, matches, f"unexpected error: {type(error).__name__}")
+            return None
         self._metrics.cards.labels(outcome="pushed").inc()
         log.info(
             "card for call %s pushed in %.0f ms",
@@ -106,7 +134,27 @@ class CardPusher:
             (time.perf_counter() - started) * 1000,
             extra=_extra(call_id, "pushed", started),
         )
-        await self._record(call_id, "pushed", e164, matches, None)
+        if previous is None or contents[:1] != previous[:1]:
+            # a refresh re-records only when its best match changed (ranking with context): the note's person
+            await self._record(call_id, "pushed", e164, matches, None)
+        return contents if incomplete else None
+
+    async def _refresh(self, call_id: int, raw_digits: str | None, agent_email: str | None,
+                       previous: list[dict[str, Any]]) -> None:
+        """Once Bullhorn's part of the context is in, push the card again if it changed (DESIGN §13)."""
+        assert self._context is not None
+        e164 = normalize(raw_digits, self._default_region) if raw_digits else None
+        if e164 is None:
+            return
+        try:
+            await self._context.settled((await self._lookup.lookup(e164)).matches)
+        except UpstreamError as error:  # the first card stands; only its refresh is lost
+            log.warning("card for call %s not refreshed: %s", call_id, error)
+            return
+        await self._push(call_id, raw_digits, agent_email, previous)
+
+    async def _store_facts(self, e164: str) -> StoreFacts | None:
+        return await self._context.store_facts(e164) if self._context is not None else None
 
     async def _send(self, call_id: int, contents: list[dict[str, Any]]) -> None:
         for delay_s in (*self._retry_delays_s, None):

@@ -74,8 +74,34 @@ SCHEMAS: dict[str, Schema] = {
             "cached": {"type": "boolean"},
             "looked_up_at": {"type": "string", "format": "date-time"},
             "card_url": {"type": "string", "format": "uri", "description": "the signed HTML card (a call card)"},
+            "context": ref("CardContext"),
         },
         required=["phone", "matches", "more", "cached", "looked_up_at"],
+    ),
+    # DESIGN §13; absent when CALLBRIDGE_CARD_CONTEXT=0
+    "CardContext": obj(
+        {
+            "last_contact": {"oneOf": [{"type": "null"}, obj({
+                "at": {"type": "string", "format": "date-time"},
+                "by": nullable("string", description="the agent or Bullhorn user"),
+                "kind": {"type": "string", "enum": ["call", "note", "sms"]},
+                "action": nullable("string"),
+                "direction": nullable("string"),
+            })]},
+            "on_call_now": {"type": "array", "description": "other agents on a live call with this number",
+                            "items": obj({"agent": {"type": "string"},
+                                          "since": {"type": "string", "format": "date-time"}})},
+            "pipeline": {"oneOf": [
+                {"type": "null"},
+                obj({"items": {"type": "array", "maxItems": 3, "items": obj({
+                    "job_id": {"type": "integer"}, "title": nullable("string"), "company": nullable("string"),
+                    "status": nullable("string")})},
+                     "count": {"type": "integer", "minimum": 0}}),
+                obj({"open_jobs": {"type": "integer", "minimum": 0}}),
+            ]},
+            "complete": {"type": "boolean", "description": "false: Bullhorn's part follows in a refreshed card"},
+            "unavailable": {"type": "array", "items": {"type": "string"}, "description": "what is missing and why"},
+        }
     ),
     "CallMatch": nullable(
         "object",

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from insight.backfill.on_demand import BackfillRuns
+from insight.lookup.context import ContextService
 from insight.lookup.index_reader import IndexSource
 from insight.lookup.service import LookupService
 from insight.store import Store
@@ -30,6 +31,8 @@ class Services:
     #: the webhook tokens accepted: AIRCALL_WEBHOOK_TOKEN and those of webhooks callbridge registered
     webhook_tokens: AcceptedTokens
     lookup: LookupService
+    #: the card's context (DESIGN §13): last contact, colleagues on the line, the pipeline
+    context: ContextService
     intake: IntakeWriter
     index: IndexSource
     #: Bullhorn's note actions for the tags page, cached per app (tests build many apps per process)

@@ -76,7 +76,7 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "duplicate"})
     _outcome(services, envelope.event, "accepted", call_id)
     if stored.card_claimed:
-        services.cards.push_soon(call_id, item.summary["raw_digits"])
+        services.cards.push_soon(call_id, item.summary["raw_digits"], item.summary.get("agent_email"))
     return JSONResponse({"status": "accepted"})
 
 

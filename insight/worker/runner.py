@@ -29,6 +29,7 @@ from insight.upstream.bullhorn.client import BullhornClient
 from insight.worker.ai_notes import InsightApi
 from insight.worker.authors import AuthorDirectory
 from insight.worker.drain import Drain, settle
+from insight.worker.job_link import JobLinker
 from insight.worker.note_writer import LeaseLost
 from insight.worker.sync import CallSyncer
 from shared.settings import Settings
@@ -69,7 +70,8 @@ class Worker:
         #: time a killed worker's calls wait before another worker takes them over
         self._lease_s = settings.worker_lease_s
         self._syncer = CallSyncer(engine=store.engine, bullhorn=bullhorn, lookup=self.lookup, authors=self.authors,
-                                  settings=settings, worker_id=self.worker_id, clock=clock, aircall=aircall)
+                                  settings=settings, worker_id=self.worker_id, clock=clock, aircall=aircall,
+                                  jobs=JobLinker(bullhorn, enabled=settings.link_job, clock=clock))
         self._drain = Drain(name=f"worker {self.worker_id}", claim=self._claim, key=lambda claim: claim.call_id,
                             extend=self._extend, process=self._process, lease_s=self._lease_s,
                             in_flight=calls_in_flight or 2 * settings.bullhorn_concurrency, clock=clock)

@@ -37,6 +37,7 @@ from insight.store.tables import utcnow
 from insight.upstream.errors import UpstreamRejected, UpstreamUnavailable
 from insight.worker.ai_notes import FETCH_RETRY_S, InsightApi, collect_ai
 from insight.worker.authors import AuthorDirectory
+from insight.worker.job_link import JobLink, JobLinker
 from insight.worker.note_writer import NoteApi, call_note_writer
 from shared.logs import mask_phone
 from shared.note_settings import default_action_for
@@ -58,7 +59,7 @@ EDIT_REFUSED_ADVICE = ("Bullhorn lets this API user create notes but not edit th
 class CallSyncer:
     def __init__(self, *, engine: Engine, bullhorn: NoteApi, lookup: LookupService, authors: AuthorDirectory,
                  settings: Settings, worker_id: str, clock: Callable[[], datetime] = utcnow,
-                 aircall: InsightApi | None = None) -> None:
+                 aircall: InsightApi | None = None, jobs: JobLinker | None = None) -> None:
         self._engine = engine
         self._aircall = aircall
         self._lookup = lookup
@@ -66,6 +67,7 @@ class CallSyncer:
         self._settings = settings
         self._clock = clock
         self._writer = call_note_writer(engine, bullhorn, worker_id=worker_id)
+        self._jobs = jobs
 
     async def sync(self, claim: ClaimedCall) -> Finish:
         """Bring the call's note up to date; `LeaseLost` propagates (the call is someone else's now)."""
@@ -124,6 +126,7 @@ class CallSyncer:
                                call_id=state.call_id, transcript_link=state.asset)
             body = compose_note(state, person=person, others=others, author_id=author.user_id,
                                 action=choice.action, max_associated=self._settings.max_associated, extra_parts=extra)
+            body = await self._job_link(claim, person, body, flags)
             started_ms = state.started_at * 1000 if state.started_at is not None else None
             written = await self._writer.write(claim, person, body, started_at_ms=started_ms, update=not once)
         except UpstreamUnavailable as error:
@@ -173,6 +176,26 @@ class CallSyncer:
         explanation = (f"{len(late)} update(s) arrived after the note was written; CALLBRIDGE_NOTE_MODE=once never "
                        "edits a note, so they are listed on the call only") if late else None
         return Finish(SyncState.synced, explanation, columns=columns)
+
+    async def _job_link(self, claim: ClaimedCall, person: PersonRef, body: dict[str, Any],
+                        flags: dict[str, Any]) -> dict[str, Any]:
+        """The note linked to the candidate's one active job (DESIGN §13); set once, when the note is created."""
+        if self._jobs is None:
+            return body
+        if claim.note_id is not None:
+            # the link is not updatable; keep what the note was written with
+            previous = (claim.synced_body_json or {}).get("jobOrder")
+            job_id = previous.get("id") if isinstance(previous, Mapping) else None
+            if isinstance(job_id, int):
+                body["jobOrder"] = {"id": job_id}
+                kept = JobLink(job_id, None, f"Linked to job #{job_id} when the note was written")
+                flags["job_link"] = kept.as_flag()
+            return body
+        link = await self._jobs.link_for(person)
+        if link.job_id is not None:
+            body["jobOrder"] = {"id": link.job_id}
+        flags["job_link"] = link.as_flag()
+        return body
 
     def _settled_at(self, stored: Sequence[StoredEvent]) -> datetime:
         ended = [event.received_at for event in stored if event.event == ENDED_EVENT]

@@ -25,7 +25,7 @@ def test_the_report_lists_every_purpose_with_zeros_and_totals_them() -> None:
     report = budget_report({"lookup": 30, "note": 12, "session": 2}, now=datetime(2026, 12, 16, 12, tzinfo=UTC),
                            budget=100_000, index_share=0.1)
     assert report.by_purpose == {"lookup": 30, "note": 12, "index": 0, "setup": 0, "backfill": 0, "session": 2,
-                                 "other": 0}
+                                 "context": 0, "other": 0}
     assert report.total == 44
     assert report.index_allowance == 10_000
     assert report.over_budget is False and report.warning is None
@@ -60,4 +60,4 @@ def test_reads_per_poll_stretch_the_interval() -> None:
 
 def test_every_purpose_of_the_design_exists() -> None:
     assert [str(purpose) for purpose in Purpose] == ["lookup", "note", "index", "setup", "backfill", "session",
-                                                     "other"]
+                                                     "context", "other"]

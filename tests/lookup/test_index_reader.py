@@ -5,8 +5,11 @@ from pathlib import Path
 import anyio
 import pytest
 
+from insight.domain.index_records import index_record
 from insight.domain.matching import PHONE_FIELDS
 from insight.lookup.index_reader import READY_CHECK_S, STALE_S, IndexSource
+from insight.store.phone_index import PhoneIndex
+from insight.store.tables import utcnow
 from tests.clocks import FakeClock
 from tests.index_kit import build, keeper_for, key, source_for
 from tests.stack import Stack, demo_data, running_stack
@@ -95,3 +98,23 @@ async def test_a_rebuilt_index_forgets_what_the_old_one_answered(tmp_path: Path)
 
         assert before[0][:2] == (entity, record_id)
         assert after == ()
+
+
+async def test_a_record_callbridge_puts_in_the_index_reaches_another_process_after_one_readiness_check(
+        tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with running_stack(tmp_path) as stack:
+        await build(keeper_for(stack))
+        other_process = source_for(stack, clock=clock)
+        assert key(await other_process.matches("+13125550177") or ()) == []
+        entry = index_record("Candidate", {"id": 990_001, "firstName": "Ada", "lastName": "New",
+                                           "mobile": "+1 312 555 0177"}, default_region="US")
+        assert entry is not None
+        PhoneIndex(stack.store.engine).put_records([entry], now=utcnow())
+
+        remembered = key(await other_process.matches("+13125550177") or ())
+        clock.advance(READY_CHECK_S)
+        found = await _settled(other_process, "+13125550177", [("Candidate", 990_001, "mobile")])
+
+        assert remembered == []  # the same generation until its next check
+        assert found == [("Candidate", 990_001, "mobile")]

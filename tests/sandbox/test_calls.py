@@ -209,3 +209,16 @@ def test_planned_calls_are_seeded_valid_and_comment_60_to_90_s_after_hang_up():
         if planned.raw_digits == ANONYMOUS:
             assert planned.direction == "inbound"
         lifecycle(planned, token=TOKEN)
+
+
+def test_the_mix_sometimes_has_a_second_agent_call_a_number_while_the_first_call_is_on():
+    # many distinct numbers, so that a number coming back at once is the colleague's call, not chance
+    many = [_Caller(f"+1 415-555-{n:04d}", (("Candidate", n),)) for n in range(5000)]
+    planned = plan_calls(400, seed=3, callers=many, started_at=START)
+    overlapping = [
+        (first, second) for first, second in zip(planned, planned[1:], strict=False)
+        if second.raw_digits == first.raw_digits != ANONYMOUS and second.agent != first.agent
+        and first.started_at <= second.started_at < first.started_at + first.hangup_s
+    ]
+    assert 5 <= len(overlapping) <= 60
+    assert all(second.direction == "outbound" for _, second in overlapping)

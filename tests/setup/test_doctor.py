@@ -266,3 +266,20 @@ async def test_a_refused_note_edit_suggests_write_once_mode_which_needs_no_edit_
 
     assert refused["status"] == "fail" and "set CALLBRIDGE_NOTE_MODE=once" in refused["detail"]
     assert once["status"] == "ok" and "Not needed" in once["detail"]
+
+
+async def test_bullhorn_refusing_the_pipeline_warns_that_cards_show_none_and_fails_nothing(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT,
+                             bullhorn_config=BullhornSandboxConfig(pipeline_refused=True)) as stack:
+        refused = await checks(stack)
+    (tmp_path / "allowed").mkdir()
+    async with running_stack(tmp_path / "allowed", aircall_config=NO_LIMIT) as stack:
+        allowed = await checks(stack)
+
+    assert refused["bullhorn_right_pipeline"]["status"] == "warn"
+    assert "refused" in refused["bullhorn_right_pipeline"]["detail"]
+    assert "no pipeline" in refused["bullhorn_right_pipeline"]["detail"]
+    assert refused["bullhorn_right_search"]["status"] == "ok"
+    assert allowed["bullhorn_right_pipeline"]["status"] == "ok"
+    assert "CALLBRIDGE_LINK_JOB=1" in allowed["bullhorn_right_pipeline"]["detail"]
+    assert "Bullhorn Automation" in allowed["bullhorn_right_pipeline"]["detail"]

@@ -87,7 +87,7 @@ async def test_the_card_json_has_the_contract_fields(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
         card = (await stack.web.get("/api/insight", params={"phone": caller.e164}, headers=stack.api_headers)).json()
 
-        assert set(card) == {"phone", "matches", "more", "cached", "looked_up_at"}
+        assert set(card) == {"phone", "matches", "more", "cached", "looked_up_at", "context"}
         assert set(card["matches"][0]) == {
             "entity", "id", "name", "owner", "company", "status", "phone_field", "link",
         }

@@ -85,9 +85,12 @@ class BullhornClient:
                                 json={"query": query})
 
     async def query(self, entity: str, where: str, *, fields: str, count: int = 20, start: int = 0,
-                    order_by: str | None = None) -> JSON:
-        """JPQL-like `where` over the database (CorporateUser is query-only, Candidate/Note search-only)."""
-        params = _params(where=where, fields=fields, count=count, start=start, orderBy=order_by)
+                    order_by: str | None = None, show_total: bool = False) -> JSON:
+        """JPQL-like `where` over the database (CorporateUser is query-only, Candidate/Note search-only).
+
+        `show_total` asks for `total` (`showTotalMatched=true`, as sdk-rest sends it)."""
+        params = _params(where=where, fields=fields, count=count, start=start, orderBy=order_by,
+                         showTotalMatched="true" if show_total else None)
         return await self._json("GET", f"query/{entity}", operation=f"{entity} query", params=params)
 
     @overload
