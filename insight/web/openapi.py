@@ -188,8 +188,11 @@ def _paths() -> dict[str, Any]:
             "get": _api(
                 "Every Aircall tag seen, with the Bullhorn action it becomes or why it does not fit",
                 _json("Bullhorn's actions and the tags seen", ref("Tags")),
+                "400",
                 "503",
                 operationId="listTags",
+                parameters=[_query("days", "calls first seen this many days back (default 30, at most 366)",
+                                   {"type": "integer", "minimum": 1, "maximum": 366})],
             )
         },
         "/api/health": {

