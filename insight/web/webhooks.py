@@ -64,10 +64,9 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ignored"})
 
     call_id = envelope.call_id
-    item = event_to_record(envelope, body.decode("utf-8"), claim_card=envelope.event in CARD_EVENTS)
+    item = event_to_record(envelope, payload_to_store(document), claim_card=envelope.event in CARD_EVENTS)
     try:
-        stored = await services.intake.record(
-            event_to_record(envelope, payload_to_store(document), claim_card=envelope.event in CARD_EVENTS))
+        stored = await services.intake.record(item)
     except IntakeFailed:
         _outcome(services, envelope.event, "not_stored", call_id)
         raise ApiError(503, "the event could not be stored and is not accepted; deliver it again") from None
