@@ -15,10 +15,22 @@ from typing import Any, Literal
 
 from insight.domain.aircall_events import AI_EVENTS, KNOWN_CALL_EVENTS, MESSAGE_EVENTS
 from insight.domain.budget import BudgetReport
+from shared.note_settings import DEFAULT_NOTE_AI
 
 Status = Literal["ok", "warn", "fail"]
-#: every call, message and AI event callbridge handles, so exactly what its webhook subscribes to
-NEEDED_EVENTS: tuple[str, ...] = tuple(sorted(KNOWN_CALL_EVENTS | MESSAGE_EVENTS | set(AI_EVENTS)))
+
+
+def needed_events(*, messages: bool, ai_sections: Iterable[str]) -> tuple[str, ...]:
+    """What callbridge's webhook subscribes to, exactly: every call event, the message events when
+    messages are logged (CALLBRIDGE_MESSAGES), and the AI events of the sections the note shows
+    (CALLBRIDGE_NOTE_AI); anything more is delivered only to be ignored."""
+    sections = set(ai_sections)
+    ai = {event for event, section in AI_EVENTS.items() if section in sections}
+    return tuple(sorted(KNOWN_CALL_EVENTS | (MESSAGE_EVENTS if messages else frozenset()) | ai))
+
+
+#: what the webhook subscribes to under the default settings (messages on, the default AI sections)
+NEEDED_EVENTS: tuple[str, ...] = needed_events(messages=True, ai_sections=DEFAULT_NOTE_AI)
 WEBHOOK_PATH = "/webhooks/aircall"
 
 
@@ -114,46 +126,48 @@ def is_our_webhook(url: str, public_url: str) -> bool:
     return url.rstrip("/").casefold() == webhook_url(public_url).casefold()
 
 
-def pick_webhook(webhooks: Sequence[WebhookFact], public_url: str) -> WebhookFact | None:
+def pick_webhook(webhooks: Sequence[WebhookFact], public_url: str,
+                 needed: Sequence[str] = NEEDED_EVENTS) -> WebhookFact | None:
     """Of the webhooks sending to callbridge, the most useful: active first, then one whose token it accepts."""
     ours = [webhook for webhook in webhooks if is_our_webhook(webhook.url, public_url)]
-    return max(ours, key=lambda w: (w.active, w.token_accepted is True, set(NEEDED_EVENTS) <= set(w.events)),
+    return max(ours, key=lambda w: (w.active, w.token_accepted is True, set(needed) <= set(w.events)),
                default=None)
 
 
-def webhook_in_order(webhook: WebhookFact) -> bool:
-    return webhook.active and webhook.token_accepted is not False and set(webhook.events) == set(NEEDED_EVENTS)
+def webhook_in_order(webhook: WebhookFact, needed: Sequence[str] = NEEDED_EVENTS) -> bool:
+    return webhook.active and webhook.token_accepted is not False and set(webhook.events) == set(needed)
 
 
 def _events_text(events: Sequence[str]) -> str:
     return ", ".join(events)
 
 
-def register_description(url: str) -> str:
-    return (f"Create an Aircall webhook for {url} subscribed to exactly the {len(NEEDED_EVENTS)} call and message "
-            f"events callbridge uses ({_events_text(NEEDED_EVENTS)}); callbridge keeps the token Aircall returns and "
+def register_description(url: str, needed: Sequence[str] = NEEDED_EVENTS) -> str:
+    return (f"Create an Aircall webhook for {url} subscribed to exactly the {len(needed)} "
+            f"events callbridge uses ({_events_text(needed)}); callbridge keeps the token Aircall returns and "
             "accepts it from then on.")
 
 
-def enable_description(webhook_id: str) -> str:
+def enable_description(webhook_id: str, needed: Sequence[str] = NEEDED_EVENTS) -> str:
     return (f"Update Aircall webhook {webhook_id}: make it active and subscribed to exactly the "
-            f"{len(NEEDED_EVENTS)} call and message events callbridge uses, and accept the token it signs "
+            f"{len(needed)} events callbridge uses, and accept the token it signs "
             "deliveries with.")
 
 
-def webhook_check(webhooks: Sequence[WebhookFact], public_url: str) -> Check:
+def webhook_check(webhooks: Sequence[WebhookFact], public_url: str,
+                  needed: Sequence[str] = NEEDED_EVENTS) -> Check:
     """The one webhook that should send Aircall's call events to `public_url` + /webhooks/aircall."""
     url = webhook_url(public_url)
     title = "Aircall webhook"
     ours = [webhook for webhook in webhooks if is_our_webhook(webhook.url, public_url)]
-    webhook = pick_webhook(webhooks, public_url)
+    webhook = pick_webhook(webhooks, public_url, needed)
     if webhook is None:
         return Check("aircall_webhook", title, "fail",
                      f"No Aircall webhook sends to {url}: Aircall would deliver no call to callbridge.",
-                     "register_webhook", register_description(url))
-    fix, fix_description = "enable_webhook", enable_description(webhook.webhook_id)
-    missing = [event for event in NEEDED_EVENTS if event not in webhook.events]
-    extra = sorted(set(webhook.events) - set(NEEDED_EVENTS))
+                     "register_webhook", register_description(url, needed))
+    fix, fix_description = "enable_webhook", enable_description(webhook.webhook_id, needed)
+    missing = [event for event in needed if event not in webhook.events]
+    extra = sorted(set(webhook.events) - set(needed))
     if not webhook.active:
         return Check("aircall_webhook", title, "fail",
                      f"Aircall deactivated webhook {webhook.webhook_id} for {url} (it does so after repeated failed "
@@ -177,8 +191,8 @@ def webhook_check(webhooks: Sequence[WebhookFact], public_url: str) -> Check:
                      f"Webhook {webhook.webhook_id} is active and sends every call event callbridge uses, but "
                      f"{'; '.join(notes)}.", fix if extra else None, fix_description if extra else None)
     return Check("aircall_webhook", title, "ok",
-                 f"Webhook {webhook.webhook_id} is active and sends exactly the {len(NEEDED_EVENTS)} call and "
-                 f"message events callbridge uses to {url}.")
+                 f"Webhook {webhook.webhook_id} is active and sends exactly the {len(needed)} events callbridge "
+                 f"uses to {url}.")
 
 
 @dataclass(frozen=True)

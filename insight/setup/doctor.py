@@ -23,6 +23,7 @@ from insight.domain.setup_checks import (
     budget_check,
     index_check,
     is_our_webhook,
+    needed_events,
     note_right_check,
     tried_check,
     webhook_check,
@@ -65,6 +66,8 @@ class Doctor:
         self.store = store
         self._index = index
         self._budget = budget
+        #: exactly what callbridge's webhook subscribes to under these settings
+        self.needed_events = needed_events(messages=settings.messages, ai_sections=settings.note_ai)
 
     async def run(self) -> list[Check]:
         with metered(Purpose.setup):
@@ -127,7 +130,7 @@ class Doctor:
             facts = await self.webhook_facts()
         except UpstreamError as error:
             return not_checked("aircall_webhook", "Aircall webhook", error)
-        return webhook_check(facts, self.settings.public_url)
+        return webhook_check(facts, self.settings.public_url, self.needed_events)
 
     async def webhook_facts(self) -> list[WebhookFact]:
         accepted = {token.get() for token in self.settings.aircall_webhook_tokens}

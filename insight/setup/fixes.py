@@ -14,7 +14,6 @@ import anyio.to_thread
 
 from insight.domain.budget import Purpose
 from insight.domain.setup_checks import (
-    NEEDED_EVENTS,
     Check,
     Status,
     pick_webhook,
@@ -79,8 +78,8 @@ async def _guarded(doctor: Doctor, check_id: str, title: str, what: str, run: _F
 
 async def _register_webhook(doctor: Doctor) -> FixOutcome:
     public_url = doctor.settings.public_url
-    if pick_webhook(await doctor.webhook_facts(), public_url) is None:
-        created = await doctor.aircall.create_webhook(webhook_url(public_url), NEEDED_EVENTS,
+    if pick_webhook(await doctor.webhook_facts(), public_url, doctor.needed_events) is None:
+        created = await doctor.aircall.create_webhook(webhook_url(public_url), doctor.needed_events,
                                                       custom_name=WEBHOOK_NAME)
         await _keep_token(doctor, created)
         return FixOutcome(await doctor.webhook_check(), True)
@@ -88,10 +87,10 @@ async def _register_webhook(doctor: Doctor) -> FixOutcome:
 
 
 async def _enable_webhook(doctor: Doctor) -> FixOutcome:
-    webhook = pick_webhook(await doctor.webhook_facts(), doctor.settings.public_url)
-    if webhook is None or webhook_in_order(webhook):
+    webhook = pick_webhook(await doctor.webhook_facts(), doctor.settings.public_url, doctor.needed_events)
+    if webhook is None or webhook_in_order(webhook, doctor.needed_events):
         return FixOutcome(await doctor.webhook_check(), False)
-    updated = await doctor.aircall.activate_webhook(webhook.webhook_id, NEEDED_EVENTS)
+    updated = await doctor.aircall.activate_webhook(webhook.webhook_id, doctor.needed_events)
     if not isinstance(updated.get("token"), str):
         updated = await doctor.aircall.get_webhook(webhook.webhook_id)
     await _keep_token(doctor, {**updated, "webhook_id": webhook.webhook_id, "url": webhook.url})

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from insight.domain.setup_checks import NEEDED_EVENTS
+from insight.domain.setup_checks import NEEDED_EVENTS, needed_events
 from sandbox.aircall import AircallSandboxConfig
 from sandbox.bullhorn import BullhornSandboxConfig
 from sandbox.calls import CommentScript
@@ -245,9 +245,22 @@ async def test_refused_credentials_fail_their_checks_and_what_depends_on_them_sa
         assert found[refused]["status"] == "fail" and "AIRCALL_API_TOKEN" in found[refused]["detail"], refused
 
 
-def test_the_webhook_the_doctor_registers_carries_the_ai_events_too() -> None:
-    assert {"summary.created", "topics.created", "sentiment.created", "action_item.created",
-            "transcription.created"} <= set(NEEDED_EVENTS)
+def test_the_webhook_the_doctor_registers_carries_the_ai_events_of_the_sections_the_note_shows() -> None:
+    shown = {"summary.created", "topics.created", "sentiment.created", "action_item.created"}
+
+    assert shown <= set(NEEDED_EVENTS) and "transcription.created" not in NEEDED_EVENTS
+    assert "transcription.created" in needed_events(messages=True, ai_sections=["summary", "transcript"])
+    assert "topics.created" not in needed_events(messages=True, ai_sections=["summary", "transcript"])
+
+
+async def test_with_messages_off_the_registered_webhook_leaves_the_message_events_out(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, aircall_config=NO_LIMIT, CALLBRIDGE_MESSAGES="0") as stack:
+        registered = await fix(stack, "register_webhook")
+        [webhook] = webhooks_to_us(stack)
+
+    assert registered["status"] == "ok"
+    assert "call.created" in webhook["events"]
+    assert not {"message.received", "message.sent"} & set(webhook["events"])
 
 
 async def test_a_refused_note_edit_suggests_write_once_mode_which_needs_no_edit_right(tmp_path: Path) -> None:
