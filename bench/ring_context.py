@@ -18,29 +18,7 @@ from pathlib import Path
 import httpx
 
 from bench.processes import free_port, process, sandbox_args, service_env, wait_until_up, web_args
-from sandbox.calls import CallKind, CallScript, lifecycle
-from sandbox.people import AGENTS, LINES
-
-AIRCALL_AUTH = ("demo-api-id", "demo-api-token")
-
-
-def _ring(http: httpx.Client, web: str, sandbox: str, call_id: int, raw_digits: str) -> tuple[float, float]:
-    """Send call.created; answer (sent_at, ms until the first card)."""
-    script = CallScript(call_id=call_id, kind=CallKind.INBOUND_ANSWERED, agent=AGENTS[0], line=LINES[0],
-                        raw_digits=raw_digits, started_at=int(time.time()), talk_s=30)
-    created = lifecycle(script, token="demo-webhook-token")[0].envelope
-    http.post(f"{sandbox}/aircall/_sandbox/calls", json=created["data"], auth=AIRCALL_AUTH).raise_for_status()
-    sent_at = time.time()
-    answer = http.post(f"{web}/webhooks/aircall", json=created)
-    if answer.json() != {"status": "accepted"}:
-        raise RuntimeError(f"webhook not accepted: {answer.text}")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        found = http.get(f"{sandbox}/aircall/_sandbox/cards", params={"call_id": call_id}, auth=AIRCALL_AUTH).json()
-        if found["cards"]:
-            return sent_at, (float(found["cards"][0]["received_at"]) - sent_at) * 1000
-        time.sleep(0.003)
-    raise RuntimeError(f"no card for call {call_id} within 10 s")
+from bench.ring_to_card import AIRCALL_AUTH, percentile, ring_at
 
 
 def _last_card_ms(http: httpx.Client, sandbox: str, call_id: int, sent_at: float) -> float:
@@ -61,8 +39,8 @@ def measure(numbers: Sequence[str], *, warm: int, latency_ms: float, card_contex
                 http.patch(f"{sandbox}/aircall/_sandbox/config", json={"requests_per_minute": None}, auth=AIRCALL_AUTH)
                 if http.get(f"{web}/readyz").json()["status"] != "ready":
                     raise RuntimeError("web is not ready")
-                cold = [_ring(http, web, sandbox, 30_000 + index, raw) for index, raw in enumerate(numbers)]
-                warm_rings = [_ring(http, web, sandbox, 40_000 + index, numbers[index % min(20, len(numbers))])
+                cold = [ring_at(http, web, sandbox, 30_000 + index, raw) for index, raw in enumerate(numbers)]
+                warm_rings = [ring_at(http, web, sandbox, 40_000 + index, numbers[index % min(20, len(numbers))])
                               for index in range(warm)]
                 time.sleep(1.5)  # the refreshed cards of the last rings
                 refreshed = [_last_card_ms(http, sandbox, 30_000 + index, sent_at)
@@ -71,8 +49,6 @@ def measure(numbers: Sequence[str], *, warm: int, latency_ms: float, card_contex
 
 
 def print_comparison(numbers: Sequence[str], *, warm: int, latency_ms: float) -> None:
-    from bench.ring_to_card import percentile
-
     without = measure(numbers, warm=warm, latency_ms=latency_ms, card_context=False)
     with_context = measure(numbers, warm=warm, latency_ms=latency_ms, card_context=True)
     print(f"ring -> card with and without context, Bullhorn latency {latency_ms:g} ms "

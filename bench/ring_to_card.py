@@ -97,6 +97,12 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def ring(http: httpx.Client, web: str, sandbox: str, call_id: int, raw_digits: str) -> float:
+    """Send call.created; the ms until the Aircall fake received the call's first card."""
+    return ring_at(http, web, sandbox, call_id, raw_digits)[1]
+
+
+def ring_at(http: httpx.Client, web: str, sandbox: str, call_id: int, raw_digits: str) -> tuple[float, float]:
+    """Send call.created; answer (when it was sent, epoch s; ms until the first card)."""
     script = CallScript(
         call_id=call_id, kind=CallKind.INBOUND_ANSWERED, agent=AGENTS[0], line=LINES[0],
         raw_digits=raw_digits, started_at=int(time.time()), talk_s=30,
@@ -112,7 +118,7 @@ def ring(http: httpx.Client, web: str, sandbox: str, call_id: int, raw_digits: s
         cards = http.get(f"{sandbox}/aircall/_sandbox/cards", params={"call_id": call_id}, auth=AIRCALL_AUTH)
         found = cards.json()["cards"]
         if found:
-            return (float(found[0]["received_at"]) - sent_at) * 1000
+            return sent_at, (float(found[0]["received_at"]) - sent_at) * 1000
         time.sleep(0.003)
     raise RuntimeError(f"no card for call {call_id} within 10 s")
 
