@@ -8,12 +8,11 @@ import pytest
 import requests
 import responses
 from responses.matchers import query_param_matcher
-from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from console.views.tags import fix_for
+from tests.console.conftest import BASE
 
-BASE = "http://callbridge.test"
 APP = str(Path(__file__).resolve().parents[2] / "console" / "app.py")
 
 READY = {
@@ -70,29 +69,14 @@ TAGS = {
 
 
 @pytest.fixture
-def served_on(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """The console's `server.address` (as `--server.address` sets it); loopback unless a test says otherwise."""
-    address = getattr(request, "param", "127.0.0.1")
-    before = config.get_option("server.address")
-    config.set_option("server.address", address)
-    yield address
-    config.set_option("server.address", before)
-
-
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch, served_on: str | None) -> Iterator[responses.RequestsMock]:
+def service(console_api: responses.RequestsMock) -> Iterator[responses.RequestsMock]:
     """The service's HTTP API, faked at the `requests` layer the console uses."""
-    monkeypatch.delenv("CALLBRIDGE_CONSOLE_PASSWORD", raising=False)
-    monkeypatch.setenv("CALLBRIDGE_API_URL", BASE)
-    monkeypatch.setenv("CALLBRIDGE_API_KEY", "console-key")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(f"{BASE}/healthz", json={"status": "ok"})
-        mock.get(f"{BASE}/api/health", json=READY)
-        mock.get(f"{BASE}/api/summary", json=SUMMARY)
-        mock.get(f"{BASE}/api/calls", json={"calls": CALLS, "next_cursor": None})
-        mock.get(f"{BASE}/api/calls/1003", json=DETAIL)
-        mock.get(f"{BASE}/api/tags", json=TAGS)
-        yield mock
+    console_api.get(f"{BASE}/api/health", json=READY)
+    console_api.get(f"{BASE}/api/summary", json=SUMMARY)
+    console_api.get(f"{BASE}/api/calls", json={"calls": CALLS, "next_cursor": None})
+    console_api.get(f"{BASE}/api/calls/1003", json=DETAIL)
+    console_api.get(f"{BASE}/api/tags", json=TAGS)
+    yield console_api
 
 
 def _run() -> AppTest:

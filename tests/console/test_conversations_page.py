@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 import responses
-from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from tests.console.test_console_app import APP, BASE, CALLS, DETAIL, READY, SUMMARY
+from tests.console.conftest import BASE
+from tests.console.test_console_app import APP, CALLS, DETAIL, READY, SUMMARY
 
 NOTE = ("<p><b>Text messages</b> on London Desk<br>With: +14155550123</p>\n"
         "<p><b>10:00 UTC · Received · +14155550123</b><br>&lt;b&gt;hi&lt;/b&gt;</p>")
@@ -21,24 +21,16 @@ UNMATCHED = {**DETAIL, "call_id": 1003, "status": "unmatched", "match": None, "r
 
 
 @pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
-    before = config.get_option("server.address")
-    config.set_option("server.address", "127.0.0.1")
-    monkeypatch.delenv("CALLBRIDGE_CONSOLE_PASSWORD", raising=False)
-    monkeypatch.setenv("CALLBRIDGE_API_URL", BASE)
-    monkeypatch.setenv("CALLBRIDGE_API_KEY", "console-key")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(f"{BASE}/healthz", json={"status": "ok"})
-        mock.get(f"{BASE}/api/health", json=READY)
-        mock.get(f"{BASE}/api/summary", json=SUMMARY)
-        mock.get(f"{BASE}/api/calls", json={"calls": CALLS, "next_cursor": None})
-        mock.get(f"{BASE}/api/calls/1003", json=UNMATCHED)
-        mock.get(f"{BASE}/api/conversations", json={"conversations": [CONVERSATION], "next_cursor": None})
-        mock.get(f"{BASE}/api/conversations/7", json={**CONVERSATION, "line_name": "London Desk",
-                                                      "note": {"external_id": "aircall-sms:397301:+14155550123:"
-                                                               "2026-11-25", "comments": NOTE}})
-        yield mock
-    config.set_option("server.address", before)
+def service(console_api: responses.RequestsMock) -> Iterator[responses.RequestsMock]:
+    console_api.get(f"{BASE}/api/health", json=READY)
+    console_api.get(f"{BASE}/api/summary", json=SUMMARY)
+    console_api.get(f"{BASE}/api/calls", json={"calls": CALLS, "next_cursor": None})
+    console_api.get(f"{BASE}/api/calls/1003", json=UNMATCHED)
+    console_api.get(f"{BASE}/api/conversations", json={"conversations": [CONVERSATION], "next_cursor": None})
+    console_api.get(f"{BASE}/api/conversations/7", json={**CONVERSATION, "line_name": "London Desk",
+                                                         "note": {"external_id": "aircall-sms:397301:+14155550123:"
+                                                                  "2026-11-25", "comments": NOTE}})
+    yield console_api
 
 
 def _run() -> AppTest:

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import responses
-from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-BASE = "http://callbridge.test"
+from tests.console.conftest import BASE
+
 APP = str(Path(__file__).resolve().parents[2] / "console" / "app.py")
 REGISTER = ("Create an Aircall webhook for https://callbridge.example.com/webhooks/aircall subscribed to exactly "
             "the 19 call events callbridge uses")
@@ -39,22 +39,14 @@ CHECKS: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+def service(console_api: responses.RequestsMock) -> Iterator[responses.RequestsMock]:
     # served on loopback with no password, as the demo runs it (the console's sign-in is tested elsewhere)
-    before = config.get_option("server.address")
-    config.set_option("server.address", "127.0.0.1")
-    monkeypatch.delenv("CALLBRIDGE_CONSOLE_PASSWORD", raising=False)
-    monkeypatch.setenv("CALLBRIDGE_API_URL", BASE)
-    monkeypatch.setenv("CALLBRIDGE_API_KEY", "console-key")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(f"{BASE}/healthz", json={"status": "ok"})
-        mock.get(f"{BASE}/readyz", json={"status": "ready", "checks": {}})
-        mock.get(f"{BASE}/api/summary", json={"counts": {}, "queue": {}, "latency": {}, "cards": {}, "index": {}})
-        mock.get(f"{BASE}/api/calls", json={"calls": [], "next_cursor": None})
-        mock.get(f"{BASE}/api/setup", json={"checks": CHECKS})
-        mock.get(f"{BASE}/api/health", json={"status": "ready", "checks": {}})
-        yield mock
-    config.set_option("server.address", before)
+    console_api.get(f"{BASE}/readyz", json={"status": "ready", "checks": {}})
+    console_api.get(f"{BASE}/api/summary", json={"counts": {}, "queue": {}, "latency": {}, "cards": {}, "index": {}})
+    console_api.get(f"{BASE}/api/calls", json={"calls": [], "next_cursor": None})
+    console_api.get(f"{BASE}/api/setup", json={"checks": CHECKS})
+    console_api.get(f"{BASE}/api/health", json={"status": "ready", "checks": {}})
+    yield console_api
 
 
 def _setup_page() -> AppTest:
