@@ -31,6 +31,7 @@ from insight.lookup.service import LookupService
 from insight.lookup.shared_cache import open_redis_cache
 from insight.store import Store, StoreVault
 from insight.store.aircall_hold import StoreAircallHold
+from insight.store.loop_reads import LoopReader
 from insight.store.phone_index import PhoneIndex
 from insight.store.setup import webhook_tokens
 from insight.store.tables import utcnow
@@ -120,7 +121,9 @@ def create_app(
             metrics.registry.register(BudgetCollector(own_store.engine, settings, utcnow))
             metrics.registry.register(backfill_api.BackfillCollector(own_store.engine))
             ui_base_url = UiBaseUrl(settings.bullhorn_ui_url, bullhorn_client.auth)
-            context = ContextService(bullhorn_client, own_store.engine, ttl_s=settings.cache_ttl_s)
+            loop_reads = LoopReader(own_store.engine)
+            stack.callback(loop_reads.close)
+            context = ContextService(bullhorn_client, loop_reads, ttl_s=settings.cache_ttl_s)
             stack.push_async_callback(context.drain)
             cards = CardPusher(
                 ledger=intake,

@@ -114,8 +114,9 @@ class Stack:
         return await self.web.post("/webhooks/aircall", json=dict(envelope))
 
     async def settle(self) -> None:
-        """Wait for background work the webhook started (card pushes)."""
+        """Wait for background work the webhook started (card pushes) and for their outcomes to be stored."""
         await self.services.cards.drain()
+        await self.services.intake.flush()
 
     def searches(self) -> int:
         """Searches the Bullhorn sandbox has answered (its request log): two per live phone lookup."""

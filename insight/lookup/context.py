@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from cachetools import TTLCache
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from insight.domain.budget import Purpose
@@ -40,6 +38,7 @@ from insight.domain.card_context import (
 )
 from insight.domain.matching import Match
 from insight.store.card_context import calls_with_number
+from insight.store.loop_reads import LoopReader
 from insight.store.tables import utcnow
 from insight.upstream.bullhorn.pipeline import (
     PipelineApi,
@@ -89,10 +88,10 @@ class ContextCard:
 
 
 class ContextService:
-    def __init__(self, bullhorn: PipelineApi, engine: Engine, *, ttl_s: float,
+    def __init__(self, bullhorn: PipelineApi, reads: LoopReader, *, ttl_s: float,
                  clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = utcnow) -> None:
         self._bullhorn = bullhorn
-        self._engine = engine
+        self._reads = reads
         self._clock = clock
         self._now = now
         self._remote: TTLCache[tuple[str, int], Remote] = TTLCache(CACHE_MAXSIZE, ttl_s, timer=clock)
@@ -112,9 +111,11 @@ class ContextService:
             self._start(match)
 
     async def store_facts(self, e164: str) -> StoreFacts:
-        """The store's part: the latest calls with the number and the live ones (a thread: SQLite blocks)."""
+        """The store's part: the latest calls with the number and the live ones (read on the loop)."""
         try:
-            return await anyio.to_thread.run_sync(lambda: self._store_facts(e164))
+            past, live = await self._reads.read(lambda connection: calls_with_number(connection, e164,
+                                                                                      now=self._now()))
+            return StoreFacts(past, live)
         except SQLAlchemyError as error:  # context never breaks a card: it goes without this part
             log.warning("card context: the store's calls could not be read (%s)", type(error).__name__,
                         extra={"event": "card_context", "outcome": "store_unavailable"})
@@ -170,10 +171,6 @@ class ContextService:
 
     def cached(self, match: Match) -> Remote | None:
         return self._remote.get((match.entity, match.id))
-
-    def _store_facts(self, e164: str) -> StoreFacts:
-        past, live = calls_with_number(self._engine, e164, now=self._now())
-        return StoreFacts(past, live)
 
     def _rank(self, matches: Sequence[Match], agent_email: str | None) -> list[Match]:
         if len(matches) < 2:

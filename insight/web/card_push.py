@@ -1,8 +1,14 @@
 """Pushes each call's one Insight Card to Aircall, off the webhook's request path.
 
-The webhook claims the card atomically in the store (so one card per call across replicas and
-whatever order the events arrive in) and hands the call here; a failed push is retried briefly
-and its outcome recorded, never blocking anything else.
+A card event starts its card at once (`claim`): the lookup, the store's part of the context and the
+card's lines are built while the event's batch is written. The store decides which delivery wins
+the call's card (one per call across replicas, whatever order the events arrive in) once the
+claiming statement ran, before the commit (`IntakeWriter.record`'s `on_written`); only the winner's
+card is sent. So a warm ring's card waits for one statement, not for the fsync.
+
+If that commit fails, the event is refused and comes again, and its claim wins again: the pusher
+remembers the calls whose claim it won (`WON_FOR_S`), so a redelivery never pushes a second card.
+A failed push is retried briefly and its outcome recorded, never blocking anything else.
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
+
+from cachetools import TTLCache
 
 from insight.domain.card_context import context_json, context_lines
 from insight.domain.cards import build_aircall_card
@@ -30,6 +38,9 @@ log = logging.getLogger("callbridge.cards")
 #: Aircall shows the card while the phone rings: a card later than a few seconds is useless, so
 #: retries are short and few
 RETRY_DELAYS_S: tuple[float, ...] = (0.25, 1.0, 2.0)
+#: a call's claim is remembered this long: redeliveries come within Aircall's retries, minutes apart
+WON_FOR_S = 3600.0
+REMEMBERED_CALLS = 100_000
 
 
 class CardSink(Protocol):
@@ -37,9 +48,23 @@ class CardSink(Protocol):
 
 
 class CardLedger(Protocol):
-    """Where outcomes are stored (`IntakeWriter`: they join the webhook events' batches)."""
+    """Where outcomes are stored (`IntakeWriter`: they ride along with the webhook events' batches)."""
 
-    async def record_card(self, outcome: CardOutcome) -> None: ...
+    def record_card(self, outcome: CardOutcome) -> None: ...
+
+
+class CardClaim:
+    """One card event's stake in its call's card, settled once the store said whether it won."""
+
+    def __init__(self, settle: Callable[[bool], None]) -> None:
+        self._settle = settle
+        self._settled = False
+
+    def settle(self, won: bool) -> None:
+        """The store's answer; only the first one counts (a refused event settles as lost)."""
+        if not self._settled:
+            self._settled = True
+            self._settle(won)
 
 
 class CardPusher:
@@ -64,25 +89,57 @@ class CardPusher:
         self._retry_delays_s = tuple(retry_delays_s)
         self._context = context
         self._tasks: set[asyncio.Task[None]] = set()
+        # calls whose card this process started building, and those whose claim it won
+        self._started: TTLCache[int, bool] = TTLCache(REMEMBERED_CALLS, WON_FOR_S)
+        self._won: TTLCache[int, bool] = TTLCache(REMEMBERED_CALLS, WON_FOR_S)
 
-    def push_soon(self, call_id: int, raw_digits: str | None, agent_email: str | None = None) -> None:
-        task = asyncio.get_running_loop().create_task(self.push(call_id, raw_digits, agent_email))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def claim(self, call_id: int, raw_digits: str | None, agent_email: str | None = None) -> CardClaim:
+        """A card event arrived: build the call's card now, send it if `CardClaim.settle(True)`.
+
+        Only the first card event of a call in this process builds ahead; a later one that wins the
+        claim (its predecessors were lost by the store) builds once it won."""
+        if call_id in self._started:
+            return CardClaim(lambda won: self._won_later(call_id, raw_digits, agent_email, won))
+        self._started[call_id] = True
+        loop = asyncio.get_running_loop()
+        decided: asyncio.Future[bool] = loop.create_future()
+        # a turn of the loop later: the event's batch (handed in next by the webhook) then starts its
+        # BEGIN first, and the card's lines are built while that waits on its thread
+        loop.call_soon(self._spawn, self.push(call_id, raw_digits, agent_email, won=decided))
+        return CardClaim(lambda won: decided.set_result(self._first_win(call_id, won)))
 
     async def drain(self, timeout_s: float = 10.0) -> None:
         """Wait for pushes under way (app shutdown, tests)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout_s)
 
-    async def push(self, call_id: int, raw_digits: str | None, agent_email: str | None = None) -> None:
+    async def push(self, call_id: int, raw_digits: str | None, agent_email: str | None = None,
+                   *, won: asyncio.Future[bool] | None = None) -> None:
+        """Build the call's card and send it (once `won` says the claim was won, when given)."""
         with log_context(call_id=call_id):
-            refresh = await self._push(call_id, raw_digits, agent_email)
+            refresh = await self._push(call_id, raw_digits, agent_email, won=won)
             if refresh is not None:
                 await self._refresh(call_id, raw_digits, agent_email, refresh)
 
+    def _won_later(self, call_id: int, raw_digits: str | None, agent_email: str | None, won: bool) -> None:
+        if self._first_win(call_id, won):
+            self._spawn(self.push(call_id, raw_digits, agent_email))
+
+    def _first_win(self, call_id: int, won: bool) -> bool:
+        """True once per call: a claim won again after a failed commit (a redelivery) pushes nothing."""
+        if not won or call_id in self._won:
+            return False
+        self._won[call_id] = True
+        return True
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _push(self, call_id: int, raw_digits: str | None, agent_email: str | None,
-                    previous: list[dict[str, Any]] | None = None) -> list[dict[str, Any]] | None:
+                    previous: list[dict[str, Any]] | None = None,
+                    won: asyncio.Future[bool] | None = None) -> list[dict[str, Any]] | None:
         """Push the card; answers its lines when its context is incomplete (a refreshed card may follow)."""
         started = time.perf_counter()
         e164 = normalize(raw_digits, self._default_region) if raw_digits else None
@@ -92,8 +149,6 @@ class CardPusher:
             facts: StoreFacts | None = None
             if e164 is not None:
                 found = await self._lookup.lookup(e164)
-                # after the lookup, not beside it: both are Python in a worker thread, and two such threads
-                # wait on each other for the GIL (5 ms switch interval), which costs the lookup more
                 facts = await self._store_facts(e164)
                 matches = found.matches
                 if previous is None:  # a refresh is no new lookup for the metrics
@@ -112,20 +167,26 @@ class CardPusher:
             )
             if previous is not None and contents == previous:
                 return None
+            if won is not None and not await won:
+                return None
             await self._send(call_id, contents)
         except UpstreamError as error:
+            if won is not None and not await won:
+                return None
             log.warning(
                 "card for call %s not pushed: %s", call_id, error, extra=_extra(call_id, "failed", started)
             )
             self._metrics.cards.labels(outcome="failed").inc()
             if previous is None:
-                await self._record(call_id, "failed", e164, matches, str(error))
+                self._record(call_id, "failed", e164, matches, str(error))
             return None
         except Exception as error:  # a background task must record its failure, not vanish
+            if won is not None and not await won:
+                return None
             log.exception("card for call %s failed unexpectedly", call_id, extra=_extra(call_id, "failed", started))
             self._metrics.cards.labels(outcome="failed").inc()
             if previous is None:
-                await self._record(call_id, "failed", e164, matches, f"unexpected error: {type(error).__name__}")
+                self._record(call_id, "failed", e164, matches, f"unexpected error: {type(error).__name__}")
             return None
         self._metrics.cards.labels(outcome="pushed").inc()
         log.info(
@@ -136,7 +197,7 @@ class CardPusher:
         )
         if previous is None or contents[:1] != previous[:1]:
             # a refresh re-records only when its best match changed (ranking with context): the note's person
-            await self._record(call_id, "pushed", e164, matches, None)
+            self._record(call_id, "pushed", e164, matches, None)
         return contents if incomplete else None
 
     async def _refresh(self, call_id: int, raw_digits: str | None, agent_email: str | None,
@@ -167,11 +228,11 @@ class CardPusher:
                 wait_s = max(delay_s, min(error.retry_after_s or 0.0, 5.0))
                 await asyncio.sleep(wait_s)
 
-    async def _record(
+    def _record(
         self, call_id: int, status: str, e164: str | None, matches: Sequence[Match], error: str | None
     ) -> None:
         rows = [match.to_json() for match in matches]
-        await self._ledger.record_card(
+        self._ledger.record_card(
             CardOutcome(call_id=call_id, status=status, phone_e164=e164, matches=rows, error=error)
         )
 

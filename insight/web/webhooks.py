@@ -1,7 +1,8 @@
 """`POST /webhooks/aircall`: verify, parse, store durably, acknowledge — nothing slower.
 
 Aircall times out at 5 s and disables a webhook after repeated failures, so this handler never
-waits on Bullhorn or Aircall: the card push runs in a background task and the note is the
+waits on Bullhorn or Aircall: the card is built and pushed in a background task, started as the
+event is parsed and sent once the store gave this delivery the call's card, and the note is the
 worker's job. An event is acknowledged only once it is committed to the store: the intake writer
 (`insight.web.intake_writer`) commits the events of concurrent requests together and answers each
 request after its batch's commit. The 1 MiB body limit is `insight.web.body_limit`'s, as on every route.
@@ -64,18 +65,24 @@ async def aircall_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ignored"})
 
     call_id = envelope.call_id
-    item = event_to_record(envelope, payload_to_store(document), claim_card=envelope.event in CARD_EVENTS)
+    card_event = envelope.event in CARD_EVENTS
+    item = event_to_record(envelope, payload_to_store(document), claim_card=card_event)
+    # the card is built while the event is written, and sent as soon as the store says it won the call's card
+    claim = services.cards.claim(call_id, item.summary["raw_digits"], item.summary.get("agent_email")) \
+        if card_event else None
     try:
-        stored = await services.intake.record(item)
+        stored = await services.intake.record(
+            item, on_written=(lambda recorded: claim.settle(recorded.card_claimed)) if claim else None)
     except IntakeFailed:
         _outcome(services, envelope.event, "not_stored", call_id)
         raise ApiError(503, "the event could not be stored and is not accepted; deliver it again") from None
+    finally:
+        if claim is not None:
+            claim.settle(False)  # no-op once the store answered; a refused event wins nothing
     if not stored.new:
         _outcome(services, envelope.event, "duplicate", call_id)
         return JSONResponse({"status": "duplicate"})
     _outcome(services, envelope.event, "accepted", call_id)
-    if stored.card_claimed:
-        services.cards.push_soon(call_id, item.summary["raw_digits"], item.summary.get("agent_email"))
     return JSONResponse({"status": "accepted"})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from collections.abc import Sequence
@@ -26,7 +25,6 @@ from insight.store.intake_batch import (
     write_batch,
 )
 from insight.store.tables import calls, events
-from insight.web.intake_writer import IntakeFailed, IntakeWriter
 from shared.states import SyncState
 from tests.stack import WEBHOOK_TOKEN, running_stack
 
@@ -131,51 +129,6 @@ def test_a_delivery_repeated_within_one_batch_is_stored_once(store: Store) -> No
         results = write_batch(connection, [item, item])
     assert results == [RecordedEvent(new=True, card_claimed=True), RecordedEvent(new=False, card_claimed=False)]
     assert len(store.events_for_call(item.call_id)) == 1
-
-
-@pytest.mark.anyio
-async def test_every_request_is_answered_only_once_its_batch_is_committed(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'intake.db'}")
-    store.migrate()
-    observer = Store(store.engine.url.render_as_string(hide_password=False))
-    items = _items(calls_count=8)
-
-    async def deliver(writer: IntakeWriter, item: EventToRecord) -> RecordedEvent:
-        result = await writer.record(item)
-        # another connection already sees it: the answer came after the commit
-        assert any(event.dedupe_key == item.dedupe_key for event in observer.events_for_call(item.call_id))
-        return result
-
-    try:
-        async with IntakeWriter(store.engine).running() as writer:
-            results = await asyncio.gather(*(deliver(writer, item) for item in items))
-        assert writer.batches < len(items)
-        assert sum(result.new for result in results) == len({item.dedupe_key for item in items})
-    finally:
-        store.dispose()
-        observer.dispose()
-
-
-@pytest.mark.anyio
-async def test_a_failing_batch_is_retried_alone_and_only_the_bad_event_fails(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'intake.db'}")
-    store.migrate()
-    good, bad = _items(calls_count=2)[:2]
-
-    def write(connection: Connection, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
-        if bad in batch:
-            raise RuntimeError("the store refused this event")
-        return write_batch(connection, batch)
-
-    try:
-        async with IntakeWriter(store.engine, write=write).running() as writer:
-            answers = await asyncio.gather(writer.record(good), writer.record(bad), return_exceptions=True)
-        assert answers[0] == RecordedEvent(new=True, card_claimed=True)
-        assert isinstance(answers[1], IntakeFailed)
-        assert [event.dedupe_key for event in store.events_for_call(good.call_id)] == [good.dedupe_key]
-        assert store.events_for_call(bad.call_id) == [] or bad.call_id == good.call_id
-    finally:
-        store.dispose()
 
 
 @pytest.mark.anyio

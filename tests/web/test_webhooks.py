@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
+from insight.app import create_app, running
 from insight.store.tables import calls, events
 from sandbox.calls import CallKind, CallScript, lifecycle
 from sandbox.people import AGENTS, LINES
@@ -264,3 +268,48 @@ async def test_a_second_call_from_the_same_number_is_answered_from_the_cache(tmp
         # one live lookup: Candidate and ClientContact searched once each
         assert stack.searches() == 2
         assert len(stack.cards_for(1013)) == 1
+
+
+async def test_a_card_event_whose_commit_failed_is_refused_and_its_redelivery_pushes_no_second_card(
+    tmp_path: Path,
+) -> None:
+    async with running_stack(tmp_path) as stack:
+        created = _envelopes(_script(1014, _known_caller().raw_digits))[0]
+        failures = ["disk I/O error"]
+
+        def fail_once(_connection: Any) -> None:
+            if failures:
+                raise OperationalError("COMMIT", {}, Exception(failures.pop()))
+
+        event.listen(stack.store.engine, "commit", fail_once)
+        refused = await stack.deliver(created)
+        await stack.settle()
+        redelivered = await stack.deliver(created)
+        await stack.settle()
+
+        # the claim was decided before the commit, so the card went out with the first delivery
+        assert refused.status_code == 503
+        assert redelivered.json() == {"status": "accepted"}
+        assert len(stack.store.events_for_call(1014)) == 1
+        assert len(stack.cards_for(1014)) == 1
+
+
+async def test_two_replicas_on_one_store_push_one_card_when_each_gets_one_card_event(tmp_path: Path) -> None:
+    script = _script(1015, _known_caller().raw_digits)
+    created, ringing = [envelope for envelope in _envelopes(script)
+                        if envelope["event"] in {"call.created", "call.ringing_on_agent"}]
+    async with running_stack(tmp_path) as stack:
+        replica_app = create_app(stack.settings, bullhorn=stack.services.bullhorn, aircall=stack.aircall_client,
+                                 store=stack.store)
+        async with running(replica_app) as replica, httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=replica.asgi), base_url="http://replica.test"
+        ) as replica_web:
+            stack.aircall.calls[1015] = dict(created["data"])
+            answers = await asyncio.gather(stack.web.post("/webhooks/aircall", json=created),
+                                           replica_web.post("/webhooks/aircall", json=ringing))
+            await stack.settle()
+            await replica.services.cards.drain()
+            await replica.services.intake.flush()
+
+        assert [answer.json() for answer in answers] == [{"status": "accepted"}] * 2
+        assert len(stack.cards_for(1015)) == 1
