@@ -287,7 +287,7 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
           f"peak {peak / MIB:.0f} MiB")
     print(f"{'measure':<44}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
     print(row("lookup from the index: the store read", lookups.store))
-    print(row("IndexSource.matches, first ask (thread hop)", lookups.first))
+    print(row("IndexSource.matches, first ask (on the loop)", lookups.first))
     print(row("IndexSource.matches, asked again (memory)", lookups.again))
     if small_live:
         print(row("live search, 825-record fake", small_live))

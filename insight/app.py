@@ -102,8 +102,11 @@ def create_app(
             await backfills.fail_abandoned()
             stack.push_async_callback(backfills.stop)
             intake = await stack.enter_async_context(IntakeWriter(own_store.engine).running())
+            # short reads on a ring's path (the index's first ask, the card context) run on the loop
+            loop_reads = LoopReader(own_store.engine)
+            stack.callback(loop_reads.close)
             index = IndexSource(PhoneIndex(own_store.engine), default_region=settings.default_region,
-                                excluded_statuses=settings.excluded_statuses)
+                                excluded_statuses=settings.excluded_statuses, reads=loop_reads)
             lookup = LookupService(
                 bullhorn_client,
                 default_region=settings.default_region,
@@ -121,8 +124,6 @@ def create_app(
             metrics.registry.register(BudgetCollector(own_store.engine, settings, utcnow))
             metrics.registry.register(backfill_api.BackfillCollector(own_store.engine))
             ui_base_url = UiBaseUrl(settings.bullhorn_ui_url, bullhorn_client.auth)
-            loop_reads = LoopReader(own_store.engine)
-            stack.callback(loop_reads.close)
             context = ContextService(bullhorn_client, loop_reads, ttl_s=settings.cache_ttl_s)
             stack.push_async_callback(context.drain)
             cards = CardPusher(

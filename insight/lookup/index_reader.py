@@ -22,7 +22,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from insight.domain.index_records import INDEXED_ENTITIES, eta_s, matches_from_index
 from insight.domain.matching import Match
 from insight.domain.phones import national_keys
-from insight.store.phone_index import Feed, PhoneIndex, ScanProgress
+from insight.store.loop_reads import LoopReader
+from insight.store.phone_index import Feed, PhoneIndex, ScanProgress, find_on
 from insight.store.scrape import StoreCollector
 from insight.store.tables import utcnow
 
@@ -121,16 +122,19 @@ class IndexSource:
     """What `LookupService` asks before searching Bullhorn: `matches()` is None while the index is not ready.
 
     A ring must not wait for SQLite in a thread (a hop costs milliseconds while the event loop is
-    busy), so the answers are kept in memory, for numbers found and not found alike, for as long as
-    the index's generation stays what it was when they were read. Readiness and generation are read
+    busy): a number's first ask is one indexed statement read on the loop (`LoopReader`), and the
+    answers are kept in memory, for numbers found and not found alike, for as long as the index's
+    generation stays what it was when they were read. Readiness and generation are read
     at most once per READY_CHECK_S, in the background once known, so the index's changes (events the
     keeper applies every poll, minutes apart) reach the rings within about a second.
     """
 
     def __init__(self, index: PhoneIndex, *, default_region: str, excluded_statuses: Sequence[str],
                  max_lag_s: float = DEFAULT_MAX_LAG_S, clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = utcnow, memo_size: int = MEMO_SIZE) -> None:
+                 now: Callable[[], datetime] = utcnow, memo_size: int = MEMO_SIZE,
+                 reads: LoopReader | None = None) -> None:
         self._index = index
+        self._reads = reads or LoopReader(index.engine)
         self._region = default_region
         self._excluded = tuple(excluded_statuses)
         self._max_lag_s = max_lag_s
@@ -156,7 +160,8 @@ class IndexSource:
             return memo
         # the caller's E.164, and the digits its number has when written in its own country: the key of
         # a value stored without a country code in which the default region reads no valid number (DESIGN §9)
-        entries = await anyio.to_thread.run_sync(self._index.find, e164, national_keys(e164))
+        keys = national_keys(e164)
+        entries = await self._reads.read(lambda connection: find_on(connection, e164, keys))
         found = tuple(matches_from_index(e164, entries, default_region=self._region, excluded_statuses=self._excluded))
         if self._known is not None and self._known.generation == known.generation:
             # read under the generation still current: a newer one has cleared the memo and must not get this

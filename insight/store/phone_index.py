@@ -178,22 +178,8 @@ class PhoneIndex:
 
         Deleted records are included, and a national key is only a candidate: the caller verifies.
         """
-        query, values = (_FIND_NATIONAL, {"e164": e164, "keys": list(national_keys)}) if national_keys else (
-            _FIND, {"e164": e164})
         with self.engine.connect() as connection:
-            rows = connection.execute(query, values).all()
-        found: dict[tuple[str, int], Any] = {}
-        numbers: dict[tuple[str, int], list[IndexedPhone]] = {}
-        for row in rows:
-            key = (row.entity, row.record_id)
-            found[key] = row
-            numbers.setdefault(key, []).append(IndexedPhone(row.field, row.e164, row.is_primary, row.national))
-        return [
-            IndexEntry(RecordFacts(row.entity, row.record_id, row.name, row.owner, row.company, row.status,
-                                   row.date_last_modified, row.is_deleted),
-                       dict(row.phones_json), tuple(numbers[key]))
-            for key, row in found.items()
-        ]
+            return find_on(connection, e164, national_keys)
 
     def counts(self) -> tuple[int, int]:
         """(records, phone rows) in the index."""
@@ -201,6 +187,25 @@ class PhoneIndex:
             records = connection.execute(select(func.count()).select_from(indexed_records)).scalar_one()
             phones = connection.execute(select(func.count()).select_from(phone_index)).scalar_one()
         return int(records), int(phones)
+
+
+def find_on(connection: Connection, e164: str, national_keys: Sequence[str] = ()) -> list[IndexEntry]:
+    """`PhoneIndex.find` on a connection the caller holds (the web reads it on the loop: one indexed statement)."""
+    query, values = (_FIND_NATIONAL, {"e164": e164, "keys": list(national_keys)}) if national_keys else (
+        _FIND, {"e164": e164})
+    rows = connection.execute(query, values).all()
+    found: dict[tuple[str, int], Any] = {}
+    numbers: dict[tuple[str, int], list[IndexedPhone]] = {}
+    for row in rows:
+        key = (row.entity, row.record_id)
+        found[key] = row
+        numbers.setdefault(key, []).append(IndexedPhone(row.field, row.e164, row.is_primary, row.national))
+    return [
+        IndexEntry(RecordFacts(row.entity, row.record_id, row.name, row.owner, row.company, row.status,
+                               row.date_last_modified, row.is_deleted),
+                   dict(row.phones_json), tuple(numbers[key]))
+        for key, row in found.items()
+    ]
 
 
 def _upsert(connection: Connection, records: Sequence[IndexEntry], scan: int, now: datetime) -> None:
