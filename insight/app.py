@@ -125,6 +125,7 @@ def create_app(
             metrics.registry.register(backfill_api.BackfillCollector(own_store.engine))
             ui_base_url = UiBaseUrl(settings.bullhorn_ui_url, bullhorn_client.auth)
             context = ContextService(bullhorn_client, loop_reads, ttl_s=settings.cache_ttl_s)
+            metrics.context_skipped.set_function(lambda: context.skipped)
             stack.push_async_callback(context.drain)
             cards = CardPusher(
                 ledger=intake,

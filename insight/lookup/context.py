@@ -7,6 +7,11 @@ card takes what is ready within its wait (0 for the first Aircall card) and says
 otherwise, and the card pusher re-pushes once the fetch is done (`settled`). Ranking with context
 (the calling agent's own record, then one with an active pipeline) uses only what is known already.
 
+Bullhorn's part is a luxury beside the notes: it spends at most `READS_PER_MINUTE` of this process's
+requests (`Allowance`). A record whose fetch would exceed them is not fetched (its card goes without
+Bullhorn's part, `complete: false`), so a burst of new callers cannot take the requests the worker's
+note writes need, nor the web's CPU the next rings need.
+
 A refused pipeline query (403: the API user lacks the entitlement) leaves the pipeline out, says so
 in the log and in the context's `unavailable`, and is not asked again for `REFUSAL_PAUSE_S`.
 """
@@ -24,6 +29,7 @@ from typing import Any, TypeVar
 from cachetools import TTLCache
 from sqlalchemy.exc import SQLAlchemyError
 
+from insight.domain.allowance import Allowance
 from insight.domain.budget import Purpose
 from insight.domain.card_context import (
     CardContext,
@@ -61,6 +67,15 @@ REFUSAL_PAUSE_S = 600.0
 RANKED_WITH_PIPELINE = 3
 DIRECTORY_TTL_S = 600.0
 PIPELINE_REFUSED = "pipeline"
+#: a fifth of Bullhorn's documented 1,500 requests a minute per company (reference/bullhorn-next.md §6),
+#: per web process; a burst of ten new callers at once is fetched
+READS_PER_MINUTE = 300.0
+READS_BURST = 30.0
+#: requests one record's fetch costs: its notes and two pipeline reads (a candidate's submissions and
+#: placements, a contact's company then its open jobs)
+READS_PER_RECORD = 3
+#: how often the log says how many fetches were skipped
+SKIPPED_LOG_EVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -89,12 +104,18 @@ class ContextCard:
 
 class ContextService:
     def __init__(self, bullhorn: PipelineApi, reads: LoopReader, *, ttl_s: float,
-                 clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = utcnow,
+                 reads_per_minute: float = READS_PER_MINUTE) -> None:
         self._bullhorn = bullhorn
         self._reads = reads
         self._clock = clock
         self._now = now
         self._remote: TTLCache[tuple[str, int], Remote] = TTLCache(CACHE_MAXSIZE, ttl_s, timer=clock)
+        self._reads_per_minute = reads_per_minute
+        self._allowance = Allowance(reads_per_minute, burst=READS_BURST, clock=clock)
+        #: fetches not started because the allowance was spent (since start)
+        self.skipped = 0
+        self._skipped_logged = (0, float("-inf"))
         self._in_flight: dict[tuple[str, int], asyncio.Task[Remote]] = {}
         self._pipeline_off_until = float("-inf")
         self._owners: dict[str, str] | None = None
@@ -188,10 +209,23 @@ class ContextService:
             return None
         task = self._in_flight.get(key)
         if task is None:
+            if not self._allowance.take(READS_PER_RECORD):
+                self._skip()
+                return None
             task = asyncio.get_running_loop().create_task(self._fetch(match))
             self._in_flight[key] = task
             task.add_done_callback(lambda _: self._in_flight.pop(key, None))
         return task
+
+    def _skip(self) -> None:
+        self.skipped += 1
+        logged, at = self._skipped_logged
+        if self._clock() - at >= SKIPPED_LOG_EVERY_S:
+            log.warning("card context: %d Bullhorn fetches skipped since start (%d since the last report): "
+                        "more new callers than %.0f requests a minute allow; their cards go without notes and "
+                        "pipeline", self.skipped, self.skipped - logged, self._reads_per_minute,
+                        extra={"event": "card_context", "outcome": "skipped"})
+            self._skipped_logged = (self.skipped, self._clock())
 
     async def _fetch(self, match: Match) -> Remote:
         with metered(Purpose.context):

@@ -49,6 +49,12 @@ class Metrics:
             "callbridge_intake_pending", "Webhook events and card outcomes waiting for the intake writer",
             registry=self.registry,
         )
+        self.context_skipped = Gauge(
+            "callbridge_card_context_skipped",
+            "Cards' Bullhorn context fetches skipped since start: more new callers than the context's share of "
+            "Bullhorn requests allows",
+            registry=self.registry,
+        )
 
     def watch_lookup_caches(self, sizes: Callable[[], Mapping[str, int]]) -> None:
         """Read the cache sizes at each scrape (`LookupService.cache_sizes`)."""
