@@ -3,7 +3,7 @@
 A message is stored with its conversation in one transaction; its `dedupe_key` (line and Aircall
 message id) is unique, so a redelivery stores nothing and changes nothing. A new message makes the
 conversation due (a synced note must take it in; an unmatched conversation is looked up again).
-Workers claim due conversations under a lease as they do calls (`insight.store.queue`), and every
+Workers claim due conversations under a lease as they do calls (`insight.store.leases`), and every
 later write is fenced on `locked_by`.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, delete, func, or_, select, update
@@ -20,11 +20,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from insight.domain.conversations import IncomingMessage, Media, StoredMessage
 from insight.store.engine import is_sqlite, write_connection
+from insight.store.leases import LeasedTable
 from insight.store.limits import fit
 from insight.store.tables import conversation_messages, conversations, utcnow
 from shared.states import SyncState
 
-_DUE = (SyncState.pending.value, SyncState.retrying.value)
+CONVERSATIONS = LeasedTable(conversations, conversations.c.id)
 #: a new message puts these back in the queue; failed and dead wait for a person's Retry
 _REOPENED = (SyncState.synced.value, SyncState.unmatched.value)
 
@@ -93,20 +94,7 @@ def record_message(engine: Engine, message: IncomingMessage, payload: str, *, no
 
 def claim_due(engine: Engine, *, worker_id: str, now: datetime, lease_s: float, limit: int,
               ) -> list[ClaimedConversation]:
-    c = conversations.c
-    due = or_(and_(c.status.in_(_DUE), c.next_attempt_at <= now),
-              and_(c.status == SyncState.syncing.value, c.locked_until < now))
-    pick = select(c.id).where(due).order_by(c.next_attempt_at, c.id).limit(limit)
-    if not is_sqlite(engine):
-        pick = pick.with_for_update(skip_locked=True)
-    with write_connection(engine) as connection, connection.begin():
-        ids = list(connection.execute(pick).scalars())
-        if not ids:
-            return []
-        connection.execute(update(conversations).where(c.id.in_(ids)).values(
-            status=SyncState.syncing.value, locked_by=worker_id,
-            locked_until=now + timedelta(seconds=lease_s), updated_at=now))
-        rows = connection.execute(select(conversations).where(c.id.in_(ids)).order_by(c.id)).all()
+    rows = CONVERSATIONS.claim_due(engine, worker_id=worker_id, now=now, lease_s=lease_s, limit=limit)
     return [ClaimedConversation(
         id=row.id, line_id=row.line_id, line_name=row.line_name, line_digits=row.line_digits, number=row.number,
         phone_e164=row.phone_e164, day=row.day, last_message_id=row.last_message_id,
@@ -118,13 +106,7 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, lease_s: float, 
 
 def extend_leases(engine: Engine, conversation_ids: Sequence[int], *, worker_id: str, until: datetime) -> int:
     """Push the lease of conversations `worker_id` is still syncing to `until`; the number extended."""
-    if not conversation_ids:
-        return 0
-    c = conversations.c
-    with write_connection(engine) as connection, connection.begin():
-        return int(connection.execute(update(conversations).where(
-            c.id.in_(list(conversation_ids)), c.locked_by == worker_id, c.status == SyncState.syncing.value,
-        ).values(locked_until=until)).rowcount)
+    return CONVERSATIONS.extend_leases(engine, conversation_ids, worker_id=worker_id, until=until)
 
 
 def messages_of(engine: Engine, conversation_id: int) -> list[StoredMessage]:
@@ -142,11 +124,7 @@ def messages_of(engine: Engine, conversation_id: int) -> list[StoredMessage]:
 def fenced(engine: Engine, conversation_id: int, worker_id: str, **values: Any) -> bool:
     """Write `values` only while `worker_id` still holds the conversation; False when it lost it."""
     values.setdefault("updated_at", utcnow())
-    with write_connection(engine) as connection, connection.begin():
-        changed = connection.execute(update(conversations).where(
-            conversations.c.id == conversation_id, conversations.c.locked_by == worker_id,
-        ).values(**fit(conversations, values))).rowcount
-    return changed == 1
+    return CONVERSATIONS.fenced(engine, conversation_id, worker_id, **values)
 
 
 def finish(engine: Engine, conversation_id: int, *, worker_id: str, snapshot_message_id: int | None,
@@ -172,17 +150,8 @@ def finish(engine: Engine, conversation_id: int, *, worker_id: str, snapshot_mes
 def requeue(engine: Engine, conversation_id: int, *, rematch: bool,
             match_json: Mapping[str, Any] | None = None) -> bool:
     """Due now with a fresh attempt budget (a person's Retry, or a record created for the number)."""
-    now = utcnow()
-    c = conversations.c
-    in_flight = and_(c.status == SyncState.syncing.value, c.locked_until >= now)
-    values: dict[str, Any] = {"status": SyncState.pending.value, "next_attempt_at": now, "attempt_count": 0,
-                              "rematch": rematch, "locked_by": None, "locked_until": None, "updated_at": now}
-    if match_json is not None:
-        values["match_json"] = dict(match_json)
-    with write_connection(engine) as connection, connection.begin():
-        changed = connection.execute(update(conversations).where(c.id == conversation_id, ~in_flight)
-                                     .values(**values)).rowcount
-    return changed == 1
+    extra = {} if match_json is None else {"match_json": dict(match_json)}
+    return CONVERSATIONS.requeue(engine, conversation_id, rematch=rematch, **extra)
 
 
 def unmatched_for(engine: Engine, e164: str) -> list[int]:

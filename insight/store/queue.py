@@ -1,29 +1,24 @@
 """The durable sync queue: the `calls` rows themselves, claimed by workers under a lease.
 
-A worker claims due calls in one short transaction: status `syncing`, `locked_by` itself and
-`locked_until` a lease. PostgreSQL picks rows with `FOR UPDATE SKIP LOCKED`, so concurrent workers
-never pick the same call; SQLite has one writer at a time (`write_connection` takes the write lock
-at BEGIN), which serialises claims by itself. A lease that ran out (a worker was killed) makes the
-call claimable again. Every later write of the worker is fenced on `locked_by`, so a worker whose
-lease was taken over cannot record anything for that call.
+How rows are claimed, leased and fenced is `insight.store.leases`'; this module says what a claimed
+call carries and how a call's sync attempt is recorded and released.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, insert, or_, select, update
+from sqlalchemy import Engine, and_, case, insert
 
-from insight.store.engine import is_sqlite, write_connection
+from insight.store.leases import LeasedTable
 from insight.store.limits import fit
 from insight.store.tables import attempts, calls, utcnow
 from shared.states import SyncState
 
-#: states a worker picks up once `next_attempt_at` has come
-DUE_STATES = (SyncState.pending.value, SyncState.retrying.value)
+CALLS = LeasedTable(calls, calls.c.call_id)
 
 
 @dataclass(frozen=True)
@@ -69,28 +64,7 @@ class Finish:
 
 def claim_due(engine: Engine, *, worker_id: str, now: datetime, lease_s: float, limit: int) -> list[ClaimedCall]:
     """Claim up to `limit` due calls (oldest due first) for `worker_id` until `now + lease_s`."""
-    due = or_(
-        and_(calls.c.status.in_(DUE_STATES), calls.c.next_attempt_at <= now),
-        and_(calls.c.status == SyncState.syncing.value, calls.c.locked_until < now),
-    )
-    pick = select(calls.c.call_id).where(due).order_by(calls.c.next_attempt_at, calls.c.call_id).limit(limit)
-    if not is_sqlite(engine):
-        pick = pick.with_for_update(skip_locked=True)
-    with write_connection(engine) as connection, connection.begin():
-        ids = list(connection.execute(pick).scalars())
-        if not ids:
-            return []
-        connection.execute(
-            update(calls)
-            .where(calls.c.call_id.in_(ids))
-            .values(
-                status=SyncState.syncing.value,
-                locked_by=worker_id,
-                locked_until=now + timedelta(seconds=lease_s),
-                updated_at=now,
-            )
-        )
-        rows = connection.execute(select(calls).where(calls.c.call_id.in_(ids)).order_by(calls.c.call_id)).all()
+    rows = CALLS.claim_due(engine, worker_id=worker_id, now=now, lease_s=lease_s, limit=limit)
     return [
         ClaimedCall(
             call_id=row.call_id,
@@ -112,15 +86,7 @@ def claim_due(engine: Engine, *, worker_id: str, now: datetime, lease_s: float, 
 
 def extend_leases(engine: Engine, call_ids: Sequence[int], *, worker_id: str, until: datetime) -> int:
     """Push the lease of calls `worker_id` is still syncing to `until`; the number of calls extended."""
-    if not call_ids:
-        return 0
-    with write_connection(engine) as connection, connection.begin():
-        return int(connection.execute(
-            update(calls)
-            .where(calls.c.call_id.in_(list(call_ids)), calls.c.locked_by == worker_id,
-                   calls.c.status == SyncState.syncing.value)
-            .values(locked_until=until)
-        ).rowcount)
+    return CALLS.extend_leases(engine, call_ids, worker_id=worker_id, until=until)
 
 
 def mark_write_intent(
@@ -200,11 +166,7 @@ def finish(engine: Engine, call_id: int, *, worker_id: str, snapshot_event_id: i
     else:
         values["status"] = result.status.value
         values["next_attempt_at"] = result.next_attempt_at
-    with write_connection(engine) as connection, connection.begin():
-        changed = connection.execute(
-            update(calls).where(calls.c.call_id == call_id, calls.c.locked_by == worker_id).values(**fit(calls, values))
-        ).rowcount
-    return changed == 1
+    return _fenced(engine, call_id, worker_id, **values)
 
 
 def record_attempt(
@@ -244,28 +206,8 @@ def requeue(engine: Engine, call_id: int, *, rematch: bool) -> bool:
     The explanation stays until the next outcome replaces it. False when the call is unknown or a
     worker is syncing it right now (its lease is live), so the caller can answer 409.
     """
-    now = utcnow()
-    in_flight = and_(calls.c.status == SyncState.syncing.value, calls.c.locked_until >= now)
-    with write_connection(engine) as connection, connection.begin():
-        changed = connection.execute(
-            update(calls)
-            .where(calls.c.call_id == call_id, ~in_flight)
-            .values(
-                status=SyncState.pending.value,
-                next_attempt_at=now,
-                attempt_count=0,
-                rematch=rematch,
-                locked_by=None,
-                locked_until=None,
-                updated_at=now,
-            )
-        ).rowcount
-    return changed == 1
+    return CALLS.requeue(engine, call_id, rematch=rematch)
 
 
 def _fenced(engine: Engine, call_id: int, worker_id: str, **values: Any) -> bool:
-    with write_connection(engine) as connection, connection.begin():
-        changed = connection.execute(
-            update(calls).where(calls.c.call_id == call_id, calls.c.locked_by == worker_id).values(**fit(calls, values))
-        ).rowcount
-    return changed == 1
+    return CALLS.fenced(engine, call_id, worker_id, **values)
