@@ -4,6 +4,10 @@ After `CALLBRIDGE_RETENTION_DAYS` without activity, a settled call (synced, unma
 loses its raw events' payloads and its caller's number: the call row stays, for the ops history,
 with the number masked (`+44******0958`) and `purged_at` set. The event rows stay too (event,
 timestamps), with an empty JSON object for payload. A call that moves again is never touched.
+
+A call that never ended (no `call.ended` for the whole period, and backfill found none either: an AI
+event whose call never came, or a ring whose end Aircall never delivered) is not left waiting for
+ever: it becomes `dead`, saying so, and is purged the same way. Nothing was written to Bullhorn for it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, and_, case, or_, select, update
 
 from insight.store.engine import write_connection
 from insight.store.tables import calls, events
@@ -24,12 +28,15 @@ RESTING = (SyncState.synced, SyncState.unmatched, SyncState.failed, SyncState.de
 PURGED_PAYLOAD = "{}"
 #: calls purged per transaction: short transactions, so intake is never held up
 BATCH = 200
+NEVER_ENDED = ("Aircall never said this call ended (no call.ended within the retention period, none found by "
+               "backfill): nothing was written to Bullhorn, and its data was purged")
 
 
 def purge_settled(engine: Engine, *, inactive_since: datetime, now: datetime, limit: int = BATCH) -> int:
     """Purge up to `limit` resting calls not updated since `inactive_since`; answers how many were purged."""
+    never_ended = and_(calls.c.status == SyncState.pending.value, calls.c.is_over.is_(False))
     resting = (
-        calls.c.status.in_([state.value for state in RESTING]),
+        or_(calls.c.status.in_([state.value for state in RESTING]), never_ended),
         calls.c.updated_at < inactive_since,
         calls.c.purged_at.is_(None),
     )
@@ -47,6 +54,9 @@ def purge_settled(engine: Engine, *, inactive_since: datetime, now: datetime, li
                     synced_body_json=None,
                     ai_json=None,
                     purged_at=now,
+                    status=case((never_ended, SyncState.dead.value), else_=calls.c.status),
+                    explanation=case((never_ended, NEVER_ENDED), else_=calls.c.explanation),
+                    next_attempt_at=case((never_ended, None), else_=calls.c.next_attempt_at),
                 )
             )
         if rows:
