@@ -13,7 +13,8 @@ from insight.store.tables import calls
 from sandbox.bullhorn import BullhornSandboxConfig
 from sandbox.bullhorn_pipeline import job_order, placement, submission
 from tests.stack import Stack, demo_data, running_stack
-from tests.worker_kit import caller, notes_of, play, row, script
+from tests.worker_kit import caller, notes_of, play, script
+from tests.worker_kit import row as call_row
 
 pytestmark = pytest.mark.anyio
 
@@ -133,7 +134,7 @@ async def _worker_note(stack: Stack, call_id: int) -> tuple[dict[str, Any], dict
 
 
 def _recorded_pipeline(stack: Stack, call_id: int, **changes: Any) -> None:
-    stored = row(stack, call_id)["match_json"]
+    stored = call_row(stack, call_id)["match_json"]
     assert stored["pipeline"]["count"] >= 0
     with stack.store.engine.begin() as connection:
         connection.execute(update(calls).where(calls.c.call_id == call_id)
@@ -211,7 +212,7 @@ async def test_a_call_whose_card_recorded_no_pipeline_has_it_read_when_the_note_
     async with running_stack(tmp_path, CALLBRIDGE_CARD_CONTEXT="0") as stack:
         jobs = _pipeline(stack, candidate_id, ["Submitted"])
         await play(stack, script(9115, raw))
-        assert "pipeline" not in row(stack, 9115)["match_json"]
+        assert "pipeline" not in call_row(stack, 9115)["match_json"]
 
         note, flag, reads = await _worker_note(stack, 9115)
 
