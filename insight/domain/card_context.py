@@ -210,9 +210,7 @@ def context_json(context: CardContext) -> dict[str, Any]:
     contact = context.last_contact
     pipeline: dict[str, Any] | None = None
     if isinstance(context.pipeline, Pipeline):
-        pipeline = {"items": [{"job_id": item.job_id, "title": item.title, "company": item.company,
-                               "status": item.status} for item in context.pipeline.items],
-                    "count": context.pipeline.count}
+        pipeline = pipeline_json(context.pipeline)
     elif isinstance(context.pipeline, CompanyJobs):
         pipeline = {"open_jobs": context.pipeline.open_jobs}
     return {
@@ -224,6 +222,31 @@ def context_json(context: CardContext) -> dict[str, Any]:
         "complete": context.complete,
         "unavailable": list(context.unavailable),
     }
+
+
+def pipeline_json(pipeline: Pipeline) -> dict[str, Any]:
+    """A candidate's pipeline as the card JSON's `context.pipeline` has it (DESIGN §13)."""
+    return {"items": [{"job_id": item.job_id, "title": item.title, "company": item.company, "status": item.status}
+                      for item in pipeline.items],
+            "count": pipeline.count}
+
+
+def pipeline_from_json(value: Any) -> Pipeline | None:
+    """`pipeline_json` read back; None for anything of another shape (never raises).
+
+    The items' `date` is not in the JSON (the list is already newest first): it reads back as 0."""
+    if not isinstance(value, Mapping):
+        return None
+    rows, count = value.get("items"), _id(value.get("count"))
+    if not isinstance(rows, list) or count is None or len(rows) > min(count, MAX_PIPELINE_ITEMS):
+        return None
+    items: list[PipelineItem] = []
+    for row in rows:
+        job_id = _id(row.get("job_id")) if isinstance(row, Mapping) else None
+        if job_id is None or not all(_optional_text(row.get(name)) for name in ("title", "company", "status")):
+            return None
+        items.append(PipelineItem(job_id, row.get("title"), row.get("company"), row.get("status"), 0))
+    return Pipeline(tuple(items), count)
 
 
 def ago(at: datetime, now: datetime) -> str:
@@ -311,6 +334,10 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _optional_text(value: Any) -> bool:
+    return value is None or isinstance(value, str)
 
 
 def _id(value: Any) -> int | None:

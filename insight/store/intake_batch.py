@@ -92,6 +92,10 @@ class CardOutcome:
     phone_e164: str | None
     matches: Sequence[Mapping[str, Any]]
     error: str | None
+    #: the best match's pipeline as the card read it (`ring_pipeline_json`), kept for the note's job link
+    pipeline: Mapping[str, Any] | None = None
+    #: False when a refresh only records what it learned and sent no new card: `card_pushed_at` stays
+    sent: bool = True
 
 
 BatchItem = EventToRecord | CardOutcome
@@ -218,9 +222,10 @@ def _call_row(item: EventToRecord, event_id: int, now: datetime) -> dict[str, An
 
 def _record_card(connection: Connection, outcome: CardOutcome, now: datetime) -> None:
     values: dict[str, Any] = {"card_status": outcome.status, "phone_e164": outcome.phone_e164, "updated_at": now}
-    if outcome.status == "pushed":
+    if outcome.status == "pushed" and outcome.sent:
         values["card_pushed_at"] = now
-    values["match_json"] = {"matches": [dict(match) for match in outcome.matches], "looked_up_at": iso_utc(now)}
+    values["match_json"] = {"matches": [dict(match) for match in outcome.matches], "looked_up_at": iso_utc(now),
+                            **({"pipeline": dict(outcome.pipeline)} if outcome.pipeline is not None else {})}
     if outcome.error:
         values["explanation"] = f"Insight Card not shown: {outcome.error}"
     connection.execute(update(calls).where(calls.c.call_id == outcome.call_id).values(**fit(calls, values)))

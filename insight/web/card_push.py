@@ -9,6 +9,11 @@ card is sent. So a warm ring's card waits for one statement, not for the fsync.
 If that commit fails, the event is refused and comes again, and its claim wins again: the pusher
 remembers the calls whose claim it won (`WON_FOR_S`), so a redelivery never pushes a second card.
 A failed push is retried briefly and its outcome recorded, never blocking anything else.
+
+Once the card has the best match's pipeline from Bullhorn (at the first push when it was cached
+already, else once the refresh brought it), the outcome records it with the call
+(`match_json["pipeline"]`), so the note's job link reuses this read instead of asking Bullhorn again
+(DESIGN §15 Bullhorn spend).
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from cachetools import TTLCache
 
-from insight.domain.card_context import context_json, context_lines
+from insight.domain.card_context import Pipeline, context_json, context_lines
 from insight.domain.cards import build_aircall_card
 from insight.domain.matching import Match
 from insight.domain.phones import display, normalize
-from insight.lookup.context import ContextService, StoreFacts
+from insight.domain.ring_pipeline import RingPipeline, ring_pipeline_json
+from insight.lookup.context import ContextCard, ContextService, StoreFacts
 from insight.lookup.service import LookupService
 from insight.store.intake_batch import CardOutcome
 from insight.store.tables import utcnow
@@ -79,6 +86,7 @@ class CardPusher:
         metrics: Metrics,
         retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
         context: ContextService | None = None,
+        context_ttl_s: float,
     ) -> None:
         self._ledger = ledger
         self._lookup = lookup
@@ -88,6 +96,8 @@ class CardPusher:
         self._metrics = metrics
         self._retry_delays_s = tuple(retry_delays_s)
         self._context = context
+        # how long the context keeps a Bullhorn read: a cached pipeline may be this old
+        self._context_ttl = timedelta(seconds=context_ttl_s)
         self._tasks: set[asyncio.Task[None]] = set()
         # calls whose card this process started building, and those whose claim it won
         self._started: TTLCache[int, bool] = TTLCache(REMEMBERED_CALLS, WON_FOR_S)
@@ -145,6 +155,7 @@ class CardPusher:
         e164 = normalize(raw_digits, self._default_region) if raw_digits else None
         matches: tuple[Match, ...] = ()
         incomplete = False
+        pipeline: dict[str, Any] | None = None
         try:
             facts: StoreFacts | None = None
             if e164 is not None:
@@ -160,12 +171,15 @@ class CardPusher:
                 ranked = await self._context.card(e164, matches, call_id=call_id, agent_email=agent_email, wait_s=0,
                                                   facts=facts, fetch=False, read_store=previous is not None)
                 matches, incomplete = ranked.matches, not ranked.context.complete
+                pipeline = self._ring_pipeline(ranked)
                 lines = context_lines(context_json(ranked.context), utcnow())
             contents = build_aircall_card(
                 display(e164) if e164 else (raw_digits or "anonymous"), matches, ui_base_url=await self._ui_base_url(),
                 context=lines,
             )
             if previous is not None and contents == previous:
+                if pipeline is not None:  # the card is the same, and what it read is kept all the same
+                    self._record(call_id, "pushed", e164, matches, None, pipeline=pipeline, sent=False)
                 return None
             if won is not None and not await won:
                 return None
@@ -195,9 +209,10 @@ class CardPusher:
             (time.perf_counter() - started) * 1000,
             extra=_extra(call_id, "pushed", started),
         )
-        if previous is None or contents[:1] != previous[:1]:
-            # a refresh re-records only when its best match changed (ranking with context): the note's person
-            self._record(call_id, "pushed", e164, matches, None)
+        if previous is None or contents[:1] != previous[:1] or pipeline is not None:
+            # a refresh re-records only when its best match changed (ranking with context): the note's person,
+            # or when it brought that person's pipeline (the first push records it only when it was cached)
+            self._record(call_id, "pushed", e164, matches, None, pipeline=pipeline)
         return contents if incomplete else None
 
     async def _refresh(self, call_id: int, raw_digits: str | None, agent_email: str | None,
@@ -214,6 +229,15 @@ class CardPusher:
             return
         await self._push(call_id, raw_digits, agent_email, previous)
 
+    def _ring_pipeline(self, ranked: ContextCard) -> dict[str, Any] | None:
+        """The best match's pipeline as the card has it, for the note's job link (a Candidate's only)."""
+        pipeline = ranked.context.pipeline
+        if not ranked.matches or not isinstance(pipeline, Pipeline):
+            return None
+        best = ranked.matches[0]
+        # the context does not say when its cached read was made: at most its TTL ago
+        return ring_pipeline_json(RingPipeline(best.entity, best.id, utcnow() - self._context_ttl, pipeline))
+
     async def _store_facts(self, e164: str) -> StoreFacts | None:
         return await self._context.store_facts(e164) if self._context is not None else None
 
@@ -229,11 +253,13 @@ class CardPusher:
                 await asyncio.sleep(wait_s)
 
     def _record(
-        self, call_id: int, status: str, e164: str | None, matches: Sequence[Match], error: str | None
+        self, call_id: int, status: str, e164: str | None, matches: Sequence[Match], error: str | None,
+        *, pipeline: dict[str, Any] | None = None, sent: bool = True,
     ) -> None:
         rows = [match.to_json() for match in matches]
         self._ledger.record_card(
-            CardOutcome(call_id=call_id, status=status, phone_e164=e164, matches=rows, error=error)
+            CardOutcome(call_id=call_id, status=status, phone_e164=e164, matches=rows, error=error,
+                        pipeline=pipeline, sent=sent)
         )
 
 

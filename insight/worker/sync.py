@@ -191,7 +191,8 @@ class CallSyncer:
                 kept = JobLink(job_id, None, f"Linked to job #{job_id} when the note was written")
                 flags["job_link"] = kept.as_flag()
             return body
-        link = await self._jobs.link_for(person)
+        recorded = claim.match_json.get("pipeline") if isinstance(claim.match_json, Mapping) else None
+        link = await self._jobs.link_for(person, recorded)
         if link.job_id is not None:
             body["jobOrder"] = {"id": link.job_id}
         flags["job_link"] = link.as_flag()

@@ -146,3 +146,19 @@ async def test_an_event_the_store_cannot_take_is_a_503_and_never_accepted(tmp_pa
         assert response.status_code == 503
         assert response.json()["error"] == "unavailable"
         assert stack.store.events_for_call(envelope["data"]["id"]) == []
+
+
+def test_a_card_outcome_that_sent_no_new_card_keeps_the_push_time_and_stores_the_pipeline_it_brings(
+    store: Store,
+) -> None:
+    item = _items(calls_count=1)[0]
+    pipeline = {"entity": "Candidate", "id": 1, "read_at": "2026-11-25T08:58:00Z", "items": [], "count": 0}
+    record_batch(store.engine, [item, _card(item.call_id, 1)], now=FROZEN)
+    refreshed = CardOutcome(item.call_id, "pushed", "+14155550123", [{"entity": "Candidate", "id": 1}], None,
+                            pipeline=pipeline, sent=False)
+    record_batch(store.engine, [refreshed], now=FROZEN.replace(minute=1))
+
+    with store.engine.connect() as connection:
+        stored = connection.execute(select(calls).where(calls.c.call_id == item.call_id)).one()
+    assert stored.card_pushed_at.replace(tzinfo=UTC) == FROZEN
+    assert stored.match_json["pipeline"] == pipeline
