@@ -135,7 +135,6 @@ def create_app(
                 default_region=settings.default_region,
                 metrics=metrics,
                 context=context if settings.card_context else None,
-                context_ttl_s=settings.cache_ttl_s,
             )
             services = Services(
                 settings=settings,

@@ -86,6 +86,8 @@ class Remote:
     pipeline: Pipeline | CompanyJobs | None
     #: what could not be read, in words (for `unavailable` and the log)
     problems: tuple[str, ...] = ()
+    #: when Bullhorn was read (None: nothing was)
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class ContextCard:
 
     matches: tuple[Match, ...]
     context: CardContext
+    #: when Bullhorn's part of the best match's context was read (None: not yet)
+    read_at: datetime | None = None
 
 
 class ContextService:
@@ -172,7 +176,7 @@ class ContextService:
             complete=complete,
             unavailable=remote.problems,
         )
-        return ContextCard(tuple(ranked), context)
+        return ContextCard(tuple(ranked), context, remote.read_at)
 
     async def settled(self, matches: Sequence[Match], timeout_s: float = FETCH_TIMEOUT_S) -> None:
         """Wait until Bullhorn's part of the best few matches (and the agents' names) is fetched or failed,
@@ -234,7 +238,7 @@ class ContextService:
                 self._pipeline(match),
             )
         problems = tuple(problem for _, problem in (notes, pipeline) if problem)
-        remote = Remote(tuple(notes[0] or ()), pipeline[0], problems)
+        remote = Remote(tuple(notes[0] or ()), pipeline[0], problems, read_at=self._now())
         self._remote[(match.entity, match.id)] = remote
         return remote
 

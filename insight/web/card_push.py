@@ -22,7 +22,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from datetime import timedelta
 from typing import Any, Protocol
 
 from cachetools import TTLCache
@@ -86,7 +85,6 @@ class CardPusher:
         metrics: Metrics,
         retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
         context: ContextService | None = None,
-        context_ttl_s: float,
     ) -> None:
         self._ledger = ledger
         self._lookup = lookup
@@ -96,8 +94,6 @@ class CardPusher:
         self._metrics = metrics
         self._retry_delays_s = tuple(retry_delays_s)
         self._context = context
-        # how long the context keeps a Bullhorn read: a cached pipeline may be this old
-        self._context_ttl = timedelta(seconds=context_ttl_s)
         self._tasks: set[asyncio.Task[None]] = set()
         # calls whose card this process started building, and those whose claim it won
         self._started: TTLCache[int, bool] = TTLCache(REMEMBERED_CALLS, WON_FOR_S)
@@ -232,11 +228,10 @@ class CardPusher:
     def _ring_pipeline(self, ranked: ContextCard) -> dict[str, Any] | None:
         """The best match's pipeline as the card has it, for the note's job link (a Candidate's only)."""
         pipeline = ranked.context.pipeline
-        if not ranked.matches or not isinstance(pipeline, Pipeline):
+        if not ranked.matches or not isinstance(pipeline, Pipeline) or ranked.read_at is None:
             return None
         best = ranked.matches[0]
-        # the context does not say when its cached read was made: at most its TTL ago
-        return ring_pipeline_json(RingPipeline(best.entity, best.id, utcnow() - self._context_ttl, pipeline))
+        return ring_pipeline_json(RingPipeline(best.entity, best.id, ranked.read_at, pipeline))
 
     async def _store_facts(self, e164: str) -> StoreFacts | None:
         return await self._context.store_facts(e164) if self._context is not None else None

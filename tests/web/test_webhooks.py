@@ -295,6 +295,9 @@ async def test_a_card_event_whose_commit_failed_is_refused_and_its_redelivery_pu
 
 
 async def test_two_replicas_on_one_store_push_one_card_when_each_gets_one_card_event(tmp_path: Path) -> None:
+    # SQLite only: in one test process both replicas share one event loop, and a PostgreSQL writer's
+    # statements (run on the loop) would wait for the other's row lock while that one's COMMIT waits for
+    # the loop; as processes, replicas never share a loop
     script = _script(1015, _known_caller().raw_digits)
     created, ringing = [envelope for envelope in _envelopes(script)
                         if envelope["event"] in {"call.created", "call.ringing_on_agent"}]
