@@ -14,10 +14,12 @@ would queue behind its BEGIN and fsync (measured: the p99 of a warm ring's wait 
 from 0.1 to 4 ms). `flush` writes them now (tests, shutdown).
 
 A caller that must act on what its event recorded before the commit passes `on_written`: it runs
-on the loop right after the batch's statements, before COMMIT. The card push uses it: the claim is
-decided once the claiming statement ran (the row stays locked until COMMIT, so no other transaction
-can claim it), and the card goes out while the fsync is under way. If that commit then fails, the
-event is not acknowledged and comes again; the card pusher remembers the calls it pushed for.
+on the loop right after the batch's statements, before COMMIT, and with None once the event is
+known not to be stored — also when the request that handed it in has gone away meanwhile. The
+card push uses it: the claim is decided once the claiming statement ran (the row stays locked
+until COMMIT, so no other transaction can claim it), and the card goes out while the fsync is
+under way. If that commit then fails, the event is not acknowledged and comes again; the card
+pusher remembers the calls it pushed for.
 
 Only the waits run in a worker thread: BEGIN (on SQLite it may wait for the worker process's
 transaction) and COMMIT (the fsync). The statements themselves run on the event loop. In a thread,
@@ -54,7 +56,7 @@ MAX_BATCH = 256
 RIDE_ALONG_S = 0.25
 
 WriteBatch = Callable[[Connection, Sequence[BatchItem]], list[RecordedEvent | None]]
-OnWritten = Callable[[RecordedEvent], None]
+OnWritten = Callable[[RecordedEvent | None], None]
 
 
 class IntakeFailed(RuntimeError):
@@ -101,7 +103,8 @@ class IntakeWriter:
     async def record(self, item: EventToRecord, *, on_written: OnWritten | None = None) -> RecordedEvent:
         """Store one event; returns once its batch is committed, raises `IntakeFailed` if it was not.
 
-        `on_written` gets what the event recorded as soon as its batch's statements ran, before the commit."""
+        `on_written` gets what the event recorded as soon as its batch's statements ran, before the commit
+        (again if a failed batch is written once more), or None when it was not stored."""
         result = await self._submit(_Entry(item, self._future(), on_written))
         assert result is not None
         return result
@@ -167,7 +170,7 @@ class IntakeWriter:
             except Exception as error:  # a bug here must fail these requests, not leave them waiting
                 log.exception("intake writer failed on a batch of %d items", len(batch))
                 for entry in batch:
-                    _settle(entry.future, error=error)
+                    _failed(entry, error)
 
     def _riders_due(self, now: float) -> bool:
         return bool(self._riders) and (
@@ -186,7 +189,7 @@ class IntakeWriter:
             if len(batch) == 1:
                 item = batch[0].item
                 log.warning("%s not stored: %s", _name(item), error, extra={"call_id": item.call_id})
-                _settle(batch[0].future, error=error)
+                _failed(batch[0], error)
                 return
             log.warning("a batch of %d items failed (%s); writing them one at a time", len(batch), error)
             for entry in batch:
@@ -214,12 +217,22 @@ class IntakeWriter:
 
 def _written(batch: Sequence[_Entry], results: Sequence[RecordedEvent | None]) -> None:
     for entry, result in zip(batch, results, strict=True):
-        if entry.on_written is None or result is None:
-            continue
-        try:
-            entry.on_written(result)
-        except Exception:  # the caller's reaction must not fail the batch it rode in
-            log.exception("on_written of %s failed", _name(entry.item))
+        if result is not None:
+            _tell(entry, result)
+
+
+def _failed(entry: _Entry, error: Exception) -> None:
+    _tell(entry, None)
+    _settle(entry.future, error=error)
+
+
+def _tell(entry: _Entry, result: RecordedEvent | None) -> None:
+    if entry.on_written is None:
+        return
+    try:
+        entry.on_written(result)
+    except Exception:  # the caller's reaction must not fail the batch it rode in
+        log.exception("on_written of %s failed", _name(entry.item))
 
 
 def _name(item: BatchItem) -> str:

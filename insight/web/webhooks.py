@@ -71,14 +71,15 @@ async def aircall_webhook(request: Request) -> JSONResponse:
     claim = services.cards.claim(call_id, item.summary["raw_digits"], item.summary.get("agent_email")) \
         if card_event else None
     try:
+        # the writer answers the claim even if this request goes away meanwhile: the event is written anyway
         stored = await services.intake.record(
-            item, on_written=(lambda recorded: claim.settle(recorded.card_claimed)) if claim else None)
+            item, on_written=(lambda recorded: claim.settle(bool(recorded and recorded.card_claimed)))
+            if claim else None)
     except IntakeFailed:
+        if claim is not None:
+            claim.settle(False)  # a no-op once the store answered; refused before it was handed in: lost
         _outcome(services, envelope.event, "not_stored", call_id)
         raise ApiError(503, "the event could not be stored and is not accepted; deliver it again") from None
-    finally:
-        if claim is not None:
-            claim.settle(False)  # no-op once the store answered; a refused event wins nothing
     if not stored.new:
         _outcome(services, envelope.event, "duplicate", call_id)
         return JSONResponse({"status": "duplicate"})

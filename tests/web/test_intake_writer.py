@@ -112,9 +112,9 @@ async def test_on_written_learns_the_claim_before_the_commit_makes_the_event_vis
     observer.dispose()
 
 
-async def test_a_batch_whose_statements_fail_calls_no_on_written(store: Store) -> None:
+async def test_a_batch_whose_statements_fail_tells_on_written_the_event_was_not_stored(store: Store) -> None:
     created = _items(calls_count=1)[0]
-    seen: list[RecordedEvent] = []
+    seen: list[RecordedEvent | None] = []
 
     def write(connection: Connection, batch: Sequence[BatchItem]) -> list[RecordedEvent | None]:
         raise RuntimeError("disk full")
@@ -122,7 +122,19 @@ async def test_a_batch_whose_statements_fail_calls_no_on_written(store: Store) -
     async with IntakeWriter(store.engine, write=write).running() as writer:
         with pytest.raises(IntakeFailed):
             await writer.record(created, on_written=seen.append)
-    assert seen == []
+    assert seen == [None]
+
+
+async def test_on_written_is_told_even_when_the_request_that_handed_the_event_in_went_away(store: Store) -> None:
+    created = _items(calls_count=1)[0]
+    seen: list[RecordedEvent | None] = []
+    async with IntakeWriter(store.engine).running() as writer:
+        request = asyncio.get_running_loop().create_task(writer.record(created, on_written=seen.append))
+        await asyncio.sleep(0)  # handed in, not yet written
+        request.cancel()
+
+    assert seen == [RecordedEvent(new=True, card_claimed=True)]
+    assert len(store.events_for_call(created.call_id)) == 1
 
 
 async def test_a_card_outcome_rides_along_with_the_next_events_in_one_transaction(store: Store) -> None:
