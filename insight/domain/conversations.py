@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from insight.domain.actions import MAX_ACTION_LEN
 from insight.domain.aircall_events import Envelope, InvalidPayload
-from insight.domain.notes import MAX_EXTERNAL_ID_LEN, PersonRef
+from insight.domain.notes import MAX_EXTERNAL_ID_LEN, PersonRef, also_about
 from insight.domain.phones import normalize
 
 SMS_EXTERNAL_ID_PREFIX = "aircall-sms:"
@@ -186,12 +186,16 @@ def first_outbound_agent(messages: Sequence[StoredMessage]) -> str | None:
 
 def compose_sms_note(*, line_id: str, line_name: str | None, line_digits: str | None, number: str, day: str,
                      messages: Sequence[StoredMessage], person: PersonRef, author_id: int | None,
-                     action: str | None) -> dict[str, Any]:
-    """The `PUT entity/Note` body of a conversation's day; every value from Aircall is escaped."""
+                     action: str | None, others: Sequence[PersonRef], max_associated: int,
+                     ) -> dict[str, Any]:
+    """The `PUT entity/Note` body of a conversation's day; every value from Aircall is escaped.
+
+    Like a call's note it is about `person` and also names `others` (the number's other records)
+    unless the number is shared by more than `max_associated`."""
     if action is not None and len(action) > MAX_ACTION_LEN:
         raise ValueError(f"action {action!r} is longer than Bullhorn's {MAX_ACTION_LEN} characters")
     ordered = sorted(messages, key=lambda message: message.sent_at)
-    body: dict[str, Any] = {"personReference": {"id": person.id}}
+    body: dict[str, Any] = {"personReference": {"id": person.id}, **also_about(person, others, max_associated)}
     if author_id is not None:
         body["commentingPerson"] = {"id": author_id}
     if action:

@@ -56,6 +56,23 @@ def is_shared_number(match_count: int, max_associated: int) -> bool:
     return match_count > max_associated
 
 
+def also_about(person: PersonRef, others: Sequence[PersonRef], max_associated: int) -> dict[str, Any]:
+    """A note's `candidates` / `clientContacts`: the other records with the number, unless it is shared.
+
+    Bullhorn links `personReference` to the note by itself: listing it again in candidates or
+    clientContacts is the duplicate NoteEntity that fails with 500 DUPLICATE_VALUE.
+    """
+    extra = _distinct(other for other in others if other != person)
+    if is_shared_number(1 + len(extra), max_associated):
+        return {}
+    fields: dict[str, Any] = {}
+    for entity, key in _TO_MANY.items():
+        ids = [{"id": other.id} for other in extra if other.entity == entity]
+        if ids:
+            fields[key] = ids
+    return fields
+
+
 def compose_note(
     state: CallState,
     *,
@@ -74,17 +91,9 @@ def compose_note(
     """
     if action is not None and len(action) > MAX_ACTION_LEN:
         raise ValueError(f"action {action!r} is longer than Bullhorn's {MAX_ACTION_LEN} characters")
-    # Bullhorn links personReference to the note by itself: listing it again in candidates or
-    # clientContacts is the duplicate NoteEntity that fails with 500 DUPLICATE_VALUE.
-    extra = _distinct(other for other in others if other != person)
-    body: dict[str, Any] = {"personReference": {"id": person.id}}
+    body: dict[str, Any] = {"personReference": {"id": person.id}, **also_about(person, others, max_associated)}
     if author_id is not None:
         body["commentingPerson"] = {"id": author_id}
-    if not is_shared_number(1 + len(extra), max_associated):
-        for entity, key in _TO_MANY.items():
-            ids = [{"id": other.id} for other in extra if other.entity == entity]
-            if ids:
-                body[key] = ids
     if action:
         body["action"] = action
     body["comments"] = note_comments(state, extra_parts)

@@ -120,6 +120,7 @@ class MessageWorker:
             return Finish(SyncState.pending, "Write-once mode: the day's note is written once, after the UTC day "
                           f"ends (at {iso_utc(write_at)})", next_attempt_at=write_at)
         try:
+            others: list[PersonRef] = []  # associations are set at create only (notes.UPDATABLE_FIELDS)
             if claim.note_id is not None:
                 person = _stored_person(claim)
             else:
@@ -128,14 +129,15 @@ class MessageWorker:
                     return Finish(SyncState.unmatched, f"No live Bullhorn Candidate or Contact has "
                                   f"{mask_phone(claim.phone_e164)}; the conversation is kept: add the number to a "
                                   "record (or create one from a call) and it is logged", columns=columns)
-                person = PersonRef("Candidate" if matches[0].entity == "Candidate" else "ClientContact",
-                                   matches[0].id)
+                person, *others = (PersonRef("Candidate" if match.entity == "Candidate" else "ClientContact", match.id)
+                                   for match in matches)
             messages = await anyio.to_thread.run_sync(lambda: store.messages_of(self._engine, claim.id))
             author = await self._authors.author_for(first_outbound_agent(messages))
             action = sms_action(self._settings)
             body = compose_sms_note(line_id=claim.line_id, line_name=claim.line_name, line_digits=claim.line_digits,
                                     number=claim.number, day=claim.day, messages=messages, person=person,
-                                    author_id=author.user_id, action=action)
+                                    author_id=author.user_id, action=action, others=others,
+                                    max_associated=self._settings.max_associated)
             columns["action"] = action
             await self._writer.write(claim, person, body, started_at_ms=_day_start_ms(claim.day), update=not once)
             if once and claim.note_id is not None and note_update(claim.synced_body_json or {}, body):

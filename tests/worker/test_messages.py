@@ -258,3 +258,21 @@ async def test_in_write_once_mode_the_days_sms_note_is_written_once_after_the_da
         assert stack.bullhorn.faults.requests["POST entity/Note/{id}"] == 0
         [written] = conversation_rows(stack)
         assert "messages arrived after the day's note was written" in written["explanation"]
+
+
+async def test_an_sms_note_also_names_the_numbers_other_record_like_a_call_note_and_a_switchboard_none(
+    tmp_path: Path,
+) -> None:
+    both, switchboard = caller("candidate_and_contact"), caller("switchboard")
+    async with running(tmp_path) as stack:
+        await deliver_all(stack, [*texts(both.raw_digits, Text(0, True, "Hello")),
+                                  *texts(switchboard.raw_digits, Text(30, True, "Reception here"))])
+        assert await message_worker(stack).run_once() == {"synced": 2}
+
+        shared, personal = sorted(sms_notes(stack), key=lambda note: "Reception here" in note["comments"],
+                                  reverse=True)
+        linked = {note["id"]: sorted(link.target_id for link in stack.bullhorn.store.links_of_note(note["id"]))
+                  for note in (shared, personal)}
+        assert personal["personReference"] == {"id": both.expected[0][1]}
+        assert linked[personal["id"]] == sorted(record_id for _, record_id in both.expected)
+        assert linked[shared["id"]] == [switchboard.expected[0][1]]  # a switchboard's note: its first record only
