@@ -178,15 +178,17 @@ class ContextService:
         )
         return ContextCard(tuple(ranked), context, remote.read_at)
 
-    async def settled(self, matches: Sequence[Match], timeout_s: float = FETCH_TIMEOUT_S) -> None:
+    async def settled(self, matches: Sequence[Match], timeout_s: float = FETCH_TIMEOUT_S) -> bool:
         """Wait until Bullhorn's part of the best few matches (and the agents' names) is fetched or failed,
-        at most `timeout_s`."""
+        at most `timeout_s`; False when none of them is known or on its way (the allowance was spent):
+        then nothing Bullhorn says can have come in."""
         self._load_owners_soon()
         tasks: list[asyncio.Task[Any]] = [task for task in map(self._start, matches[:RANKED_WITH_PIPELINE]) if task]
         if self._owners_task is not None and not self._owners_task.done():
             tasks.append(self._owners_task)
         if tasks:
             await asyncio.wait(tasks, timeout=timeout_s)
+        return bool(tasks) or any(self.cached(match) is not None for match in matches[:RANKED_WITH_PIPELINE])
 
     async def drain(self) -> None:
         tasks = [*self._in_flight.values(), *([self._owners_task] if self._owners_task else [])]

@@ -219,11 +219,12 @@ class CardPusher:
         if e164 is None:
             return
         try:
-            await self._context.settled((await self._lookup.lookup(e164)).matches)
+            waited = await self._context.settled((await self._lookup.lookup(e164)).matches)
         except UpstreamError as error:  # the first card stands; only its refresh is lost
             log.warning("card for call %s not refreshed: %s", call_id, error)
             return
-        await self._push(call_id, raw_digits, agent_email, previous)
+        if waited:  # else no Bullhorn read came in (skipped: the allowance was spent), and the card stands
+            await self._push(call_id, raw_digits, agent_email, previous)
 
     def _ring_pipeline(self, ranked: ContextCard) -> dict[str, Any] | None:
         """The best match's pipeline as the card has it, for the note's job link (a Candidate's only)."""

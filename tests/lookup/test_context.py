@@ -55,3 +55,17 @@ async def test_a_burst_of_new_callers_fetches_the_burst_allowance_and_skips_the_
         assert context.skipped == 4 + 3  # four in the burst, then three of the four once one more was allowed
         assert sum(context.cached(person) is not None for person in people) == records_in_burst + 1
         assert _context_requests(stack) - before == (records_in_burst + 1) * READS_PER_RECORD
+
+
+async def test_settled_says_whether_anything_from_bullhorn_can_have_come_in(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        clock = Clock()
+        context = ContextService(stack.services.bullhorn, LoopReader(stack.store.engine), ttl_s=600, clock=clock,
+                                 reads_per_minute=60)
+        people = _candidates(stack, int(READS_BURST // READS_PER_RECORD) + 1)
+
+        fetched = [await context.settled([person]) for person in people]
+        again = await context.settled([people[0]])
+
+        assert fetched == [True] * (len(people) - 1) + [False]  # the last one was skipped: nothing came in
+        assert again is True  # known already
