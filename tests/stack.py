@@ -30,6 +30,7 @@ from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
 from sandbox.demo_data import DemoData, build_demo_data
 from shared.settings import Settings, load_settings
+from tests.schema_kit import sqlite_at_head
 
 API_KEY = "test-api-key"
 WEBHOOK_TOKEN = "test-webhook-token"
@@ -167,6 +168,8 @@ async def running_stack(
     aircall_config: AircallSandboxConfig | None = None,
     **environ: str,
 ) -> AsyncIterator[Stack]:
+    if database_url is None:
+        sqlite_at_head(tmp_path / "callbridge.db")
     settings = load_settings(test_environ(database_url or f"sqlite:///{tmp_path / 'callbridge.db'}", **environ))
     bullhorn_app = create_bullhorn_app(copy.deepcopy(demo_data()), bullhorn_config or BullhornSandboxConfig())
     aircall_app = create_aircall_app(aircall_config or AircallSandboxConfig())
