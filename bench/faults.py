@@ -26,7 +26,7 @@ from scripts import pg_tmp
 #: calls per case; the long form takes a few minutes in all, the short one under a minute
 LONG_CALLS = {"sigkill": 400, "bullhorn_down": 400, "rate_limited": 400, "postgres_restart": 600,
               "four_workers": 2_000, "webhook_gap": 300}
-SHORT_CALLS = {"sigkill": 30, "bullhorn_down": 30, "rate_limited": 30, "postgres_restart": 60, "four_workers": 100,
+SHORT_CALLS = {"sigkill": 30, "bullhorn_down": 30, "rate_limited": 30, "postgres_restart": 40, "four_workers": 60,
                "webhook_gap": 30}
 #: the short form's two lanes, side by side: about as long as each other
 SHORT_LANES = (("sigkill", "bullhorn_down", "rate_limited"), ("postgres_restart", "four_workers", "webhook_gap"))
