@@ -26,16 +26,18 @@ from scripts import pg_tmp
 #: calls per case; the long form takes a few minutes in all, the short one under a minute
 LONG_CALLS = {"sigkill": 400, "bullhorn_down": 400, "rate_limited": 400, "postgres_restart": 600,
               "four_workers": 2_000, "webhook_gap": 300}
-SHORT_CALLS = {"sigkill": 30, "bullhorn_down": 30, "rate_limited": 30, "postgres_restart": 60, "four_workers": 100,
+SHORT_CALLS = {"sigkill": 30, "bullhorn_down": 30, "rate_limited": 30, "postgres_restart": 40, "four_workers": 60,
                "webhook_gap": 30}
+#: the short form's two lanes, side by side: about as long as each other
+SHORT_LANES = (("sigkill", "bullhorn_down", "rate_limited"), ("postgres_restart", "four_workers", "webhook_gap"))
 
 
 def run_cases(names: list[str], *, short: bool, calls: int | None = None, keep: Path | None = None) -> list[Tally]:
     """Run the named cases; every process is stopped before this returns.
 
     The long form runs them one after another, so that each case's seconds are its own. The short
-    form runs the SQLite cases and the PostgreSQL ones in two lanes side by side: most of a case is
-    waiting (backoffs, a lease running out), and the lanes share no process or database.
+    form runs them in two lanes side by side (`SHORT_LANES`, the PostgreSQL cases in one): most of a
+    case is waiting (backoffs, a lease running out), and no two cases share a process or a database.
     """
     root = keep or Path(tempfile.mkdtemp(prefix="callbridge-faults-"))
     postgres: pg_tmp.TempPostgres | None = None
@@ -44,8 +46,7 @@ def run_cases(names: list[str], *, short: bool, calls: int | None = None, keep: 
             postgres = pg_tmp.start()
         runs = [Run(workdir=root / name, calls=calls or (SHORT_CALLS if short else LONG_CALLS)[name], short=short,
                     postgres=postgres) for name in names]
-        lanes = [[run for run in runs if run.workdir.name not in NEEDS_POSTGRES],
-                 [run for run in runs if run.workdir.name in NEEDS_POSTGRES]] if short else [runs]
+        lanes = [[run for run in runs if run.workdir.name in lane] for lane in SHORT_LANES] if short else [runs]
         with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
             done = pool.map(_run_lane, [lane for lane in lanes if lane])
             tallies = {tally.case: tally for lane in done for tally in lane}

@@ -37,6 +37,8 @@ ACTIVE = (SyncState.pending.value, SyncState.syncing.value, SyncState.retrying.v
 EXPLAINED = (SyncState.failed.value, SyncState.dead.value)
 #: a delivery `web` refused is sent again after this long, until the case's deadline
 RESEND_DELAY_S = 0.2
+#: how long the processes of a tallied case get to stop on SIGTERM before they are killed
+STOP_GRACE_S = 1.0
 
 
 @dataclass
@@ -108,7 +110,6 @@ class FaultStack:
                  env: Mapping[str, str] | None = None, webhook_registered: bool = False) -> None:
         """`webhook_registered`: the Aircall company has callbridge's webhook (every event, the demo token),
         so the fake's delivery rule applies; otherwise deliveries go to an unregistered URL, unchecked."""
-        self._exits = exits
         self.workdir = workdir
         self.database_url = database_url
         sandbox_port, web_port = free_port(), free_port()
@@ -118,11 +119,15 @@ class FaultStack:
                     "CALLBRIDGE_WORKER_LEASE_S": str(lease_s), "CALLBRIDGE_BULLHORN_CONCURRENCY": str(concurrency),
                     "CALLBRIDGE_LOG_LEVEL": "WARNING", "CALLBRIDGE_LOG_FORMAT": "text", **(env or {})}
         workdir.mkdir(parents=True, exist_ok=True)
+        # the processes close last, after `_stop_together` (registered next) has stopped them all at once
+        self._processes = exits.enter_context(ExitStack())
+        self._started: list[subprocess.Popen[bytes]] = []
+        exits.callback(self._stop_together)
         webhook = ["--webhook-url", f"{self.web_url}/webhooks/aircall"] if webhook_registered else []
-        exits.enter_context(process(sandbox_args(sandbox_port, bullhorn_latency_ms=latency_ms,
-                                                 extra=[*webhook, *sandbox_flags]), log=workdir / "sandbox.log"))
+        self._start(sandbox_args(sandbox_port, bullhorn_latency_ms=latency_ms, extra=[*webhook, *sandbox_flags]),
+                    "sandbox.log")
         wait_until_up(f"{self.sandbox_url}/")
-        exits.enter_context(process(web_args(web_port), env=self.env, log=workdir / "web.log"))
+        self._start(web_args(web_port), "web.log", env=self.env)
         wait_until_up(f"{self.web_url}/healthz")
         self.admin = exits.enter_context(httpx.Client(base_url=f"{self.sandbox_url}/bullhorn/_sandbox", timeout=10))
         self.aircall_admin = exits.enter_context(httpx.Client(base_url=f"{self.sandbox_url}/aircall/_sandbox",
@@ -132,11 +137,32 @@ class FaultStack:
         self.workers: list[subprocess.Popen[bytes]] = []
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        index = len(self.workers)
-        worker = self._exits.enter_context(process([sys.executable, "-m", "insight.worker"], env=self.env,
-                                                   log=self.workdir / f"worker-{index}.log"))
+        worker = self._start([sys.executable, "-m", "insight.worker"], f"worker-{len(self.workers)}.log",
+                             env=self.env)
         self.workers.append(worker)
         return worker
+
+    def _start(self, args: list[str], log: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        started = self._processes.enter_context(process(args, env=env, log=self.workdir / log))
+        self._started.append(started)
+        return started
+
+    def _stop_together(self) -> None:
+        """Once the case is tallied: SIGTERM to every process at once, SIGKILL to those still up after a grace.
+
+        Stopped one by one, each could take its full graceful shutdown: the sandbox waits for the note
+        PUTs it holds, web for card pushes waiting out Aircall's rate limit.
+        """
+        for started in self._started:
+            if started.poll() is None:
+                started.terminate()
+        deadline = time.monotonic() + STOP_GRACE_S
+        for started in self._started:
+            try:
+                started.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                started.kill()
+                started.wait(timeout=10)
 
     def kill(self, worker: subprocess.Popen[bytes]) -> None:
         worker.send_signal(signal.SIGKILL)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from insight.store import Store
 from scripts import pg_tmp, redis_tmp
+from tests import schema_kit
 
 
 @pytest.fixture
@@ -54,15 +55,26 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An empty database, one per test: a SQLite file, or a fresh database on the test server."""
+    """A database of its own for one test: a SQLite file, or a fresh database on the test server.
+
+    It has the schema at head (a copy of a template migrated once per process, tests/schema_kit.py),
+    or none at all for a test marked `empty_database`.
+    """
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'callbridge.db'}"
+        database = tmp_path_factory.mktemp("store") / "callbridge.db"
+        if not empty:
+            schema_kit.sqlite_at_head(database)
+        yield f"sqlite:///{database}"
         return
     server = make_url(request.getfixturevalue("postgres_url")).set(drivername="postgresql")
     name = f"callbridge_{uuid.uuid4().hex[:12]}"
     admin = server.render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if empty:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    else:
+        schema_kit.create_postgres_at_head(admin, name)
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -89,3 +101,10 @@ def store_factory(store_url: str) -> Iterator[Callable[[], Store]]:
 @pytest.fixture
 def store(store_factory: Callable[[], Store]) -> Store:
     return store_factory()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that run their own processes go first: the fault suite, then the browser tests (each module's
+    tests in their order). With `-n 2` the first pytest worker starts with them while the other takes the
+    in-process tests, instead of one worker finishing alone on a minute-long test at the end."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("faults") else 1 if item.get_closest_marker("e2e") else 2)

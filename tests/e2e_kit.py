@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -71,15 +72,28 @@ def demo_processes(scratch: Path, *, webhook_registered: bool = False, http_time
     ]
     sandbox_flags = ["--webhook-url", f"{web}/webhooks/aircall"] if webhook_registered else []
     with ExitStack() as stack, httpx.Client(timeout=http_timeout_s) as http:
-        stack.enter_context(process(sandbox_args(ports["sandbox"], bullhorn_latency_ms=5, extra=sandbox_flags),
-                                    log=scratch / "sandbox.log"))
+        started = [stack.enter_context(process(sandbox_args(ports["sandbox"], bullhorn_latency_ms=5,
+                                                            extra=sandbox_flags), log=scratch / "sandbox.log"))]
         wait_until_up(f"{sandbox}/")
-        stack.enter_context(process(web_args(ports["web"]), env=env, log=scratch / "web.log"))
+        started.append(stack.enter_context(process(web_args(ports["web"]), env=env, log=scratch / "web.log")))
         wait_until_up(f"{web}/healthz")
-        stack.enter_context(process([sys.executable, "-m", "insight.worker"], env=env, log=scratch / "worker.log"))
-        stack.enter_context(process(console_args, env=env, log=scratch / "console.log"))
+        started.append(stack.enter_context(process([sys.executable, "-m", "insight.worker"], env=env,
+                                                   log=scratch / "worker.log")))
+        started.append(stack.enter_context(process(console_args, env=env, log=scratch / "console.log")))
+        # before each process's own stop (one after another): all of them told to stop at once
+        stack.callback(_stop_together, started)
         wait_until_up(f"{console}/")
         yield Demo(web=web, sandbox=sandbox, console=console, http=http, screenshots=screenshots, env=env)
+
+
+def _stop_together(started: list[subprocess.Popen[bytes]]) -> None:
+    for child in started:
+        child.terminate()
+    for child in started:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 @contextmanager

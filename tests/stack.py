@@ -5,7 +5,7 @@ Fakes sit at the HTTP boundary only; the service code under test is exactly what
 
 from __future__ import annotations
 
-import copy
+import pickle
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -30,11 +30,13 @@ from sandbox.aircall import AircallSandbox, AircallSandboxConfig, create_aircall
 from sandbox.bullhorn import BullhornSandbox, BullhornSandboxConfig, create_bullhorn_app
 from sandbox.demo_data import DemoData, build_demo_data
 from shared.settings import Settings, load_settings
+from tests.schema_kit import sqlite_at_head
 
 API_KEY = "test-api-key"
 WEBHOOK_TOKEN = "test-webhook-token"
 
 _DEMO: DemoData | None = None
+_DEMO_PICKLED: bytes | None = None
 
 
 def demo_data() -> DemoData:
@@ -42,6 +44,15 @@ def demo_data() -> DemoData:
     if _DEMO is None:
         _DEMO = build_demo_data()
     return _DEMO
+
+
+def fresh_demo_data() -> DemoData:
+    """A copy of the demo tenant of its own, for a sandbox to change (unpickling it is ~6x cheaper than a deepcopy)."""
+    global _DEMO_PICKLED
+    if _DEMO_PICKLED is None:
+        _DEMO_PICKLED = pickle.dumps(demo_data(), protocol=pickle.HIGHEST_PROTOCOL)
+    fresh: DemoData = pickle.loads(_DEMO_PICKLED)
+    return fresh
 
 
 def test_environ(database_url: str, **overrides: str) -> dict[str, str]:
@@ -167,8 +178,10 @@ async def running_stack(
     aircall_config: AircallSandboxConfig | None = None,
     **environ: str,
 ) -> AsyncIterator[Stack]:
+    if database_url is None:
+        sqlite_at_head(tmp_path / "callbridge.db")
     settings = load_settings(test_environ(database_url or f"sqlite:///{tmp_path / 'callbridge.db'}", **environ))
-    bullhorn_app = create_bullhorn_app(copy.deepcopy(demo_data()), bullhorn_config or BullhornSandboxConfig())
+    bullhorn_app = create_bullhorn_app(fresh_demo_data(), bullhorn_config or BullhornSandboxConfig())
     aircall_app = create_aircall_app(aircall_config or AircallSandboxConfig())
     store = Store(settings.database_url)
     async with AsyncExitStack() as stack:

@@ -3,18 +3,26 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 
 from insight.store import Store, current_revision, head_revision, migrate, upgrade
 from insight.store.migrate import downgrade
 from insight.store.phone_index import PhoneIndex
 from insight.store.tables import metadata
+from tests import schema_kit
 from tests.intake_kit import record_raw
+
+#: every database here starts empty: these tests are the ones that run the migrations from nothing
+pytestmark = pytest.mark.empty_database
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -60,6 +68,40 @@ def test_the_migrated_schema_matches_the_tables_the_code_uses(store: Store) -> N
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
 
     assert differences == []
+
+
+def test_the_tests_copy_of_the_migrated_template_has_the_schema_a_fresh_upgrade_gives(
+    store_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    upgrade(store_url)
+    if store_url.startswith("sqlite"):
+        schema_kit.sqlite_at_head(tmp_path / "copy.db")
+        copy_url = f"sqlite:///{tmp_path / 'copy.db'}"
+    else:
+        admin = make_url(request.getfixturevalue("postgres_url")).set(drivername="postgresql")
+        name = f"callbridge_copy_{uuid.uuid4().hex[:12]}"
+        schema_kit.create_postgres_at_head(admin.render_as_string(hide_password=False), name)
+        copy_url = admin.set(database=name).render_as_string(hide_password=False)
+
+    assert _schema(copy_url) == _schema(store_url)
+    assert _schema(copy_url)["revision"] == head_revision()
+
+
+def _schema(url: str) -> dict[str, Any]:
+    store = Store(url)
+    try:
+        found = inspect(store.engine)
+        tables = {table: (
+            [(column["name"], str(column["type"]), column["nullable"], str(column.get("default")))
+             for column in found.get_columns(table)],
+            found.get_pk_constraint(table)["constrained_columns"],
+            sorted(str(key) for key in found.get_foreign_keys(table)),
+            sorted(str(index) for index in found.get_indexes(table)),
+            sorted(str(unique) for unique in found.get_unique_constraints(table)),
+        ) for table in found.get_table_names()}
+        return {"tables": tables, "revision": current_revision(store.engine)}
+    finally:
+        store.dispose()
 
 
 def test_downgrade_to_base_drops_everything_and_upgrade_restores_it(store: Store, store_url: str) -> None:
