@@ -98,9 +98,9 @@ async def test_on_written_learns_the_claim_before_the_commit_makes_the_event_vis
     store: Store, observer: Store
 ) -> None:
     created = _items(calls_count=1)[0]
-    seen: list[tuple[RecordedEvent, int]] = []
+    seen: list[tuple[RecordedEvent | None, int]] = []
 
-    def on_written(recorded: RecordedEvent) -> None:
+    def on_written(recorded: RecordedEvent | None) -> None:
         seen.append((recorded, len(observer.events_for_call(created.call_id))))
 
     async with IntakeWriter(store.engine).running() as writer:
