@@ -34,7 +34,7 @@ import httpx
 from sqlalchemy import create_engine
 
 from bench.index_tenant import live_numbers
-from bench.processes import free_port, process, service_env, wait_until_up, web_args
+from bench.processes import free_port, process, sandbox_args, service_env, wait_until_up, web_args
 from bench.ring_to_card import AIRCALL_AUTH, percentile, ring
 from insight.domain.index_records import matches_from_index
 from insight.domain.phones import display, national_keys
@@ -222,19 +222,24 @@ def when(value: str) -> datetime:
 
 
 def run(args: argparse.Namespace, scratch: Path) -> None:
-    sandbox_port, web_port = free_port(), free_port()
+    sandbox_port, aircall_port, web_port = free_port(), free_port(), free_port()
     sandbox, web = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{web_port}"
+    # Aircall is another service than Bullhorn: in one fake's process a card would wait behind the
+    # Bullhorn fake's scans of the big tenant (a JobSubmission query of the card context: ~10 ms here)
+    aircall = f"http://127.0.0.1:{aircall_port}"
     database = scratch / "bench.db"
     database_url = f"sqlite:///{database}"
     # `--card-context 0`: the card of DESIGN §3, to compare with the card carrying its context (§13)
     env = {**service_env(sandbox_url=sandbox, web_url=web, database_url=database_url),
-           "CALLBRIDGE_CARD_CONTEXT": args.card_context}
+           "AIRCALL_API_URL": f"{aircall}/aircall", "CALLBRIDGE_CARD_CONTEXT": args.card_context}
     numbers_file = scratch / "numbers.json"
     sandbox_cmd = [sys.executable, "-m", "bench.index_sandbox", "--records", str(args.records),
                    "--latency-ms", str(args.latency_ms), "--port", str(sandbox_port), "--numbers", str(numbers_file)]
     started = time.monotonic()
-    with process(sandbox_cmd, log=scratch / "sandbox.log") as sandbox_process, httpx.Client(timeout=30) as http:
+    with process(sandbox_cmd, log=scratch / "sandbox.log") as sandbox_process, httpx.Client(timeout=30) as http, \
+            process(sandbox_args(aircall_port, bullhorn_latency_ms=0), log=scratch / "aircall.log"):
         wait_until_up(f"{sandbox}/", timeout_s=300 + args.records / 2_000)
+        wait_until_up(f"{aircall}/")
         tenant = json.loads(numbers_file.read_text())
         people = tenant["candidates"] + tenant["contacts"]
         print(f"tenant: {tenant['candidates']:,} candidates + {tenant['contacts']:,} contacts = {people:,} records "
@@ -258,14 +263,14 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
             with process(web_args(web_port), env=env, log=scratch / "web.log"):
                 wait_until_up(f"{web}/healthz")
                 wait_index_ready(http, web)
-                http.patch(f"{sandbox}/aircall/_sandbox/config", json={"requests_per_minute": None}, auth=AIRCALL_AUTH)
+                http.patch(f"{aircall}/aircall/_sandbox/config", json={"requests_per_minute": None}, auth=AIRCALL_AUTH)
                 fresh = numbers[args.lookups:]
-                ring(http, web, sandbox, 89_999, display(fresh[-1]))  # the process's first ring (pools), not counted
+                ring(http, web, aircall, 89_999, display(fresh[-1]))  # the process's first ring (pools), not counted
                 ring_before = bullhorn_requests(http, sandbox)["endpoints"]
-                rings = [paced(args.pace_ms, partial(ring, http, web, sandbox, 90_000 + i, display(e164)))
+                rings = [paced(args.pace_ms, partial(ring, http, web, aircall, 90_000 + i, display(e164)))
                          for i, e164 in enumerate(fresh[:args.rings])]
                 ring_after = bullhorn_requests(http, sandbox)["endpoints"]
-                cards = http.get(f"{sandbox}/aircall/_sandbox/cards", auth=AIRCALL_AUTH).json()["cards"]
+                cards = http.get(f"{aircall}/aircall/_sandbox/cards", auth=AIRCALL_AUTH).json()["cards"]
             worker_rss = rss(worker.pid)
         rate_limited = int(bullhorn_requests(http, sandbox)["rate_limited"])
     small_live = asyncio.run(small_tenant_live(scratch, args.latency_ms, args.live)) if args.live else []

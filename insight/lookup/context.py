@@ -68,9 +68,9 @@ RANKED_WITH_PIPELINE = 3
 DIRECTORY_TTL_S = 600.0
 PIPELINE_REFUSED = "pipeline"
 #: a fifth of Bullhorn's documented 1,500 requests a minute per company (reference/bullhorn-next.md §6),
-#: per web process; a burst of ten new callers at once is fetched
+#: per web process; a burst of five new callers at once is fetched
 READS_PER_MINUTE = 300.0
-READS_BURST = 30.0
+READS_BURST = 15.0
 #: requests one record's fetch costs: its notes and two pipeline reads (a candidate's submissions and
 #: placements, a contact's company then its open jobs)
 READS_PER_RECORD = 3
