@@ -120,13 +120,16 @@ class LookupService:
         entry = self._found.get(e164) or self._not_found.get(e164)
         return Lookup(e164, entry.matches, True, entry.looked_up_at, "cache") if entry else None
 
-    async def lookup(self, e164: str) -> Lookup:
+    async def known(self, e164: str) -> Lookup | None:
+        """What the phone index and the in-process caches say, never asking Bullhorn; None when only a
+        live search (or the shared cache) can tell."""
         indexed = await self._from_index(e164)
-        if indexed is not None:
-            return indexed
-        # not in the index (or no usable index): the caches, then a live search, whose "no match" is
-        # then cached for the negative TTL, so an unknown number costs one Bullhorn search per TTL
-        hit = self.cached(e164)
+        return indexed if indexed is not None else self.cached(e164)
+
+    async def lookup(self, e164: str) -> Lookup:
+        # the index, then the caches, then a live search, whose "no match" is then cached for the
+        # negative TTL, so an unknown number costs one Bullhorn search per TTL
+        hit = await self.known(e164)
         if hit is not None:
             return hit
         flight = self._in_flight.get(e164)

@@ -1,7 +1,8 @@
 """Pushes each call's one Insight Card to Aircall, off the webhook's request path.
 
-A card event starts its card at once (`claim`): the lookup, the store's part of the context and the
-card's lines are built while the event's batch is written. The store decides which delivery wins
+A card event starts its card at once (`claim`): from what the phone index and the caches know, the
+store's part of the context and the card's lines are built while the event's batch is written (a
+number only a live search can tell waits for the claim: that work would be lost with it). The store decides which delivery wins
 the call's card (one per call across replicas, whatever order the events arrive in) once the
 claiming statement ran, before the commit (`IntakeWriter.record`'s `on_written`); only the winner's
 card is sent. So a warm ring's card waits for one statement, not for the fsync.
@@ -155,7 +156,13 @@ class CardPusher:
         try:
             facts: StoreFacts | None = None
             if e164 is not None:
-                found = await self._lookup.lookup(e164)
+                found = await self._lookup.known(e164)
+                if found is None:
+                    # a live search is no work to do ahead of the claim: it would be lost with it (another
+                    # replica's card, a redelivery), and it takes a round trip the claim's wait is nothing to
+                    if won is not None and not await won:
+                        return None
+                    found = await self._lookup.lookup(e164)
                 facts = await self._store_facts(e164)
                 matches = found.matches
                 if previous is None:  # a refresh is no new lookup for the metrics

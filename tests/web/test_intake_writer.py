@@ -156,7 +156,7 @@ async def test_a_card_outcome_alone_is_written_once_it_waited_its_ride_along_tim
     async with IntakeWriter(store.engine, ride_along_s=0.05).running() as writer:
         await writer.record(created)
         writer.record_card(_outcome(created.call_id))
-        for _ in range(200):
+        for _ in range(1000):  # at most 10 s: a loaded machine
             if _card_status(store, created.call_id) == "pushed":
                 break
             await asyncio.sleep(0.01)
