@@ -2,10 +2,10 @@
 
 A card event starts its card at once (`claim`): from what the phone index and the caches know, the
 store's part of the context and the card's lines are built while the event's batch is written (a
-number only a live search can tell waits for the claim: that work would be lost with it). The store decides which delivery wins
-the call's card (one per call across replicas, whatever order the events arrive in) once the
-claiming statement ran, before the commit (`IntakeWriter.record`'s `on_written`); only the winner's
-card is sent. So a warm ring's card waits for one statement, not for the fsync.
+number only a live search can tell waits for the claim: that work would be lost with it). The
+store decides which delivery wins the call's card (one per call across replicas, whatever order
+the events arrive in) once the claiming statement ran, before the commit (`IntakeWriter.record`'s
+`on_written`); only the winner's card is sent. So a warm ring's card waits for one statement, not for the fsync.
 
 If that commit fails, the event is refused and comes again, and its claim wins again: the pusher
 remembers the calls whose claim it won (`WON_FOR_S`), so a redelivery never pushes a second card.
