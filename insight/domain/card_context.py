@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from insight.domain.matching import ENTITY_ORDER, Match
 from insight.domain.notes import EXTERNAL_ID_PREFIX
-from shared.timefmt import iso_utc
+from shared.timefmt import iso_utc, moment_from_iso
 
 ContactKind = Literal["call", "note", "sms"]
 
@@ -270,7 +270,7 @@ def context_lines(context: Mapping[str, Any], now: datetime) -> list[tuple[str, 
         lines.append(("On a call now", names))
     contact = context.get("last_contact")
     if isinstance(contact, Mapping):
-        when = _parse_iso(contact.get("at"))
+        when = moment_from_iso(contact.get("at"))
         parts = [ago(when, now) if when else None, contact.get("by"), contact.get("action") or (
             None if contact.get("kind") == "call" else contact.get("kind"))]
         lines.append(("Last contact", ", ".join(str(part) for part in parts if part)))
@@ -356,13 +356,3 @@ def _epoch_ms(value: Any) -> int | None:
 
 def _from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)
-
-
-def _parse_iso(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

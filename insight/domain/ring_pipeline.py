@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from insight.domain.card_context import Pipeline, pipeline_from_json, pipeline_json
 from insight.domain.notes import PersonRef
-from shared.timefmt import iso_utc
+from shared.timefmt import iso_utc, moment_from_iso
 
 
 @dataclass(frozen=True)
 class RingPipeline:
     entity: str
     id: int
-    #: the earliest the read may have been made (the context cache keeps a read for its TTL)
+    #: when the card's context read it from Bullhorn
     read_at: datetime
     pipeline: Pipeline
 
@@ -35,7 +35,7 @@ def ring_pipeline_from_json(value: Any) -> RingPipeline | None:
     """`ring_pipeline_json` read back; None for anything of another shape (never raises)."""
     if not isinstance(value, Mapping):
         return None
-    entity, record_id, read_at = value.get("entity"), value.get("id"), _moment(value.get("read_at"))
+    entity, record_id, read_at = value.get("entity"), value.get("id"), moment_from_iso(value.get("read_at"))
     pipeline = pipeline_from_json(value)
     if (not isinstance(entity, str) or not isinstance(record_id, int) or isinstance(record_id, bool)
             or read_at is None or pipeline is None):
@@ -50,13 +50,3 @@ def usable_pipeline(value: Any, person: PersonRef, *, now: datetime, max_age: ti
         return None
     # both ways: a web host's clock a little ahead of the worker's is still the same ring
     return ring.pipeline if abs(now - ring.read_at) <= max_age else None
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
