@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from shared.timefmt import iso_from_epoch, iso_utc
+import pytest
+
+from shared.timefmt import iso_from_epoch, iso_utc, moment_from_iso
 
 PARIS = timezone(timedelta(hours=1))
 
@@ -25,3 +27,16 @@ def test_finer_precision_truncates_and_keeps_the_z() -> None:
 def test_unix_seconds_are_written_the_same_way() -> None:
     assert iso_from_epoch(1_795_000_000) == "2026-11-18T11:06:40Z"
     assert iso_from_epoch(1_795_000_000.9) == "2026-11-18T11:06:40Z"
+
+
+def test_a_written_moment_reads_back_as_the_same_aware_moment() -> None:
+    moment = datetime(2026, 12, 3, 16, 45, 7, tzinfo=UTC)
+
+    assert moment_from_iso(iso_utc(moment)) == moment
+    assert moment_from_iso("2026-12-03T16:45:07") == moment  # naive: taken to be UTC
+    assert moment_from_iso("2026-12-03T17:45:07+01:00") == moment
+
+
+@pytest.mark.parametrize("value", [None, 17, "", "yesterday", "2026-13-40T99:00:00Z", ["2026-12-03"]])
+def test_anything_else_reads_back_as_none_and_never_raises(value: object) -> None:
+    assert moment_from_iso(value) is None
