@@ -61,7 +61,7 @@ def sandbox_args(port: int, *, bullhorn_latency_ms: float, extra: Sequence[str] 
 
 def web_args(port: int) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", os.environ.get("PROBE_APP", "insight.app:create_app"), "--factory",
+        sys.executable, "-m", "uvicorn", "insight.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
     ]
 
