@@ -35,7 +35,7 @@ from sqlalchemy import create_engine
 
 from bench.index_tenant import live_numbers
 from bench.processes import free_port, process, sandbox_args, service_env, wait_until_up, web_args
-from bench.ring_to_card import AIRCALL_AUTH, percentile, ring
+from bench.ring_to_card import AIRCALL_AUTH, percentile, ring, wait_index_ready
 from insight.domain.index_records import matches_from_index
 from insight.domain.phones import display, national_keys
 from insight.lookup.index_reader import IndexSource
@@ -196,16 +196,6 @@ async def small_tenant_live(scratch: Path, latency_ms: float, count: int) -> lis
         store.dispose()
 
 
-def wait_index_ready(http: httpx.Client, web: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        answer = http.get(f"{web}/api/summary", headers={"Authorization": "Bearer bench-api-key"})
-        if answer.status_code == 200 and answer.json()["index"]["ready"]:
-            return
-        time.sleep(0.5)
-    raise RuntimeError("web never saw the index ready")
-
-
 def paced(pace_ms: float, ring_once: Callable[[], float]) -> float:
     """One ring after `pace_ms` of idle time (rings back to back leave no time for context refreshes)."""
     if pace_ms:
@@ -262,7 +252,7 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
 
             with process(web_args(web_port), env=env, log=scratch / "web.log"):
                 wait_until_up(f"{web}/healthz")
-                wait_index_ready(http, web)
+                wait_index_ready(http, web, timeout_s=60)
                 http.patch(f"{aircall}/aircall/_sandbox/config", json={"requests_per_minute": None}, auth=AIRCALL_AUTH)
                 fresh = numbers[args.lookups:]
                 ring(http, web, aircall, 89_999, display(fresh[-1]))  # the process's first ring (pools), not counted

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -49,13 +50,19 @@ async def list_conversations(request: Request) -> JSONResponse:
     })
 
 
+async def _conversation(engine: Engine, conversation_id: int) -> dict[str, Any]:
+    """The conversation's row; 404 for one never stored."""
+    row = await anyio.to_thread.run_sync(lambda: store.get_conversation(engine, conversation_id))
+    if row is None:
+        raise _unknown(conversation_id)
+    return row
+
+
 async def get_conversation(request: Request) -> JSONResponse:
     services = _authorised(request)
     conversation_id: int = request.path_params["conversation_id"]
     engine = services.store.engine
-    row = await anyio.to_thread.run_sync(lambda: store.get_conversation(engine, conversation_id))
-    if row is None:
-        raise _unknown(conversation_id)
+    row = await _conversation(engine, conversation_id)
     messages = await anyio.to_thread.run_sync(lambda: store.message_rows(engine, conversation_id))
     body = row.get("synced_body_json") or {}
     return JSONResponse({
@@ -75,9 +82,7 @@ async def retry_conversation(request: Request) -> JSONResponse:
     services = _authorised(request)
     conversation_id: int = request.path_params["conversation_id"]
     engine = services.store.engine
-    row = await anyio.to_thread.run_sync(lambda: store.get_conversation(engine, conversation_id))
-    if row is None:
-        raise _unknown(conversation_id)
+    row = await _conversation(engine, conversation_id)
     if row.get("phone_e164"):
         services.lookup.forget(row["phone_e164"])
     if not await anyio.to_thread.run_sync(lambda: store.requeue(engine, conversation_id, rematch=True)):

@@ -40,7 +40,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
@@ -69,7 +69,7 @@ class _Entry:
     future: asyncio.Future[RecordedEvent | None]
     on_written: OnWritten | None = None
     #: loop time it was handed in (a rider is due `RIDE_ALONG_S` later)
-    since: float = field(default=0.0)
+    since: float = 0.0
 
 
 class IntakeWriter:
